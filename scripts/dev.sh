@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One entry point for set-up and the everyday tasks: `bash scripts/dev.sh demo|test|bench|emulator`.
+# Set-up is idempotent: a virtualenv in .venv, filled from poetry.lock (pinned, hash-checked).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON_BIN="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+VENV=.venv
+TOOLS=.venv-tools
+STAMP="$VENV/.lock-installed"
+
+ensure_env() {
+  if [ ! -x "$TOOLS/bin/poetry" ]; then
+    "$PYTHON_BIN" -m venv "$TOOLS"
+    "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "poetry>=2.1,<3" "poetry-plugin-export>=1.8"
+  fi
+  [ -x "$VENV/bin/python" ] || "$PYTHON_BIN" -m venv "$VENV"
+  local want
+  want="$(sha256sum poetry.lock pyproject.toml | sha256sum | cut -c1-16)"
+  if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+    # `poetry export` reads only the lock file, so the install is exactly what poetry.lock pins.
+    "$TOOLS/bin/poetry" export --with dev --format requirements.txt --output "$VENV/requirements.lock.txt"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$VENV/requirements.lock.txt"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2>/dev/null \
+      || "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -e .
+    echo "$want" > "$STAMP"
+  fi
+}
+
+task="${1:-help}"
+shift || true
+case "$task" in
+  setup) ensure_env ;;
+  demo) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator.demo "$@" ;;
+  test) ensure_env; exec "$VENV/bin/python" -m pytest "$@" ;;
+  bench) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator.bench "$@" ;;
+  emulator) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator "$@" ;;
+  *) echo "usage: bash scripts/dev.sh demo|test|bench|emulator|setup [args]" >&2; exit 2 ;;
+esac

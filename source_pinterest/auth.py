@@ -1,0 +1,72 @@
+"""OAuth2 for Pinterest: the CDK's single-use refresh-token authenticator, told how Pinterest's token endpoint works."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, MutableMapping, Optional, Tuple
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.requests_native_auth import SingleUseRefreshTokenOauth2Authenticator
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_pinterest.errors import PinterestError
+
+TOKEN_PATH = "oauth/token"
+
+
+class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
+    """Pinterest returns a refresh token on every refresh and may rotate it, so the CDK's single-use flavour fits:
+    it saves the new token in the config and emits the control message that updates the stored config. What this
+    class adds: HTTP Basic client authentication (the spec's `basic` security for /oauth/token), a control
+    message only when the refresh token really changed, and errors that tell a bad app secret from a dead token."""
+
+    def __init__(self, config: MutableMapping[str, Any], base_url: str) -> None:
+        credentials = config["credentials"]
+        basic = base64.b64encode(f"{credentials['client_id']}:{credentials['client_secret']}".encode()).decode()
+        self._emitted_refresh_token: Optional[str] = credentials["refresh_token"]
+        super().__init__(
+            connector_config=config,
+            token_refresh_endpoint=base_url + TOKEN_PATH,
+            refresh_request_headers={"Authorization": f"Basic {basic}"},
+        )
+
+    def set_refresh_token(self, new_refresh_token: str) -> None:
+        add_to_secrets(new_refresh_token)
+        super().set_refresh_token(new_refresh_token)
+
+    def _emit_control_message(self) -> None:
+        # Every refresh answers with a refresh token; only a changed one needs the stored config updated.
+        current = self.get_refresh_token()
+        if current != self._emitted_refresh_token:
+            self._emitted_refresh_token = current
+            super()._emit_control_message()
+
+    def refresh_access_token(self) -> Tuple[str, AirbyteDateTime, Optional[str]]:
+        try:
+            return super().refresh_access_token()
+        except requests.HTTPError as error:
+            raise token_endpoint_error(error.response) from None
+
+
+def token_endpoint_error(response: Optional[requests.Response]) -> AirbyteTracedException:
+    """A config error that says which credential Pinterest refused, with Pinterest's own code and message."""
+    if response is None:
+        return AirbyteTracedException(message="Pinterest's token endpoint could not be reached.", failure_type=FailureType.transient_error)
+    error = PinterestError.of(response)
+    pinterest_says = f"Pinterest answered HTTP {error.status}" + (f", code {error.code}" if error.code is not None else "")
+    pinterest_says += f": {error.message or 'no message'}"
+    if error.status == 401:
+        advice = "The app credentials were refused: check client_id and client_secret (the app's ID and secret key)."
+    elif error.status in (400, 403):
+        advice = (
+            "The refresh token was refused (revoked, expired or already used): re-authenticate the Pinterest "
+            "account to get a new refresh token."
+        )
+    else:
+        advice = "The access token could not be refreshed."
+    failure = FailureType.config_error if error.status in (400, 401, 403) else FailureType.transient_error
+    message = f"{advice} {pinterest_says}"
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=failure)

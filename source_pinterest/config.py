@@ -1,0 +1,173 @@
+"""The user's config, parsed once into typed objects; every problem becomes a config error naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any, Literal, Mapping
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from source_pinterest import limits
+
+
+class EntityStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    ARCHIVED = "ARCHIVED"
+    DRAFT = "DRAFT"
+    DELETED_DRAFT = "DELETED_DRAFT"
+
+
+DEFAULT_STATUSES = (EntityStatus.ACTIVE, EntityStatus.PAUSED)
+
+
+class ReportLevel(str, Enum):
+    ADVERTISER = "ADVERTISER"
+    ADVERTISER_TARGETING = "ADVERTISER_TARGETING"
+    CAMPAIGN = "CAMPAIGN"
+    CAMPAIGN_TARGETING = "CAMPAIGN_TARGETING"
+    AD_GROUP = "AD_GROUP"
+    AD_GROUP_TARGETING = "AD_GROUP_TARGETING"
+    PIN_PROMOTION = "PIN_PROMOTION"
+    PIN_PROMOTION_TARGETING = "PIN_PROMOTION_TARGETING"
+    KEYWORD = "KEYWORD"
+    PRODUCT_GROUP = "PRODUCT_GROUP"
+    PRODUCT_GROUP_TARGETING = "PRODUCT_GROUP_TARGETING"
+    PRODUCT_ITEM = "PRODUCT_ITEM"
+    PRODUCT_ITEM_TARGETING = "PRODUCT_ITEM_TARGETING"
+
+
+class Granularity(str, Enum):
+    TOTAL = "TOTAL"
+    DAY = "DAY"
+    HOUR = "HOUR"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+
+
+class ConversionReportTime(str, Enum):
+    TIME_OF_AD_ACTION = "TIME_OF_AD_ACTION"
+    TIME_OF_CONVERSION = "TIME_OF_CONVERSION"
+
+
+class AttributionType(str, Enum):
+    INDIVIDUAL = "INDIVIDUAL"
+    HOUSEHOLD = "HOUSEHOLD"
+
+
+WindowDays = Literal[0, 1, 7, 14, 30, 60]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are tolerated: configs written for Airbyte's own connector carry extra fields.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Credentials(_Strict):
+    auth_method: Literal["oauth2.0"] = "oauth2.0"
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
+    refresh_token: str = Field(min_length=1)
+
+
+class CustomReport(_Strict):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_ -]+$")
+    level: ReportLevel = ReportLevel.ADVERTISER
+    granularity: Granularity = Granularity.DAY
+    columns: tuple[str, ...] = Field(min_length=1)
+    click_window_days: WindowDays = 30
+    engagement_window_days: WindowDays = 30
+    view_window_days: WindowDays = 1
+    conversion_report_time: ConversionReportTime = ConversionReportTime.TIME_OF_AD_ACTION
+    attribution_types: tuple[AttributionType, ...] = (AttributionType.INDIVIDUAL, AttributionType.HOUSEHOLD)
+    start_date: dt.date | None = None
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, columns: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [c for c in columns if c not in limits.REPORT_COLUMNS]
+        if unknown:
+            raise ValueError(
+                f"unknown column(s) {', '.join(unknown)}; allowed are the async report columns of the Pinterest API "
+                f"(e.g. SPEND_IN_DOLLAR, TOTAL_IMPRESSION, TOTAL_CONVERSIONS)"
+            )
+        if len(set(columns)) != len(columns):
+            raise ValueError("a column is listed twice")
+        return columns
+
+    @property
+    def stream_name(self) -> str:
+        return "custom_" + "_".join(self.name.strip().lower().replace("-", " ").split())
+
+
+class PinterestConfig(_Strict):
+    credentials: Credentials
+    start_date: dt.date | None = None
+    status: tuple[EntityStatus, ...] = DEFAULT_STATUSES
+    account_id: str | None = Field(default=None, pattern=r"^\d{1,18}$")
+    ad_account_ids: tuple[str, ...] = ()
+    num_workers: int = Field(default=3, ge=1, le=20)
+    custom_reports: tuple[CustomReport, ...] = ()
+    # How far back incremental metric syncs re-read to pick up restated conversions; None = the attribution window.
+    attribution_lookback_days: int | None = Field(default=None, ge=0, le=90)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _empty_status_means_default(cls, value: Any) -> Any:
+        return DEFAULT_STATUSES if value in (None, [], ()) else value
+
+    @field_validator("ad_account_ids")
+    @classmethod
+    def _numeric_ids(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [i for i in ids if not (isinstance(i, str) and i.isdigit() and len(i) <= 18)]
+        if bad:
+            raise ValueError(f"ad account ids are strings of at most 18 digits; got {bad}")
+        return ids
+
+    @field_validator("start_date")
+    @classmethod
+    def _not_in_future(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value > limits.today():
+            raise ValueError(f"start_date {value.isoformat()} is in the future; use a date on or before today (UTC)")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_report_names(self) -> "PinterestConfig":
+        names = [r.stream_name for r in self.custom_reports]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"custom_reports: two reports share the stream name {', '.join(duplicates)}; names must be unique")
+        return self
+
+    @property
+    def selected_ad_account_ids(self) -> tuple[str, ...]:
+        """The ad accounts the user restricted the sync to; empty means every account the token can read."""
+        ids = list(self.ad_account_ids)
+        if self.account_id and self.account_id not in ids:
+            ids.insert(0, self.account_id)
+        return tuple(ids)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "config"
+
+
+def _allowed_hint(error: Mapping[str, Any]) -> str:
+    expected = (error.get("ctx") or {}).get("expected")
+    return f" (allowed: {expected})" if expected else ""
+
+
+def parse_config(raw: Mapping[str, Any]) -> PinterestConfig:
+    """Parse the raw config or raise a config error that lists every bad field and what it accepts."""
+    try:
+        return PinterestConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False, include_input=False):
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{_field_path(item['loc'])}: {message}{_allowed_hint(item)}")
+        message = "Invalid configuration. " + "; ".join(problems)
+        raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)

@@ -1,0 +1,216 @@
+"""How every Pinterest response is classified (retry / fail / skip) and how long to wait before a retry."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+from urllib.parse import urlsplit
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+logger = logging.getLogger("airbyte")
+
+MAX_RETRIES = 8
+MAX_TOTAL_WAIT_SECONDS = 15 * 60
+# A 429 whose reset is further away than this is a daily cap: waiting it out inside one sync helps nobody.
+MAX_SINGLE_WAIT_SECONDS = 10 * 60
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 60.0
+
+_RETRY_AFTER_IN_MESSAGE = re.compile(r"retry after (\d+(?:\.\d+)?) ?s", re.IGNORECASE)
+_NO_CATALOG_CODE = 4182
+
+# Which OAuth scope each endpoint family needs, so a 403 can say what to grant.
+_SCOPE_BY_PATH_PREFIX = (
+    ("user_account/analytics", "user_accounts:read"),
+    ("user_account", "user_accounts:read"),
+    ("boards", "boards:read and pins:read"),
+    ("pins", "pins:read"),
+    ("catalogs", "catalogs:read"),
+    ("ad_accounts", "ads:read"),
+)
+
+
+def response_json(response: requests.Response) -> Any:
+    """The parsed body, parsed at most once per response; raises ValueError on a non-JSON or truncated body."""
+    cached = getattr(response, "_pinterest_json", None)
+    if cached is None:
+        cached = response.json()
+        response._pinterest_json = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@dataclass(frozen=True)
+class PinterestError:
+    """Pinterest's error body ({code, message}) read defensively: any body, even HTML, yields a printable error."""
+
+    status: int
+    code: Optional[int]
+    message: str
+
+    @classmethod
+    def of(cls, response: requests.Response) -> "PinterestError":
+        try:
+            body = response_json(response)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            code = body.get("code")
+            return cls(response.status_code, code if isinstance(code, int) else None, str(body.get("message", "")))
+        snippet = " ".join(response.text[:200].split()) if response.text else ""
+        return cls(response.status_code, None, snippet or response.reason or "")
+
+    def describe(self, response: requests.Response) -> str:
+        code = f", Pinterest code {self.code}" if self.code is not None else ""
+        return f"{endpoint_of(response)} answered HTTP {self.status}{code}: {self.message or 'no message'}"
+
+
+def endpoint_of(response_or_request: Union[requests.Response, requests.PreparedRequest, None]) -> str:
+    """'GET /v5/ad_accounts/1/campaigns' - the query string is left out, it never helps and may be long."""
+    request = getattr(response_or_request, "request", response_or_request)
+    if request is None or not getattr(request, "url", None):
+        return "the Pinterest API"
+    return f"{request.method} {urlsplit(request.url).path}"
+
+
+def required_scope(path: str) -> str:
+    relative = path.split("/v5/", 1)[-1].lstrip("/")
+    for prefix, scope in _SCOPE_BY_PATH_PREFIX:
+        if relative.startswith(prefix):
+            return scope
+    return "the scopes listed in the connector docs"
+
+
+def seconds_until_retry(response: requests.Response) -> Optional[float]:
+    """The server's own hint: Retry-After, the rate-limit reset header, or 'retry after N seconds' in the message."""
+    for header in ("Retry-After", "X-RateLimit-Reset"):
+        value = response.headers.get(header)
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                pass
+    match = _RETRY_AFTER_IN_MESSAGE.search(PinterestError.of(response).message)
+    return float(match.group(1)) if match else None
+
+
+def _resolution(action: ResponseAction, failure: Optional[FailureType], message: str) -> ErrorResolution:
+    return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
+
+
+class PinterestErrorHandler(ErrorHandler):
+    """Maps a response to retry / fail / skip. `skip_statuses` lists the statuses that mean 'this parent has no
+    data for us' (an ad account the token cannot read, a board deleted mid-sync, a user without a catalog)."""
+
+    def __init__(self, stream_name: str, skip_statuses: frozenset[int] = frozenset()) -> None:
+        self._stream_name = stream_name
+        self._skip_statuses = skip_statuses
+
+    @property
+    def max_retries(self) -> Optional[int]:
+        return MAX_RETRIES
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return MAX_TOTAL_WAIT_SECONDS
+
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response):
+            return self._interpret(response_or_exception)
+        if isinstance(response_or_exception, requests.RequestException):
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"Stream {self._stream_name}: {endpoint_of(response_or_exception.request)} failed with "
+                f"{type(response_or_exception).__name__}; retrying",
+            )
+        return _resolution(ResponseAction.FAIL, FailureType.system_error, f"Stream {self._stream_name}: {response_or_exception}")
+
+    def _interpret(self, response: requests.Response) -> ErrorResolution:
+        status = response.status_code
+        prefix = f"Stream {self._stream_name}: "
+        if response.ok:
+            try:
+                response_json(response)
+            except ValueError:
+                return _resolution(
+                    ResponseAction.RETRY,
+                    FailureType.transient_error,
+                    f"{prefix}{endpoint_of(response)} answered HTTP {status} with a body that is not complete JSON "
+                    f"({len(response.content)} bytes); retrying",
+                )
+            return ErrorResolution(response_action=ResponseAction.SUCCESS)
+        error = PinterestError.of(response)
+        detail = prefix + error.describe(response)
+        if status == 409 and error.code == _NO_CATALOG_CODE:
+            return _resolution(ResponseAction.IGNORE, None, f"{detail}. This account has no catalog; skipping.")
+        if status in self._skip_statuses:
+            return _resolution(ResponseAction.IGNORE, None, f"{detail}. Skipping this parent, the other parents go on.")
+        if status == 401:
+            # The CDK refreshes the access token once and retries; a second 401 becomes a config error.
+            return _resolution(ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.config_error, detail)
+        if status == 403:
+            scope = required_scope(urlsplit(response.request.url).path if response.request else "")
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.config_error,
+                f"{detail}. The token lacks access: re-authorize the app with the {scope} scope(s) and check that "
+                f"the Pinterest account can read this resource.",
+            )
+        if status == 429:
+            wait = seconds_until_retry(response)
+            if wait is not None and wait > MAX_SINGLE_WAIT_SECONDS:
+                hours = wait / 3600
+                return _resolution(
+                    ResponseAction.FAIL,
+                    FailureType.transient_error,
+                    f"{detail}. Pinterest's rate limit resets in {wait:.0f} s (~{hours:.1f} h), too long to wait within "
+                    f"this sync; everything complete so far is saved in state. Run the sync again after the reset.",
+                )
+            return _resolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, detail)
+        if status >= 500 or status == 408:
+            return _resolution(ResponseAction.RETRY, FailureType.transient_error, detail)
+        if status == 404:
+            return _resolution(ResponseAction.FAIL, FailureType.system_error, f"{detail}. The resource does not exist.")
+        # 400 and other client errors: the request itself is wrong, so retrying cannot help.
+        return _resolution(ResponseAction.FAIL, FailureType.config_error if status == 400 else FailureType.system_error, detail)
+
+
+class PinterestBackoff(BackoffStrategy):
+    """Server hints first (429 reset / Retry-After / message), else capped exponential backoff with full jitter."""
+
+    def __init__(self, stream_name: str, rng: Optional[random.Random] = None) -> None:
+        self._stream_name = stream_name
+        self._rng = rng or random.Random()
+
+    def backoff_time(
+        self,
+        response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
+        attempt_count: int,
+    ) -> Optional[float]:
+        hinted = seconds_until_retry(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
+        if hinted is not None:
+            wait, reason = hinted, "the server's rate-limit reset hint"
+        else:
+            ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt_count - 1))
+            wait, reason = self._rng.uniform(ceiling / 2, ceiling), "exponential backoff"
+        logger.info(
+            f"Stream {self._stream_name}: waiting {wait:.1f} s before retry {attempt_count} "
+            f"({_why(response_or_exception)}; {reason})"
+        )
+        # A zero wait would make the CDK fall back to its own (slower) schedule.
+        return max(wait, 0.1)
+
+
+def _why(response_or_exception: Any) -> str:
+    if isinstance(response_or_exception, requests.Response):
+        return f"{endpoint_of(response_or_exception)} answered HTTP {response_or_exception.status_code}"
+    if isinstance(response_or_exception, Exception):
+        return f"{type(response_or_exception).__name__}"
+    return "no response"

@@ -1,0 +1,57 @@
+"""Pinterest API v5 limits and constants, as the OpenAPI description (5.23.0) states them; one place to update."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from importlib import resources
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "https://api.pinterest.com/v5/"
+# The only way to point the connector elsewhere (the emulator, tests). Never a config field: a hosted user
+# could otherwise send our OAuth tokens to any server.
+BASE_URL_ENV = "PINTEREST_API_BASE_URL"
+
+MAX_PAGE_SIZE = 250  # every list endpoint: minimum 1, maximum 250
+MAX_IDS_PER_LIVE_ANALYTICS_CALL = 250
+MAX_IDS_PER_REPORT_FILTER = 500
+
+# Live (synchronous) analytics: how far back and how long one request may reach.
+LIVE_ANALYTICS_DAYS_BACK = 90
+LIVE_ANALYTICS_MAX_RANGE_DAYS = 90
+HOURLY_DAYS_BACK = 8
+HOURLY_MAX_RANGE_DAYS = 3
+# Async reports.
+REPORT_DAYS_BACK = 914
+REPORT_MAX_RANGE_DAYS = 186
+PRODUCT_ITEM_DAYS_BACK = 92
+PRODUCT_ITEM_MAX_RANGE_DAYS = 31
+
+ATTRIBUTION_WINDOW_DAYS = (0, 1, 7, 14, 30, 60)
+
+
+def _column_set(file_name: str) -> frozenset[str]:
+    text = resources.files("source_pinterest").joinpath("api_columns", file_name).read_text()
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+LIVE_COLUMNS = _column_set("live.txt")
+REPORT_COLUMNS = _column_set("report.txt")
+
+
+def today() -> dt.date:
+    """Pinterest's reporting dates are UTC."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def base_url() -> str:
+    """The API root, with a trailing slash; only https, or plain http on a loopback address, is accepted."""
+    url = os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    loopback = parts.hostname in {"localhost", "::1"} or (parts.hostname or "").startswith("127.")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ValueError(
+            f"{BASE_URL_ENV} must be an https URL, or http on a loopback address (127.0.0.1, localhost); got scheme "
+            f"'{parts.scheme}' for host '{parts.hostname}'"
+        )
+    return url if url.endswith("/") else url + "/"

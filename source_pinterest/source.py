@@ -1,0 +1,64 @@
+"""SourcePinterest: spec, check, and the wiring of every stream to one shared context."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, List, Mapping, Optional, Tuple
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_pinterest import limits
+from source_pinterest.auth import PinterestAuthenticator
+from source_pinterest.config import parse_config
+from source_pinterest.rate_limits import build_api_budget
+from source_pinterest.streams.context import SyncContext
+from source_pinterest.streams.entity import EntityStream
+from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
+from source_pinterest.streams.specs import ENTITY_STREAMS
+
+# Streams whose behaviour differs from the generic table reading (see each class's docstring).
+STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream}
+
+
+def build_context(raw_config: Mapping[str, Any]) -> SyncContext:
+    config = parse_config(raw_config)
+    try:
+        base_url = limits.base_url()
+    except ValueError as error:
+        raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
+    # The authenticator writes refreshed tokens into this mapping and emits it as the updated config.
+    mutable_config = copy.deepcopy(dict(raw_config))
+    return SyncContext(
+        config=config,
+        raw_config=mutable_config,
+        base_url=base_url,
+        authenticator=PinterestAuthenticator(mutable_config, base_url),
+        api_budget=build_api_budget(),
+    )
+
+
+def build_streams(ctx: SyncContext) -> list[Stream]:
+    for spec in ENTITY_STREAMS:
+        ctx.streams[spec.name] = STREAM_CLASSES.get(spec.name, EntityStream)(spec, ctx)
+    return list(ctx.streams.values())
+
+
+class SourcePinterest(AbstractSource):
+    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
+        """Valid config, a token refresh and one cheap call (GET /user_account)."""
+        try:
+            ctx = build_context(config)
+            build_streams(ctx)
+            account = ctx.streams["user_account"].get("user_account", {})
+        except AirbyteTracedException as error:
+            return False, error.message
+        if account is None:
+            return False, "Pinterest did not return the user account for these credentials."
+        return True, None
+
+    def streams(self, config: Mapping[str, Any]) -> List[Stream]:
+        return build_streams(build_context(config))

@@ -1,0 +1,57 @@
+"""What every stream of one sync shares: parsed config, base URL, authenticator, request budget, parent listings."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, MutableMapping
+
+from airbyte_cdk.sources.streams.call_rate import APIBudget
+
+from source_pinterest.auth import PinterestAuthenticator
+from source_pinterest.config import PinterestConfig
+
+Record = Mapping[str, Any]
+
+
+class ParentListings:
+    """Each parent (ad accounts, boards, sections, ad groups) is listed from the API at most once per sync.
+
+    Whoever needs a parent listing first - the parent stream's own sync or a child's slices - triggers it;
+    everyone else replays the records kept here. Only parent streams are kept, and only for one sync."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, dict[str, list[Record]]] = {}
+        self._complete: set[str] = set()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, stream: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(stream, threading.Lock())
+
+    def cached(self, stream: str, partition_key: str) -> list[Record] | None:
+        return self._records.get(stream, {}).get(partition_key)
+
+    def store(self, stream: str, partition_key: str, records: list[Record]) -> None:
+        self._records.setdefault(stream, {})[partition_key] = records
+
+    def all_records(self, stream: str, list_everything: Callable[[], Iterable[Record]]) -> list[Record]:
+        """Every record of a parent stream, listing it through `list_everything` if no one has yet."""
+        with self._lock(stream):
+            if stream not in self._complete:
+                for _ in list_everything():
+                    pass  # listing fills the cache partition by partition
+                self._complete.add(stream)
+        return [record for records in self._records.get(stream, {}).values() for record in records]
+
+
+@dataclass
+class SyncContext:
+    config: PinterestConfig
+    raw_config: MutableMapping[str, Any]
+    base_url: str
+    authenticator: PinterestAuthenticator
+    api_budget: APIBudget
+    parents: ParentListings = field(default_factory=ParentListings)
+    streams: dict[str, Any] = field(default_factory=dict)  # name -> stream, so children can find their parents

@@ -1,0 +1,82 @@
+"""The entity streams as data: one StreamSpec per stream, read by the generic EntityStream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+# Statuses that mean "this parent has nothing for us" rather than "the sync is broken": an ad account the token
+# cannot read (403), a board or section deleted between listing it and reading it (404).
+SKIP_PARENT = frozenset({403, 404})
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    """Slices come from a parent stream's records: slice key -> field of the parent record."""
+
+    stream: str
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    path: str  # may hold {slice keys}, e.g. "ad_accounts/{ad_account_id}/campaigns"
+    cursor_field: Optional[str] = None
+    primary_key: str = "id"
+    parents: tuple[ParentRef, ...] = ()
+    # Slice keys sent as query parameters instead of path parts (e.g. keywords' ad_group_id).
+    query_from_slice: tuple[str, ...] = ()
+    # Slice keys copied into each record so rows can be joined to their parent.
+    record_fields: tuple[str, ...] = ()
+    params: Mapping[str, str] = field(default_factory=dict)
+    status_filter: bool = False  # send the configured entity_statuses
+    paginated: bool = True
+    single_object: bool = False
+    skip_statuses: frozenset[int] = frozenset()
+
+
+AD_ACCOUNT = ParentRef("ad_accounts", {"ad_account_id": "id"})
+BOARD = ParentRef("boards", {"board_id": "id"})
+BOARD_SECTION = ParentRef("board_sections", {"board_id": "board_id", "section_id": "id"})
+AD_GROUP = ParentRef("ad_groups", {"ad_account_id": "ad_account_id", "ad_group_id": "id"})
+
+
+ENTITY_STREAMS: tuple[StreamSpec, ...] = (
+    # Organic (org_read).
+    StreamSpec("user_account", "user_account", single_object=True, paginated=False),
+    StreamSpec("boards", "boards", cursor_field="created_at"),
+    StreamSpec("board_sections", "boards/{board_id}/sections", parents=(BOARD,), record_fields=("board_id",), skip_statuses=SKIP_PARENT),
+    StreamSpec("board_pins", "boards/{board_id}/pins", cursor_field="created_at", parents=(BOARD,), skip_statuses=SKIP_PARENT),
+    StreamSpec(
+        "board_section_pins",
+        "boards/{board_id}/sections/{section_id}/pins",
+        cursor_field="created_at",
+        parents=(BOARD_SECTION,),
+        skip_statuses=SKIP_PARENT | {409},  # 409 "Board section conflict" is documented for this endpoint
+    ),
+    StreamSpec("pins", "pins", cursor_field="created_at"),
+    # Ads (ads_read).
+    StreamSpec("ad_accounts", "ad_accounts", cursor_field="updated_time", params={"include_shared_accounts": "true"}),
+    StreamSpec("campaigns", "ad_accounts/{ad_account_id}/campaigns", "updated_time", parents=(AD_ACCOUNT,), status_filter=True, skip_statuses=SKIP_PARENT),
+    StreamSpec("ad_groups", "ad_accounts/{ad_account_id}/ad_groups", "updated_time", parents=(AD_ACCOUNT,), status_filter=True, skip_statuses=SKIP_PARENT),
+    StreamSpec("ads", "ad_accounts/{ad_account_id}/ads", "updated_time", parents=(AD_ACCOUNT,), status_filter=True, skip_statuses=SKIP_PARENT),
+    StreamSpec("audiences", "ad_accounts/{ad_account_id}/audiences", "updated_timestamp", parents=(AD_ACCOUNT,), skip_statuses=SKIP_PARENT),
+    StreamSpec("customer_lists", "ad_accounts/{ad_account_id}/customer_lists", "updated_time", parents=(AD_ACCOUNT,), skip_statuses=SKIP_PARENT),
+    StreamSpec("conversion_tags", "ad_accounts/{ad_account_id}/conversion_tags", parents=(AD_ACCOUNT,), paginated=False, skip_statuses=SKIP_PARENT),
+    # Keywords made in Ads Manager hang under ad groups; without ad_group_id the API returns only account-level ones.
+    StreamSpec(
+        "keywords",
+        "ad_accounts/{ad_account_id}/keywords",
+        parents=(AD_ACCOUNT, AD_GROUP),
+        query_from_slice=("ad_group_id",),
+        record_fields=("ad_account_id",),
+        skip_statuses=SKIP_PARENT,
+    ),
+    # Catalogs (catalogs_read). A user without a catalog gets 409 code 4182, handled as "no data".
+    StreamSpec("catalogs", "catalogs", cursor_field="updated_at"),
+    StreamSpec("catalogs_feeds", "catalogs/feeds", cursor_field="updated_at"),
+    StreamSpec("catalogs_product_groups", "catalogs/product_groups", cursor_field="updated_at"),
+)
+
+SPECS_BY_NAME = {spec.name: spec for spec in ENTITY_STREAMS}

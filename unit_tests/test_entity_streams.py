@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from airbyte_cdk.models import SyncMode
 
-from unit_tests.conftest import final_state, make_config, read_streams, records_of
+from unit_tests.conftest import API, final_state, make_config, read_streams, records_of
 
 
 def account(account_id: str, updated: int = 1700000000) -> dict:
@@ -73,3 +74,142 @@ def test_given_ad_account_forbidden_when_read_campaigns_then_it_is_skipped_and_o
 
     assert [r["id"] for r in records_of(output, "campaigns")] == ["21"]
     assert any("not permitted" in log.log.message for log in output.logs)
+
+
+# Every entity stream: the requests it makes for one parent and the records it emits.
+PARENTLESS = [
+    # stream, path, extra query params expected
+    ("boards", "boards", {}),
+    ("pins", "pins", {}),
+    ("ad_accounts", "ad_accounts", {"include_shared_accounts": ["true"]}),
+    ("catalogs", "catalogs", {}),
+    ("catalogs_feeds", "catalogs/feeds", {}),
+    ("catalogs_product_groups", "catalogs/product_groups", {}),
+]
+
+
+@pytest.mark.parametrize("stream,path,expected_params", PARENTLESS, ids=[p[0] for p in PARENTLESS])
+def test_given_parentless_stream_when_read_then_pages_at_250_and_emits_items(api, stream, path, expected_params):
+    api.pages(path, [[{"id": 1, "name": "a"}], [{"id": "2", "name": "b"}]])
+
+    output = read_streams(make_config(), [stream])
+
+    assert [r["id"] for r in records_of(output, stream)] == ["1", "2"]
+    first = api.requests_to(path)[0]
+    assert query(first) == {"page_size": ["250"], **expected_params}
+
+
+AD_ACCOUNT_CHILDREN = [
+    ("campaigns", {"entity_statuses": ["ACTIVE", "PAUSED"]}),
+    ("ad_groups", {"entity_statuses": ["ACTIVE", "PAUSED"]}),
+    ("ads", {"entity_statuses": ["ACTIVE", "PAUSED"]}),
+    ("audiences", {}),
+    ("customer_lists", {}),
+]
+
+
+@pytest.mark.parametrize("stream,expected_params", AD_ACCOUNT_CHILDREN, ids=[c[0] for c in AD_ACCOUNT_CHILDREN])
+def test_given_ad_account_child_when_read_then_one_listing_per_account(api, stream, expected_params):
+    api.pages("ad_accounts", [[account("1"), account("2")]])
+    api.pages(f"ad_accounts/1/{stream}", [[{"id": 10}]])
+    api.pages(f"ad_accounts/2/{stream}", [[{"id": 20}, {"id": 21}]])
+
+    output = read_streams(make_config(), [stream])
+
+    assert sorted(r["id"] for r in records_of(output, stream)) == ["10", "20", "21"]
+    assert query(api.requests_to(f"ad_accounts/1/{stream}")[0]) == {"page_size": ["250"], **expected_params}
+    assert len(api.requests_to("ad_accounts")) == 1
+
+
+def test_conversion_tags_are_read_without_paging_params(api):
+    api.pages("ad_accounts", [[account("1")]])
+    api.json("ad_accounts/1/conversion_tags", {"items": [{"id": 5, "name": "tag"}]})
+
+    output = read_streams(make_config(), ["conversion_tags"])
+
+    assert records_of(output, "conversion_tags") == [{"id": "5", "name": "tag"}]
+    assert query(api.requests_to("ad_accounts/1/conversion_tags")[0]) == {}
+
+
+def test_keywords_are_listed_per_account_and_per_ad_group_with_the_account_id_added(api):
+    api.pages("ad_accounts", [[account("1")]])
+    api.pages("ad_accounts/1/ad_groups", [[{"id": "g1", "ad_account_id": "1"}, {"id": "g2", "ad_account_id": "1"}]])
+
+    def keywords(request, context):
+        group = query(request).get("ad_group_id", ["account"])[0]
+        return {"items": [{"id": f"k-{group}", "value": "shoes", "parent_id": group}], "bookmark": None}
+
+    api.mocker.get(API + "ad_accounts/1/keywords", json=keywords)
+
+    output = read_streams(make_config(), ["keywords"])
+
+    assert sorted(r["id"] for r in records_of(output, "keywords")) == ["k-account", "k-g1", "k-g2"]
+    assert {r["ad_account_id"] for r in records_of(output, "keywords")} == {"1"}
+    # The ad groups were listed with the status filter the user chose.
+    assert query(api.requests_to("ad_accounts/1/ad_groups")[0])["entity_statuses"] == ["ACTIVE", "PAUSED"]
+
+
+def test_board_children_carry_the_board_and_section_ids(api):
+    api.pages("boards", [[{"id": "b1", "pin_count": 2}]])
+    api.pages("boards/b1/sections", [[{"id": "s1", "name": "Section"}]])
+    api.pages("boards/b1/pins", [[{"id": "p1", "created_at": "2024-01-01T00:00:00"}, {"id": "p2", "created_at": "2024-01-02T00:00:00"}]])
+    api.pages("boards/b1/sections/s1/pins", [[{"id": "p2", "created_at": "2024-01-02T00:00:00"}]])
+
+    output = read_streams(make_config(), ["boards", "board_sections", "board_pins", "board_section_pins"])
+
+    assert records_of(output, "board_sections") == [{"id": "s1", "name": "Section", "board_id": "b1"}]
+    assert [r["id"] for r in records_of(output, "board_pins")] == ["p1", "p2"]
+    assert [r["id"] for r in records_of(output, "board_section_pins")] == ["p2"]
+    # Boards and sections are listed once although three streams need them.
+    assert len(api.requests_to("boards")) == 1
+    assert len(api.requests_to("boards/b1/sections")) == 1
+
+
+def test_given_board_listing_shorter_than_pin_count_then_section_pins_fill_the_gap_and_a_warning_names_the_rest(api):
+    api.pages("boards", [[{"id": "b1", "pin_count": 4}]])
+    api.pages("boards/b1/pins", [[{"id": "p1"}, {"id": "p2"}]])  # the listing stops early
+    api.pages("boards/b1/sections", [[{"id": "s1", "name": "S"}]])
+    api.pages("boards/b1/sections/s1/pins", [[{"id": "p2"}, {"id": "p3"}]])
+
+    output = read_streams(make_config(), ["board_pins"])
+
+    assert [r["id"] for r in records_of(output, "board_pins")] == ["p1", "p2", "p3"]
+    assert any("reports 4 pins but only 3" in log.log.message for log in output.logs)
+
+
+def test_given_no_catalog_when_read_product_groups_then_no_records_and_success(api):
+    api.json("catalogs/product_groups", {"code": 4182, "message": "Can't access this feature without an existing catalog."}, 409)
+
+    output = read_streams(make_config(), ["catalogs_product_groups"])
+
+    assert records_of(output, "catalogs_product_groups") == []
+    assert not output.errors
+
+
+def test_user_account_is_one_record(api):
+    api.json("user_account", {"id": 77, "username": "shop", "account_type": "BUSINESS"})
+
+    output = read_streams(make_config(), ["user_account"])
+
+    assert records_of(output, "user_account") == [{"id": "77", "username": "shop", "account_type": "BUSINESS"}]
+
+
+def test_configured_ad_accounts_restrict_every_child_stream(api):
+    api.pages("ad_accounts", [[account("1"), account("2"), account("3")]])
+    api.pages("ad_accounts/2/campaigns", [[campaign(21, "2", 1)]])
+
+    output = read_streams(make_config(account_id="2", ad_account_ids=["9"]), ["ad_accounts", "campaigns"])
+
+    assert [r["id"] for r in records_of(output, "ad_accounts")] == ["2"]
+    assert [r["id"] for r in records_of(output, "campaigns")] == ["21"]
+    assert api.requests_to("ad_accounts/1/campaigns") == []
+    assert any("9 are not visible" in log.log.message or "(s) 9 are not visible" in log.log.message for log in output.logs)
+
+
+def test_given_boards_state_when_incremental_then_boards_created_since_and_flat_state(api):
+    api.pages("boards", [[{"id": "1", "created_at": "2024-01-01T00:00:00"}, {"id": "2", "created_at": "2024-03-01T00:00:00"}]])
+
+    output = read_streams(make_config(), ["boards"], SyncMode.incremental, {"boards": {"created_at": "2024-02-01T00:00:00"}})
+
+    assert [r["id"] for r in records_of(output, "boards")] == ["2"]
+    assert final_state(output, "boards") == {"created_at": "2024-03-01T00:00:00"}

@@ -44,6 +44,11 @@ class EntityStream(PinterestStream):
         return self.spec.cursor_field is not None
 
     @property
+    def is_resumable(self) -> bool:
+        # Streams without a cursor are plain full refresh: the CDK must not wait for a "sync complete" state from them.
+        return self._cursor is not None
+
+    @property
     def state(self) -> MutableMapping[str, Any]:
         return self._cursor.get_state() if self._cursor else {}
 

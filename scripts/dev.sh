@@ -21,8 +21,7 @@ ensure_env() {
     # `poetry export` reads only the lock file, so the install is exactly what poetry.lock pins.
     "$TOOLS/bin/poetry" export --with dev --format requirements.txt --output "$VENV/requirements.lock.txt"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$VENV/requirements.lock.txt"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2>/dev/null \
-      || "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -e .
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -e .
     echo "$want" > "$STAMP"
   fi
 }

@@ -13,15 +13,16 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import limits
 from source_pinterest.auth import PinterestAuthenticator
-from source_pinterest.config import parse_config
+from source_pinterest.config import EntityStatus, parse_config
 from source_pinterest.rate_limits import build_api_budget
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.entity import EntityStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
-from source_pinterest.streams.specs import ENTITY_STREAMS
+from source_pinterest.streams.specs import ENTITY_STREAMS, SPECS_BY_NAME
 
 # Streams whose behaviour differs from the generic table reading (see each class's docstring).
 STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream}
+ALL_STATUS_LISTINGS = ("campaigns", "ad_groups", "ads")
 
 
 def build_context(raw_config: Mapping[str, Any]) -> SyncContext:
@@ -44,6 +45,9 @@ def build_context(raw_config: Mapping[str, Any]) -> SyncContext:
 def build_streams(ctx: SyncContext) -> list[Stream]:
     for spec in ENTITY_STREAMS:
         ctx.streams[spec.name] = STREAM_CLASSES.get(spec.name, EntityStream)(spec, ctx)
+    # Listings of every status, for the metrics streams' id batches; never offered as streams themselves.
+    for name in ALL_STATUS_LISTINGS:
+        ctx.listings[name] = EntityStream(SPECS_BY_NAME[name], ctx, statuses=tuple(EntityStatus))
     return list(ctx.streams.values())
 
 

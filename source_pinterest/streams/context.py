@@ -55,3 +55,10 @@ class SyncContext:
     api_budget: APIBudget
     parents: ParentListings = field(default_factory=ParentListings)
     streams: dict[str, Any] = field(default_factory=dict)  # name -> stream, so children can find their parents
+    # Entity listings that are not streams, e.g. campaigns of every status for the analytics id batches.
+    listings: dict[str, Any] = field(default_factory=dict)
+
+    def records_of(self, name: str, all_statuses: bool = False) -> list[Record]:
+        """Every record of an entity stream in this sync (listed once, then replayed)."""
+        stream = self.listings[name] if all_statuses else self.streams[name]
+        return self.parents.all_records(stream.listing_name, stream.list_everything)

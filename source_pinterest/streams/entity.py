@@ -7,6 +7,7 @@ from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.models import SyncMode
 
+from source_pinterest.config import EntityStatus
 from source_pinterest.state import PerParentCursor, partition_key
 from source_pinterest.streams.base import PinterestStream, stringify_ids
 from source_pinterest.streams.context import SyncContext
@@ -15,14 +16,18 @@ from source_pinterest.streams.specs import StreamSpec
 logger = logging.getLogger("airbyte")
 
 # Streams whose records define other streams' slices; their listings are kept for the rest of the sync.
-PARENT_STREAMS = frozenset({"ad_accounts", "boards", "board_sections", "ad_groups"})
+PARENT_STREAMS = frozenset({"ad_accounts", "boards", "board_sections", "campaigns", "ad_groups", "ads"})
 
 
 class EntityStream(PinterestStream):
     """GET <spec.path> for every parent slice; state and parent reuse as described in state.py and context.py."""
 
-    def __init__(self, spec: StreamSpec, ctx: SyncContext) -> None:
+    def __init__(self, spec: StreamSpec, ctx: SyncContext, statuses: Optional[tuple[EntityStatus, ...]] = None) -> None:
         self.spec = spec
+        # Metrics streams need the ids of every status (archived spend is real spend), whatever the user's filter.
+        self.statuses = statuses or ctx.config.status
+        same_as_stream = set(self.statuses) == set(ctx.config.status)
+        self.listing_name = spec.name if same_as_stream else f"{spec.name}[{','.join(s.value for s in self.statuses)}]"
         self.skip_statuses = spec.skip_statuses
         super().__init__(ctx)
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
@@ -69,7 +74,7 @@ class EntityStream(PinterestStream):
         for parent_ref in self.spec.parents:
             parent = self.ctx.streams[parent_ref.stream]
             seen: set[str] = set()
-            for record in self.ctx.parents.all_records(parent_ref.stream, parent.list_everything):
+            for record in self.ctx.parents.all_records(parent.listing_name, parent.list_everything):
                 partition = {key: record.get(field) for key, field in parent_ref.fields.items()}
                 if any(value is None for value in partition.values()) or partition_key(partition) in seen:
                     continue
@@ -82,14 +87,14 @@ class EntityStream(PinterestStream):
         params.update({key: (stream_slice or {})[key] for key in self.spec.query_from_slice if key in (stream_slice or {})})
         if self.spec.status_filter:
             # Repeated key, the OpenAPI default for this array; ARCHIVED is only returned when asked for.
-            params["entity_statuses"] = [status.value for status in self.ctx.config.status]
+            params["entity_statuses"] = [status.value for status in self.statuses]
         return params
 
     def fetch(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         """All records of one partition as the API lists them (or as an earlier listing in this sync kept them)."""
         keep = self.name in PARENT_STREAMS
         if keep:
-            cached = self.ctx.parents.cached(self.name, partition_key(partition))
+            cached = self.ctx.parents.cached(self.listing_name, partition_key(partition))
             if cached is not None:
                 yield from cached
                 return
@@ -99,7 +104,7 @@ class EntityStream(PinterestStream):
                 kept.append(record)
             yield record
         if keep:
-            self.ctx.parents.store(self.name, partition_key(partition), kept)
+            self.ctx.parents.store(self.listing_name, partition_key(partition), kept)
 
     def _fetch_from_api(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         path = self.path(stream_slice=partition)

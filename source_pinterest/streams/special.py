@@ -60,5 +60,5 @@ class BoardPinsStream(EntityStream):
             )
 
     def _board(self, board_id: str) -> Mapping[str, Any] | None:
-        boards = self.ctx.parents.all_records("boards", self.ctx.streams["boards"].list_everything)
+        boards = self.ctx.records_of("boards")
         return next((b for b in boards if b.get("id") == board_id), None)

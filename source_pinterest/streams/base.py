@@ -48,6 +48,7 @@ class PinterestStream(HttpStream):
 
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
+        self.requests_made = 0  # for the end-of-sync summary
         super().__init__(authenticator=ctx.authenticator, api_budget=ctx.api_budget)
 
     @property
@@ -72,6 +73,7 @@ class PinterestStream(HttpStream):
 
     def get(self, path: str, params: Mapping[str, Any]) -> Optional[Any]:
         """GET one URL through the CDK client; None when the error handler chose to skip the response."""
+        self.requests_made += 1
         _, response = self._http_client.send_request(
             http_method="GET",
             url=self._join_url(self.url_base, path),

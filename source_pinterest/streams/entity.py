@@ -7,6 +7,7 @@ from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.models import SyncMode
 
+from source_pinterest.concurrency import SlicePrefetcher
 from source_pinterest.config import EntityStatus
 from source_pinterest.state import PerParentCursor, partition_key
 from source_pinterest.streams.base import PinterestStream, stringify_ids
@@ -30,6 +31,7 @@ class EntityStream(PinterestStream):
         self.listing_name = spec.name if same_as_stream else f"{spec.name}[{','.join(s.value for s in self.statuses)}]"
         self.skip_statuses = spec.skip_statuses
         super().__init__(ctx)
+        self._prefetcher: Optional[SlicePrefetcher] = None
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
 
     @property
@@ -125,6 +127,14 @@ class EntityStream(PinterestStream):
         """Whether an API record belongs to this sync at all (before any cursor filtering)."""
         return True
 
+    def _records_of_slice(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        if not self.spec.parents:
+            return self.fetch(partition)
+        if self._prefetcher is None:
+            # The next slices are fetched in parallel while this one is emitted; see concurrency.py.
+            self._prefetcher = SlicePrefetcher(self.stream_slices(), lambda s: list(self.fetch(s)), self.ctx.config.num_workers)
+        return self._prefetcher.records_of(partition)
+
     def list_everything(self) -> Iterable[Mapping[str, Any]]:
         for partition in self.stream_slices():
             yield from self.fetch(partition or {})
@@ -138,7 +148,7 @@ class EntityStream(PinterestStream):
     ) -> Iterable[Mapping[str, Any]]:
         partition = stream_slice or {}
         incremental = sync_mode == SyncMode.incremental and self._cursor is not None
-        for record in self.fetch(partition):
+        for record in self._records_of_slice(partition):
             if self._cursor:
                 self._cursor.observe(partition, record)
             if not incremental or self._cursor.is_new(partition, record):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -12,15 +11,12 @@ from source_pinterest.concurrency import SlicePrefetcher
 
 def test_records_come_back_per_slice_in_order_while_later_slices_are_fetched_in_parallel():
     slices = [{"board_id": str(i)} for i in range(6)]
-    running, peak, lock = [0], [0], threading.Lock()
+    # The first three fetches only finish once all three are running at the same time.
+    together = threading.Barrier(3, timeout=5)
 
     def fetch(stream_slice):
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        time.sleep(0.02)
-        with lock:
-            running[0] -= 1
+        if int(stream_slice["board_id"]) < 3:
+            together.wait()
         return [f"record-of-{stream_slice['board_id']}"]
 
     prefetcher = SlicePrefetcher(slices, fetch, workers=3)
@@ -28,7 +24,7 @@ def test_records_come_back_per_slice_in_order_while_later_slices_are_fetched_in_
     prefetcher.close()
 
     assert results == [[f"record-of-{i}"] for i in range(6)]
-    assert peak[0] == 3
+    assert not together.broken
 
 
 def test_one_worker_fetches_inline_without_threads():

@@ -1,0 +1,47 @@
+"""The /_emulator/* admin API: truth, stats, mutation and run-time configuration (no auth, no faults)."""
+
+from .errors import bad_param
+from .mutate import mutate
+from .ratelimit import parse_limits
+from .truth import analytics_rows, report_truth_rows, stream_records, user_account_analytics
+
+
+def configure(state, body: dict) -> dict:
+    """Change faults, latency or rate limits while running."""
+    if not isinstance(body, dict):
+        raise bad_param("Body must be a JSON object")
+    if "faults" in body:
+        state.faults.load(body["faults"] or "")
+        state.settings.faults = body["faults"] or ""
+    if "latency_ms" in body:
+        state.settings.latency_ms = int(body["latency_ms"])
+    if "rate_limits" in body or "rate_limit_overrides" in body or "daily_caps" in body:
+        state.limiter.configure(body.get("rate_limits"),
+                                parse_limits(body["rate_limit_overrides"]) if "rate_limit_overrides" in body else None,
+                                parse_limits(body["daily_caps"], "/day") if "daily_caps" in body else None)
+    if "report_polls" in body:
+        state.settings.report_polls = int(body["report_polls"])
+    if "download_ttl" in body:
+        state.settings.download_ttl = int(body["download_ttl"])
+    return {"faults": state.settings.faults, "latency_ms": state.settings.latency_ms,
+            "rate_limits": state.limiter.mode, "report_polls": state.settings.report_polls}
+
+
+def truth(state, query: dict) -> dict:
+    statuses = [s for s in (query.get("statuses") or "").split(",") if s] or None
+    return {"records": stream_records(state, query.get("stream", ""), statuses)}
+
+
+GET = {
+    "/_emulator/truth": truth,
+    "/_emulator/truth/analytics": lambda state, q: {"rows": analytics_rows(state, q)},
+    "/_emulator/truth/report": lambda state, q: {"rows": report_truth_rows(state, q)},
+    "/_emulator/truth/user_account_analytics": user_account_analytics,
+    "/_emulator/stats": lambda state, q: state.stats.snapshot(),
+    "/_emulator/health": lambda state, q: {"ok": True, "base_url": state.base_url},
+}
+POST = {
+    "/_emulator/stats/reset": lambda state, body: (state.stats.reset(), {"ok": True})[1],
+    "/_emulator/mutate": lambda state, body: mutate(state, (body or {}).get("seed")),
+    "/_emulator/config": configure,
+}

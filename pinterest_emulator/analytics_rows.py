@@ -1,0 +1,56 @@
+"""Build analytics rows (live responses, report files, truth) from entities and a date range."""
+
+from datetime import date
+
+from . import metrics
+from .hashing import stable_int
+from .levels import ID_COLUMN, attributes, leaves
+
+TARGETING_VALUES = {
+    "APPTYPE": ("iphone", "android", "web", "ipad"),
+    "GENDER": ("female", "male", "unknown"),
+    "AGE_BUCKET": ("18-24", "25-34", "35-44", "45-49", "50-54", "55-64", "65+"),
+    "COUNTRY": ("US", "GB", "DE", "FR"),
+    "PLACEMENT": ("BROWSE", "SEARCH"),
+    "LOCATION": ("US-CA", "US-NY", "US-TX"),
+}
+DEFAULT_TARGETING = ("APPTYPE",)
+
+
+def entity_rows(ds, level: str, node, start: date, end: date, granularity: str, columns, id_attrs=()) -> list:
+    """Rows of one entity: id column, DATE (unless TOTAL), the requested modelled columns."""
+    rows = []
+    hourly = granularity == "HOUR"
+    attrs = attributes(ds, node)
+    head = {ID_COLUMN[level]: node.id}
+    head.update({c: attrs[c] for c in id_attrs if attrs.get(c) is not None})
+    for key, base in metrics.series(ds, leaves(ds, node), start, end, granularity):
+        row = dict(head)
+        if key is not None:
+            row["DATE"] = key
+        row.update(metrics.select(metrics.columns_of(base, hourly), columns))
+        rows.append(row)
+    return rows
+
+
+def targeting_rows(ds, level: str, node, start, end, granularity, columns, types, id_attrs=()) -> list:
+    """The entity's rows split over targeting values; each targeting type's parts add up to the whole."""
+    hourly = granularity == "HOUR"
+    attrs = attributes(ds, node)
+    head = {ID_COLUMN[level.removesuffix("_TARGETING")]: node.id}
+    head.update({c: attrs[c] for c in id_attrs if attrs.get(c) is not None})
+    rows = []
+    for key, base in metrics.series(ds, leaves(ds, node), start, end, granularity):
+        for ttype in types:
+            values = TARGETING_VALUES.get(ttype, ("UNKNOWN",))
+            weights = [1 + stable_int(ds.seed, node.id, ttype, v) % 10 for v in values]
+            for value, part in zip(values, metrics.split(base, weights)):
+                if not any(part):
+                    continue
+                row = dict(head)
+                if key is not None:
+                    row["DATE"] = key
+                row.update(TARGETING_TYPE=ttype, TARGETING_VALUE=value)
+                row.update(metrics.select(metrics.columns_of(part, hourly), columns))
+                rows.append(row)
+    return rows

@@ -1,0 +1,82 @@
+"""OAuth: the refresh-token grant of POST /v5/oauth/token and bearer-token checks."""
+
+import base64
+import secrets
+import threading
+import time
+from urllib.parse import parse_qs
+
+from .errors import ApiError, unauthorized
+from .request import Response
+
+CLIENT_ID = "emulator-client-id"
+CLIENT_SECRET = "emulator-client-secret"
+REFRESH_TOKEN = "emulator-refresh-token"
+SCOPES = "ads:read,boards:read,boards:read_secret,catalogs:read,pins:read,pins:read_secret,user_accounts:read"
+REFRESH_TOKEN_TTL = 60 * 86400  # "continuous refresh" tokens live 60 days
+
+
+class TokenStore:
+    """Valid refresh tokens and access tokens (with expiry); thread-safe."""
+
+    def __init__(self, token_ttl: int = 3600, rotate_refresh_tokens: bool = False):
+        self.token_ttl = token_ttl
+        self.rotate = rotate_refresh_tokens
+        self._lock = threading.Lock()
+        self._refresh = {REFRESH_TOKEN}
+        self._access: dict[str, float] = {}
+        self.refreshes = 0
+
+    def check_client(self, authorization: str | None) -> None:
+        """HTTP Basic client_id:client_secret, required by the token endpoint."""
+        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if authorization != f"Basic {expected}":
+            raise unauthorized("Authentication failed. Client id or client secret is invalid.")
+
+    def refresh(self, form: dict) -> dict:
+        grant = form.get("grant_type", [""])[-1]
+        if grant != "refresh_token":
+            raise ApiError(400, 1, f"Invalid grant_type '{grant}': only refresh_token is supported by the emulator")
+        token = form.get("refresh_token", [""])[-1]
+        with self._lock:
+            if token not in self._refresh:
+                raise ApiError(400, 1, "invalid_grant: the refresh token is invalid, expired or revoked")
+            if self.rotate:  # single-use refresh tokens: the old one dies, a new one is issued
+                self._refresh.discard(token)
+                token = "emulator-refresh-" + secrets.token_hex(12)
+                self._refresh.add(token)
+            access = "emulator-access-" + secrets.token_hex(16)
+            self._access[access] = time.time() + self.token_ttl
+            self.refreshes += 1
+        return {"access_token": access, "token_type": "bearer", "expires_in": self.token_ttl, "scope": SCOPES,
+                "response_type": "refresh_token", "refresh_token": token,
+                "refresh_token_expires_in": REFRESH_TOKEN_TTL,
+                "refresh_token_expires_at": int(time.time()) + REFRESH_TOKEN_TTL}
+
+    def check_bearer(self, authorization: str | None) -> str:
+        """Return the access token of a request, or raise 401 code 2."""
+        if not authorization or not authorization.startswith("Bearer "):
+            raise unauthorized("Authentication failed: missing bearer token.")
+        token = authorization[len("Bearer "):]
+        with self._lock:
+            expiry = self._access.get(token)
+        if expiry is None:
+            raise unauthorized("Authentication failed: access token is invalid or revoked.")
+        if expiry < time.time():
+            raise unauthorized("Authentication failed: access token has expired.")
+        return token
+
+    def revoke(self, access_token: str) -> None:
+        with self._lock:
+            self._access.pop(access_token, None)
+
+
+def token_endpoint(state, req) -> Response:
+    """POST /v5/oauth/token: Basic client auth + form body; refresh_token grant only."""
+    state.tokens.check_client(req.headers.get("authorization"))
+    body = state.tokens.refresh(parse_qs(req.body.decode("utf-8", "replace")))
+    state.stats.bump("token_refreshes")
+    return Response(body=body)
+
+
+ROUTES = [("POST", "/oauth/token", "org_read", token_endpoint)]

@@ -1,0 +1,213 @@
+"""Entity list endpoints (ads, organic, catalogs): collectors return nodes, handlers page and render them.
+
+The collectors are also used by truth.py, so "what a full sync must emit" and
+"what the API serves" cannot drift apart.
+"""
+
+import re
+
+from . import render
+from .errors import ApiError, bad_param, not_found
+from .filters import id_list, multi, ordered, statuses
+from .pagination import paginate
+from .request import Request, Response
+
+NO_CATALOG = ApiError(409, 4182, "Can't access this feature without an existing catalog.")
+
+
+def account_of(state, req: Request):
+    account_id = req.params["ad_account_id"]
+    if not re.fullmatch(r"\d{1,18}", account_id):
+        raise bad_param(f"'ad_account_id' value '{account_id}' must match the pattern: ^\\d+$")
+    node = state.ds.get("account", account_id)
+    if node is None:
+        raise ApiError(404, 404, "AdAccount not found.")
+    return node
+
+
+def listing(state, req: Request, nodes: list, cap: int | None = None, extra=None) -> Response:
+    page, bookmark, size = paginate(nodes, req.path, req.query, cap)
+    state.stats.page_size(size)
+    items = [render.render(state.ds, n) for n in page]
+    if extra:
+        items = [extra(item) for item in items]
+    return Response(body={"items": items, "bookmark": bookmark})
+
+
+# --- collectors: (state, account node or None, query) -> nodes -------------------------------------------------
+
+def collect_campaigns(state, account, query) -> list:
+    ids = set(id_list(query, "campaign_ids"))
+    wanted = statuses(query)
+    nodes = [c for c in state.ds.kids("campaign", account.id) if c.status in wanted and (not ids or c.id in ids)]
+    return ordered(query, nodes)
+
+
+def collect_ad_groups(state, account, query) -> list:
+    campaign_ids = set(id_list(query, "campaign_ids"))
+    group_ids = set(id_list(query, "ad_group_ids"))
+    if campaign_ids and group_ids:
+        raise bad_param("Use either 'campaign_ids' or 'ad_group_ids', not both")
+    wanted = statuses(query)
+    nodes = [g for c in state.ds.kids("campaign", account.id) if not campaign_ids or c.id in campaign_ids
+             for g in state.ds.kids("ad_group", c.id) if g.status in wanted and (not group_ids or g.id in group_ids)]
+    return ordered(query, sorted(nodes, key=lambda n: int(n.id)))
+
+
+def collect_ads(state, account, query) -> list:
+    campaign_ids = set(id_list(query, "campaign_ids"))
+    group_ids = set(id_list(query, "ad_group_ids"))
+    ad_ids = set(id_list(query, "ad_ids"))
+    wanted = statuses(query)
+    nodes = [a for c in state.ds.kids("campaign", account.id) if not campaign_ids or c.id in campaign_ids
+             for g in state.ds.kids("ad_group", c.id) if not group_ids or g.id in group_ids
+             for a in state.ds.kids("ad", g.id) if a.status in wanted and (not ad_ids or a.id in ad_ids)]
+    return ordered(query, sorted(nodes, key=lambda n: int(n.id)))
+
+
+def collect_keywords(state, account, query) -> list:
+    """No filter: only keywords whose parent is the ad account, as Pinterest documents."""
+    group_id = (query.get("ad_group_id") or [None])[-1]
+    campaign_id = (query.get("campaign_id") or [None])[-1]
+    group_ids = id_list(query, "ad_group_ids")
+    ds = state.ds
+    if group_id or group_ids:
+        groups = [ds.get("ad_group", g) for g in ([group_id] if group_id else group_ids)]
+        if any(g is None or g.account != account.id for g in groups):
+            raise not_found("Ad group not found.")
+        nodes = [k for g in groups for k in ds.kids("keyword", g.id)]
+    elif campaign_id:
+        campaign = ds.get("campaign", campaign_id)
+        if campaign is None or campaign.account != account.id:
+            raise not_found("Campaign not found.")
+        nodes = [k for g in ds.kids("ad_group", campaign.id) for k in ds.kids("keyword", g.id)]
+    else:
+        nodes = list(ds.kids("keyword", account.id))
+    match_types = set(multi(query, "match_types"))
+    if match_types:
+        nodes = [k for k in nodes if render.keyword(ds, k)["match_type"] in match_types]
+    return sorted(nodes, key=lambda n: int(n.id))
+
+
+def account_children(kind: str):
+    def collect(state, account, query) -> list:
+        return ordered(query, list(state.ds.kids(kind, account.id)))
+    return collect
+
+
+def collect_feeds(state, query) -> list:
+    if _catalog_blocked(state, query):
+        return []
+    catalog_id = (query.get("catalog_id") or [None])[-1]
+    return [f for f in state.ds.feeds if not catalog_id or f.parent == catalog_id]
+
+
+def collect_product_groups(state, query) -> list:
+    if _catalog_blocked(state, query):
+        raise NO_CATALOG
+    catalog_id = (query.get("catalog_id") or [None])[-1]
+    feed_id = (query.get("feed_id") or [None])[-1]
+    ids = set(id_list(query, "id", limit=1000))
+    ds = state.ds
+    return [g for g in ds.product_groups if (not feed_id or g.parent == feed_id) and (not ids or g.id in ids)
+            and (not catalog_id or ds.get("feed", g.parent).parent == catalog_id)]
+
+
+def _catalog_blocked(state, query) -> bool:
+    """No catalog at all (--no-catalog), or the ad account that has no catalog access."""
+    account = (query.get("ad_account_id") or [None])[-1]
+    return not state.ds.has_catalog or account == state.ds.no_catalog_account
+
+
+# --- handlers ---------------------------------------------------------------------------------------------------
+
+def ad_account_list(collect):
+    def handler(state, req: Request) -> Response:
+        account = account_of(state, req)
+        return listing(state, req, collect(state, account, req.query))
+    return handler
+
+
+def conversion_tags(state, req: Request) -> Response:
+    """Not paginated: the response is just {"items": [...]}."""
+    account = account_of(state, req)
+    return Response(body={"items": [render.render(state.ds, n) for n in state.ds.kids("conversion_tag", account.id)]})
+
+
+def ad_accounts(state, req: Request) -> Response:
+    return listing(state, req, ordered(req.query, list(state.ds.accounts)))
+
+
+def user_account(state, req: Request) -> Response:
+    return Response(body=render.user_account(state.ds))
+
+
+def boards(state, req: Request) -> Response:
+    privacy = req.one("privacy", "ALL")
+    nodes = list(state.ds.boards)
+    if privacy in ("PUBLIC", "SECRET", "PROTECTED"):
+        nodes = [b for b in nodes if render.board(state.ds, b)["privacy"] == privacy]
+    return listing(state, req, nodes)
+
+
+def _board(state, req: Request):
+    board = state.ds.get("board", req.params["board_id"])
+    if board is None:
+        raise ApiError(404, 40, "Board not found.")
+    return board
+
+
+def board_sections(state, req: Request) -> Response:
+    return listing(state, req, list(state.ds.kids("section", _board(state, req).id)))
+
+
+def board_pins(state, req: Request) -> Response:
+    board = _board(state, req)
+    return listing(state, req, list(state.ds.kids("pin", board.id)), cap=state.settings.board_pins_cap)
+
+
+def board_section_pins(state, req: Request) -> Response:
+    board = state.ds.get("board", req.params["board_id"])
+    section = state.ds.get("section", req.params["section_id"])
+    if board is None or section is None or section.parent != board.id:
+        raise ApiError(404, 404, "Board or section not found.")
+    return listing(state, req, list(state.ds.kids("section_pin", section.id)))
+
+
+def pins(state, req: Request) -> Response:
+    return listing(state, req, list(state.ds.pins))
+
+
+def catalogs(state, req: Request) -> Response:
+    return listing(state, req, [] if _catalog_blocked(state, req.query) else list(state.ds.catalogs))
+
+
+def catalogs_feeds(state, req: Request) -> Response:
+    return listing(state, req, collect_feeds(state, req.query))
+
+
+def catalogs_product_groups(state, req: Request) -> Response:
+    return listing(state, req, collect_product_groups(state, req.query))
+
+
+ROUTES = [
+    # (method, template under /v5, rate-limit category, handler)
+    ("GET", "/user_account", "org_read", user_account),
+    ("GET", "/boards", "org_read", boards),
+    ("GET", "/boards/{board_id}/sections", "org_read", board_sections),
+    ("GET", "/boards/{board_id}/sections/{section_id}/pins", "org_read", board_section_pins),
+    ("GET", "/boards/{board_id}/pins", "org_read", board_pins),
+    ("GET", "/pins", "org_read", pins),
+    ("GET", "/ad_accounts", "ads_read", ad_accounts),
+    ("GET", "/ad_accounts/{ad_account_id}/campaigns", "ads_read", ad_account_list(collect_campaigns)),
+    ("GET", "/ad_accounts/{ad_account_id}/ad_groups", "ads_read", ad_account_list(collect_ad_groups)),
+    ("GET", "/ad_accounts/{ad_account_id}/ads", "ads_read", ad_account_list(collect_ads)),
+    ("GET", "/ad_accounts/{ad_account_id}/audiences", "ads_read", ad_account_list(account_children("audience"))),
+    ("GET", "/ad_accounts/{ad_account_id}/customer_lists", "ads_read",
+     ad_account_list(account_children("customer_list"))),
+    ("GET", "/ad_accounts/{ad_account_id}/conversion_tags", "ads_read", conversion_tags),
+    ("GET", "/ad_accounts/{ad_account_id}/keywords", "ads_read", ad_account_list(collect_keywords)),
+    ("GET", "/catalogs", "catalogs_read", catalogs),
+    ("GET", "/catalogs/feeds", "catalogs_read", catalogs_feeds),
+    ("GET", "/catalogs/product_groups", "catalogs_read", catalogs_product_groups),
+]

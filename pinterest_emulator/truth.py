@@ -1,0 +1,104 @@
+"""Ground truth for tests: exactly what a complete full-refresh sync must emit, per stream.
+
+Built from the same collectors the endpoints use, without pagination, faults or auth.
+"""
+
+from datetime import date
+
+from . import render
+from .analytics_rows import entity_rows
+from .columns import live_columns, report_columns
+from .dates import check_granularity, parse_date
+from .endpoints_analytics import ID_ATTRIBUTE_COLUMNS, user_account_analytics_body
+from .endpoints_entities import (account_children, collect_ad_groups, collect_ads, collect_campaigns,
+                                 collect_keywords, collect_product_groups)
+from .errors import bad_param
+from .filters import DEFAULT_STATUSES
+from .levels import ID_COLUMN, entities
+from .metrics import MODELLED_COLUMNS
+from .reports import LEVELS, report_rows
+
+STREAMS = ("user_account", "boards", "board_sections", "board_section_pins", "board_pins", "pins", "ad_accounts",
+           "campaigns", "ad_groups", "ads", "audiences", "customer_lists", "conversion_tags", "keywords", "catalogs",
+           "catalogs_feeds", "catalogs_product_groups")
+PER_ACCOUNT = {"campaigns": collect_campaigns, "ad_groups": collect_ad_groups, "ads": collect_ads,
+               "audiences": account_children("audience"), "customer_lists": account_children("customer_list"),
+               "conversion_tags": account_children("conversion_tag")}
+
+
+def stream_records(state, stream: str, statuses=None) -> list:
+    if stream not in STREAMS:
+        raise bad_param(f"Unknown stream '{stream}'; known: {', '.join(STREAMS)}")
+    ds = state.ds
+    wanted = list(statuses or DEFAULT_STATUSES)
+    query = {"entity_statuses": wanted}
+
+    def out(nodes) -> list:
+        return [render.render(ds, n) for n in nodes]
+
+    if stream == "user_account":
+        return [render.user_account(ds)]
+    if stream == "boards":
+        return out(ds.boards)
+    if stream == "board_sections":
+        return [{**render.section(ds, s), "board_id": b.id} for b in ds.boards for s in ds.kids("section", b.id)]
+    if stream == "board_section_pins":
+        return out([p for b in ds.boards for s in ds.kids("section", b.id) for p in ds.kids("section_pin", s.id)])
+    if stream == "board_pins":
+        cap = state.settings.board_pins_cap
+        return out([p for b in ds.boards for p in ds.kids("pin", b.id)[:cap]])
+    if stream == "pins":
+        return out(ds.pins)
+    if stream == "ad_accounts":
+        return out(ds.accounts)
+    if stream in PER_ACCOUNT:
+        return out([n for a in ds.accounts for n in PER_ACCOUNT[stream](state, a, query)])
+    if stream == "keywords":
+        nodes = []
+        for account in ds.accounts:
+            nodes += collect_keywords(state, account, {})
+            for group in collect_ad_groups(state, account, query):
+                nodes += collect_keywords(state, account, {"ad_group_id": [group.id]})
+        return out(nodes)
+    if stream == "catalogs":
+        return out(ds.catalogs if ds.has_catalog else [])
+    if stream == "catalogs_feeds":
+        return out(ds.feeds if ds.has_catalog else [])
+    return out(collect_product_groups(state, {}) if ds.has_catalog else [])
+
+
+def _range(state, query: dict) -> tuple[date, date, str]:
+    start = parse_date(query.get("start_date") or (state.today.replace(day=1)).isoformat(), "start_date")
+    end = parse_date(query.get("end_date") or state.today.isoformat(), "end_date")
+    return start, end, check_granularity(query.get("granularity") or "DAY")
+
+
+def analytics_rows(state, query: dict) -> list:
+    """Live-analytics rows of every entity of a level, all statuses, all modelled live columns."""
+    level = query.get("level") or "AD_ACCOUNT"
+    if level not in ID_COLUMN:
+        raise bad_param(f"Unknown level '{level}'; known: {', '.join(ID_COLUMN)}")
+    start, end, granularity = _range(state, query)
+    columns = sorted(MODELLED_COLUMNS & live_columns())
+    id_attrs = [c for c in query.get("id_columns", "").split(",") if c in ID_ATTRIBUTE_COLUMNS]
+    ds = state.ds
+    return [row for a in ds.accounts for n in entities(ds, level, a.id)
+            for row in entity_rows(ds, level, n, start, end, granularity, columns, id_attrs)]
+
+
+def report_truth_rows(state, query: dict) -> list:
+    """Flattened rows of the async report of a level across all ad accounts (all modelled report columns)."""
+    level = query.get("level") or "CAMPAIGN"
+    if level not in LEVELS:
+        raise bad_param(f"Unknown level '{level}'; known: {', '.join(LEVELS)}")
+    start, end, granularity = _range(state, query)
+    spec = {"level": level, "granularity": granularity, "start": start, "end": end,
+            "columns": query.get("columns", "").split(",") if query.get("columns")
+            else sorted(MODELLED_COLUMNS & report_columns()),
+            "targeting_types": query.get("targeting_types", "APPTYPE").split(",")}
+    return [row for a in state.ds.accounts for rows in report_rows(state, a.id, spec).values() for row in rows]
+
+
+def user_account_analytics(state, query: dict) -> dict:
+    start, end, _ = _range(state, query)
+    return user_account_analytics_body(state, start, end)

@@ -156,6 +156,9 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 def _allowed_hint(error: Mapping[str, Any]) -> str:
+    # pydantic's date errors ("invalid character in year") never say which format is accepted.
+    if str(error.get("type", "")).startswith("date_"):
+        return " (allowed: a date as YYYY-MM-DD)"
     expected = (error.get("ctx") or {}).get("expected")
     return f" (allowed: {expected})" if expected else ""
 

@@ -30,6 +30,21 @@ PRODUCT_ITEM_MAX_RANGE_DAYS = 31
 ATTRIBUTION_WINDOW_DAYS = (0, 1, 7, 14, 30, 60)
 
 
+# (connect, read) seconds for every request: a silent server must turn into a retry, never a hung sync.
+# PINTEREST_HTTP_READ_TIMEOUT_SECONDS overrides the read part (slow report downloads, or tests of hung servers).
+HTTP_CONNECT_TIMEOUT_SECONDS = 15.0
+HTTP_READ_TIMEOUT_SECONDS = 120.0
+
+
+def http_timeout() -> tuple[float, float]:
+    read = os.environ.get("PINTEREST_HTTP_READ_TIMEOUT_SECONDS", "").strip()
+    try:
+        read_seconds = float(read) if read else HTTP_READ_TIMEOUT_SECONDS
+    except ValueError:
+        read_seconds = HTTP_READ_TIMEOUT_SECONDS
+    return (HTTP_CONNECT_TIMEOUT_SECONDS, read_seconds)
+
+
 def _column_set(file_name: str) -> frozenset[str]:
     text = resources.files("source_pinterest").joinpath("api_columns", file_name).read_text()
     return frozenset(line.strip() for line in text.splitlines() if line.strip())

@@ -17,8 +17,11 @@ from source_pinterest import limits
 from source_pinterest.auth import PinterestAuthenticator
 from source_pinterest.config import EntityStatus, parse_config
 from source_pinterest.rate_limits import build_api_budget
+from source_pinterest.streams.analytics import AnalyticsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.entity import EntityStream
+from source_pinterest.streams.metrics_specs import ANALYTICS_STREAMS, REPORT_STREAMS, ReportSpec, custom_report_problems
+from source_pinterest.streams.reports import ReportStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
 from source_pinterest.streams.specs import ENTITY_STREAMS, SPECS_BY_NAME
 
@@ -29,6 +32,11 @@ ALL_STATUS_LISTINGS = ("campaigns", "ad_groups", "ads")
 
 def build_context(raw_config: Mapping[str, Any]) -> SyncContext:
     config = parse_config(raw_config)
+    # Custom-report rules the config model cannot see alone; checked before any API call, at check and read.
+    problems = custom_report_problems(config)
+    if problems:
+        message = "Invalid configuration. " + "; ".join(problems)
+        raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
     try:
         base_url = limits.base_url()
     except ValueError as error:
@@ -50,6 +58,12 @@ def build_streams(ctx: SyncContext) -> list[Stream]:
     # Listings of every status, for the metrics streams' id batches; never offered as streams themselves.
     for name in ALL_STATUS_LISTINGS:
         ctx.listings[name] = EntityStream(SPECS_BY_NAME[name], ctx, statuses=tuple(EntityStatus))
+    # Metrics streams: live analytics, async reports, the user's custom reports.
+    ctx.streams["user_account_analytics"] = UserAccountAnalyticsStream(ctx)
+    for analytics_spec in ANALYTICS_STREAMS:
+        ctx.streams[analytics_spec.name] = AnalyticsStream(analytics_spec, ctx)
+    for report_spec in REPORT_STREAMS + tuple(ReportSpec.from_custom(r) for r in ctx.config.custom_reports):
+        ctx.streams[report_spec.name] = ReportStream(report_spec, ctx)
     return list(ctx.streams.values())
 
 

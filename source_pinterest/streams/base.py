@@ -7,9 +7,14 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional
 
 import requests
-from airbyte_cdk.sources.streams.http import HttpStream
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.message import InMemoryMessageRepository
+from airbyte_cdk.sources.streams.http import HttpClient, HttpStream
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
+from source_pinterest.limits import http_timeout
 from source_pinterest.errors import PinterestBackoff, PinterestErrorHandler, endpoint_of, response_json
 from source_pinterest.pagination import BookmarkPaginator
 from source_pinterest.streams.context import SyncContext
@@ -37,6 +42,37 @@ def stringify_ids(value: Any) -> Any:
             if isinstance(item, (dict, list)):
                 stringify_ids(item)
     return value
+
+
+class StorageErrorHandler(ErrorHandler):
+    """Report files come from a pre-signed storage URL, not the API: 400/403/404 there mean the URL has expired
+    (it lives 5 minutes), so the caller polls for a fresh one; 429, 5xx and network errors are retried."""
+
+    def __init__(self, stream_name: str) -> None:
+        self._stream_name = stream_name
+
+    @property
+    def max_retries(self) -> Optional[int]:
+        return 5
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return 10 * 60
+
+    def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
+        prefix = f"Stream {self._stream_name}: report download"
+        if isinstance(response_or_exception, requests.Response):
+            status = response_or_exception.status_code
+            if response_or_exception.ok:
+                return ErrorResolution(response_action=ResponseAction.SUCCESS)
+            if status in (400, 403, 404):
+                return ErrorResolution(ResponseAction.IGNORE, None, f"{prefix} URL expired (HTTP {status})")
+            if status == 429 or status >= 500:
+                return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"{prefix} got HTTP {status}")
+            return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"{prefix} got HTTP {status}")
+        if isinstance(response_or_exception, requests.RequestException):
+            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"{prefix} failed: {response_or_exception}")
+        return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"{prefix} failed: {response_or_exception}")
 
 
 class PinterestStream(HttpStream):
@@ -77,13 +113,44 @@ class PinterestStream(HttpStream):
         _, response = self._http_client.send_request(
             http_method="GET",
             url=self._join_url(self.url_base, path),
-            request_kwargs={},
+            request_kwargs={"timeout": http_timeout()},
             params=dict(params),
         )
         if not response.ok:
             logger.warning(f"Stream {self.name}: skipped {endpoint_of(response)} (HTTP {response.status_code})")
             return None
         return response_json(response)
+
+    def post(self, path: str, json_body: Mapping[str, Any]) -> Optional[Any]:
+        """POST a JSON body through the same CDK client as `get`; None when the error handler chose to skip."""
+        self.requests_made += 1
+        _, response = self._http_client.send_request(
+            http_method="POST",
+            url=self._join_url(self.url_base, path),
+            request_kwargs={"timeout": http_timeout()},
+            json=dict(json_body),
+        )
+        if not response.ok:
+            logger.warning(f"Stream {self.name}: skipped {endpoint_of(response)} (HTTP {response.status_code})")
+            return None
+        return response_json(response)
+
+    def download(self, url: str) -> Optional[requests.Response]:
+        """Stream a pre-signed report file through a second CDK client that has no authenticator: the storage
+        host must not receive our bearer token. None when the URL has expired."""
+        if getattr(self, "_download_client", None) is None:
+            self._download_client = HttpClient(
+                name=self.name,
+                logger=self.logger,
+                error_handler=StorageErrorHandler(self.name),
+                backoff_strategy=self.get_backoff_strategy(),
+                message_repository=InMemoryMessageRepository(),
+            )
+        self.requests_made += 1
+        _, response = self._download_client.send_request(
+            http_method="GET", url=url, request_kwargs={"stream": True, "timeout": http_timeout()}
+        )
+        return response if response.ok else None
 
     def get_pages(self, path: str, params: Mapping[str, Any], paginated: bool = True) -> Iterable[list[Any]]:
         """Every page's items of one listing, at the largest page size, following the bookmark to the end."""

@@ -1,0 +1,152 @@
+"""Async report jobs as an explicit state machine: a pure decision function and a small driver with an injected clock.
+
+Pinterest's report lifecycle (POST creates, GET ?token= polls): IN_PROGRESS until FINISHED with a download `url`
+(valid 5 minutes), or FAILED / EXPIRED / CANCELLED / DOES_NOT_EXIST. `next_step` decides what to do after each
+status; `ReportJobRunner` performs it: sleep, download, re-create the job (bounded), or give up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable, Generic, Optional, TypeVar, Union
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+T = TypeVar("T")
+
+
+class ReportStatus(str, Enum):
+    IN_PROGRESS = "IN_PROGRESS"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+    DOES_NOT_EXIST = "DOES_NOT_EXIST"
+
+    @classmethod
+    def of(cls, value: object) -> "ReportStatus":
+        # An unknown or missing status is treated as a job that is gone, which leads to a re-creation.
+        return cls(value) if value in cls._value2member_map_ else cls.DOES_NOT_EXIST
+
+
+@dataclass(frozen=True)
+class PollAfter:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Download:
+    url: str
+
+
+@dataclass(frozen=True)
+class Fail:
+    reason: str
+    retryable: bool  # True: re-creating the job may help; False: the total deadline is spent
+
+
+Step = Union[PollAfter, Download, Fail]
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    first_wait: float = 1.0
+    factor: float = 2.0
+    max_wait: float = 60.0
+    job_deadline: float = 30 * 60.0  # one job that is still IN_PROGRESS after this is abandoned and re-created
+    total_deadline: float = 2 * 60 * 60.0  # all attempts of one report together
+    max_attempts: int = 3  # jobs created per report before the stream fails
+    max_stale_urls: int = 3  # download URLs that expired before we fetched them, per job
+
+
+def next_step(
+    status: ReportStatus,
+    url: Optional[str],
+    job_elapsed: float,
+    total_elapsed: float,
+    polls: int,
+    policy: PollPolicy = PollPolicy(),
+) -> Step:
+    """What to do after seeing `status` on the `polls`-th look at a job (0 = the creation answer)."""
+    if status is ReportStatus.FINISHED and url:
+        return Download(url)
+    if total_elapsed >= policy.total_deadline:
+        return Fail(f"not finished after {total_elapsed:.0f} s in total (limit {policy.total_deadline:.0f} s)", False)
+    if status in (ReportStatus.IN_PROGRESS, ReportStatus.FINISHED):  # FINISHED without url: ask again
+        if job_elapsed >= policy.job_deadline:
+            return Fail(f"still {status.value} after {job_elapsed:.0f} s (limit {policy.job_deadline:.0f} s)", True)
+        wait = min(policy.max_wait, policy.first_wait * policy.factor ** max(0, polls))
+        remaining = min(policy.job_deadline - job_elapsed, policy.total_deadline - total_elapsed)
+        return PollAfter(max(0.0, min(wait, remaining)))
+    return Fail(f"report status {status.value}", True)
+
+
+class ReportJobFailed(AirbyteTracedException):
+    """A report that could not be produced within the bounded attempts; fails its stream only."""
+
+
+@dataclass(frozen=True)
+class PollResult:
+    status: ReportStatus
+    url: Optional[str] = None
+
+
+class ReportJobRunner(Generic[T]):
+    """Runs one report to its downloaded file. `create` returns a token and the first PollResult (or None when the
+    API chose to skip this ad account, and then so does `run`), `poll(token)` the current one, `fetch(url)` the
+    file or None when the URL has expired (then a fresh URL is polled for)."""
+
+    def __init__(
+        self,
+        policy: PollPolicy = PollPolicy(),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.policy = policy
+        self.clock = clock
+        self.sleep = sleep
+
+    def run(
+        self,
+        describe: str,
+        create: Callable[[], Optional[tuple[str, PollResult]]],
+        poll: Callable[[str], PollResult],
+        fetch: Callable[[str], Optional[T]],
+    ) -> Optional[T]:
+        started = self.clock()
+        last = Fail("never created", True)
+        for attempt in range(1, self.policy.max_attempts + 1):
+            outcome = self._one_job(started, create, poll, fetch)
+            if not isinstance(outcome, Fail):
+                return outcome
+            last = outcome
+            if not outcome.retryable:
+                break
+        message = f"{describe}: the report could not be produced after {attempt} attempt(s); last: {last.reason}."
+        raise ReportJobFailed(message=message, internal_message=message, failure_type=FailureType.transient_error)
+
+    def _one_job(self, started: float, create, poll, fetch) -> Union[T, Fail, None]:
+        created = create()
+        if created is None:
+            return None
+        token, result = created
+        job_started, polls, stale_urls = self.clock(), 0, 0
+        while True:
+            now = self.clock()
+            step = next_step(result.status, result.url, now - job_started, now - started, polls, self.policy)
+            if isinstance(step, Fail):
+                return step
+            if isinstance(step, PollAfter):
+                self.sleep(step.seconds)
+            else:
+                content = fetch(step.url)
+                if content is not None:
+                    return content
+                stale_urls += 1
+                if stale_urls > self.policy.max_stale_urls:
+                    return Fail(f"{stale_urls} download URLs expired before they could be fetched", True)
+            result = poll(token)
+            polls += 1

@@ -1,0 +1,191 @@
+"""Live (synchronous) analytics: one generic stream for the AnalyticsSpec table, and user_account_analytics.
+
+Both are incremental on the metric date with a look-back: every sync re-reads `attribution_lookback_days` (default:
+the largest attribution window, 30 days) before the saved date, because Pinterest restates conversions for that
+long; the primary keys make the re-emitted rows upserts. Live analytics reach back 90 days only; a start_date
+further back is clamped with a warning (the async report streams cover older history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
+
+from airbyte_cdk.models import SyncMode
+
+from source_pinterest import limits
+from source_pinterest.date_windows import Window, batches, created_by, earliest_allowed, parse_day, sync_windows
+from source_pinterest.metrics_schema import columns_schema, typed, user_account_analytics_schema
+from source_pinterest.state import PerParentCursor
+from source_pinterest.streams.base import PinterestStream
+from source_pinterest.streams.context import SyncContext
+from source_pinterest.streams.metrics_specs import DEFAULT_WINDOWS, LIVE_COLUMNS, LIVE_ID_BATCH, AnalyticsSpec
+
+logger = logging.getLogger("airbyte")
+
+
+def lookback_days(ctx: SyncContext, attribution_days: int) -> int:
+    configured = ctx.config.attribution_lookback_days
+    return attribution_days if configured is None else configured
+
+
+def warn_if_clamped(stream: str, configured: Optional[dt.date], days_back: int, what: str) -> None:
+    earliest = earliest_allowed(limits.today(), days_back)
+    if configured is not None and configured < earliest:
+        logger.warning(
+            f"Stream {stream}: start_date {configured.isoformat()} is older than {what} allow ({days_back} days back); "
+            f"reading from {earliest.isoformat()} instead."
+        )
+
+
+class DatedMetricsStream(PinterestStream):
+    """What the live analytics streams share: a date cursor per partition and the windows of one sync."""
+
+    cursor_key = "DATE"
+    partitioned = True
+    days_back = limits.LIVE_ANALYTICS_DAYS_BACK
+    max_range_days = limits.LIVE_ANALYTICS_MAX_RANGE_DAYS
+    attribution_days = max(DEFAULT_WINDOWS.values())
+
+    def __init__(self, ctx: SyncContext) -> None:
+        super().__init__(ctx)
+        self._cursor = PerParentCursor(self.cursor_key, partitioned=self.partitioned)
+
+    @property
+    def cursor_field(self) -> str | List[str]:
+        return self.cursor_key
+
+    @property
+    def supports_incremental(self) -> bool:
+        return True
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return self._cursor.get_state()
+
+    @state.setter
+    def state(self, value: MutableMapping[str, Any]) -> None:
+        self._cursor.set_state(value)
+
+    @property
+    def start_date(self) -> Optional[dt.date]:
+        return self.ctx.config.start_date
+
+    def sync_windows(self, partition: Mapping[str, Any], sync_mode: SyncMode) -> list[Window]:
+        cursor = parse_day(self._cursor.start_of(partition)) if sync_mode == SyncMode.incremental else None
+        return sync_windows(
+            limits.today(), self.days_back, self.max_range_days, self.start_date, cursor,
+            lookback_days(self.ctx, self.attribution_days),
+        )
+
+    def window_done(self, partition: Mapping[str, Any], window: Window) -> None:
+        # The cursor is the last day requested, not the last day with data: quiet days are not read again.
+        self._cursor.observe(partition, {self.cursor_key: window.end.isoformat()})
+
+
+class AnalyticsStream(DatedMetricsStream):
+    """GET /ad_accounts/{id}/analytics and .../{campaigns,ad_groups,ads}/analytics: DAY rows with every live
+    column, per ad account, for batches of up to 250 ids of every status (archived entities spent money too)."""
+
+    skip_statuses = frozenset({403})  # an ad account the token cannot read; the others go on
+
+    def __init__(self, spec: AnalyticsSpec, ctx: SyncContext) -> None:
+        self.spec = spec
+        super().__init__(ctx)
+        self._schema = columns_schema(LIVE_COLUMNS, spec.primary_key)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def primary_key(self) -> list[str]:
+        return self.spec.primary_key
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        return self._schema
+
+    def path(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
+        return self.spec.path.format(**(stream_slice or {}))
+
+    def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+        warn_if_clamped(self.name, self.start_date, self.days_back, "live analytics")
+        for account in self.ctx.records_of("ad_accounts"):
+            yield {"ad_account_id": str(account["id"])}
+
+    def request_params(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> dict[str, Any]:
+        return {"granularity": "DAY", "columns": ",".join(LIVE_COLUMNS), **DEFAULT_WINDOWS}
+
+    def _entities(self, account_id: str) -> list[Mapping[str, Any]]:
+        records = self.ctx.records_of(self.spec.listing, all_statuses=True)
+        return [r for r in records if str(r.get("ad_account_id")) == account_id and r.get("id") is not None]
+
+    def _id_batches(self, entities: list[Mapping[str, Any]], window: Window) -> list[tuple[str, ...]]:
+        """Ids of the entities that existed by the window's end (later ones cannot have data in it)."""
+        existed = created_by([e.get("created_time") for e in entities], window.end)
+        return batches((str(e["id"]) for e, ok in zip(entities, existed) if ok), LIVE_ID_BATCH)
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        partition = stream_slice or {}
+        account_id = partition["ad_account_id"]
+        entities = self._entities(account_id) if self.spec.listing else []
+        for window in self.sync_windows(partition, sync_mode):
+            id_batches = self._id_batches(entities, window) if self.spec.listing else [()]
+            for ids in id_batches:
+                params = {**self.request_params(), **window.params()}
+                if ids:
+                    params[self.spec.ids_param] = list(ids)  # repeated key, the OpenAPI default for id arrays
+                rows = self.get(self.path(stream_slice=partition), params)
+                if rows is None:
+                    return  # skipped (no access to this account): its cursor stays where it was
+                for row in rows:
+                    row.setdefault("AD_ACCOUNT_ID", account_id)
+                    yield typed(row, self._schema)
+            self.window_done(partition, window)
+        self._cursor.close(partition)
+
+
+class UserAccountAnalyticsStream(DatedMetricsStream):
+    """GET /user_account/analytics: organic daily metrics of the token's user, one record per day. Its own class
+    because the endpoint has no ad account, no granularity and answers {split: {daily_metrics: [...]}}."""
+
+    cursor_key = "date"
+    partitioned = False
+    primary_key = "date"
+
+    @property
+    def name(self) -> str:
+        return "user_account_analytics"
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        return user_account_analytics_schema()
+
+    def path(self, **kwargs: Any) -> str:
+        return "user_account/analytics"
+
+    def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+        warn_if_clamped(self.name, self.start_date, self.days_back, "user account analytics")
+        yield {}
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        for window in self.sync_windows({}, sync_mode):
+            body = self.get(self.path(), window.params())
+            # NO_SPLIT (the default) answers one bucket, "all"; every bucket's days are emitted.
+            for bucket in (body or {}).values():
+                for day in (bucket or {}).get("daily_metrics") or []:
+                    yield {key: day.get(key) for key in ("date", "data_status", "metrics")}
+            self.window_done({}, window)
+        self._cursor.close({})

@@ -1,0 +1,136 @@
+"""Async report streams (the ReportSpec table and the user's custom reports): create, poll, download, parse.
+
+Per ad account and date window (914 days back / 186 days per report; PRODUCT_ITEM 92/31; HOUR 8/3) one report is
+created (POST /ad_accounts/{id}/reports, JSON body only), polled (GET ?token=) by the state machine in
+report_jobs.py, and its file downloaded from the pre-signed URL without our Authorization header. The JSON file
+({"<entity id>": [rows]}) is parsed as it streams in, so a large report never sits in memory whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterable, List, Mapping, Optional
+
+import ijson
+import requests
+from airbyte_cdk.models import SyncMode
+
+from source_pinterest.config import Granularity
+from source_pinterest.date_windows import Window
+from source_pinterest.metrics_schema import columns_schema, typed
+from source_pinterest.report_jobs import PollResult, ReportJobRunner, ReportStatus
+from source_pinterest.streams.analytics import DatedMetricsStream, warn_if_clamped
+from source_pinterest.streams.context import SyncContext
+from source_pinterest.streams.metrics_specs import ReportSpec
+
+logger = logging.getLogger("airbyte")
+
+# How report jobs are waited for; tests replace it with a runner on a fake clock.
+job_runner_factory: Callable[[], ReportJobRunner] = ReportJobRunner
+
+
+def file_rows(response: requests.Response) -> Iterable[tuple[str, dict[str, Any]]]:
+    """(entity id, row) pairs of a JSON report file, parsed incrementally from the response stream."""
+    response.raw.decode_content = True  # undo gzip transfer encoding, as response.content would
+    for entity_id, rows in ijson.kvitems(response.raw, "", use_float=True):
+        for row in rows or ():
+            yield str(entity_id), row
+
+
+def hour_of(date_value: Any) -> Optional[int]:
+    """HOUR rows carry the hour in DATE ("2024-01-31 05:00:00"); None if it has none."""
+    if isinstance(date_value, str) and len(date_value) >= 13 and date_value[11:13].isdigit():
+        return int(date_value[11:13])
+    return None
+
+
+class ReportStream(DatedMetricsStream):
+    """POST /ad_accounts/{id}/reports + GET /ad_accounts/{id}/reports?token= + the file download, for one ReportSpec
+    per stream. A report that fails, expires, is cancelled or never finishes is re-created up to 3 times; then
+    this stream fails with the ad account, window and last status, and the other streams go on."""
+
+    skip_statuses = frozenset({403})  # an ad account the token cannot read; the others go on
+
+    def __init__(self, spec: ReportSpec, ctx: SyncContext) -> None:
+        self.spec = spec
+        self.days_back = spec.days_back
+        self.max_range_days = spec.max_range_days
+        self.attribution_days = spec.attribution_days
+        super().__init__(ctx)
+        hourly = spec.granularity is Granularity.HOUR
+        self._schema = columns_schema(spec.request_columns, spec.key_fields, hourly=hourly)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def primary_key(self) -> list[str]:
+        return self.spec.key_fields
+
+    @property
+    def start_date(self):
+        return self.spec.start_date or self.ctx.config.start_date
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        return self._schema
+
+    def path(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
+        return f"ad_accounts/{(stream_slice or {})['ad_account_id']}/reports"
+
+    def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+        warn_if_clamped(self.name, self.start_date, self.days_back, f"{self.spec.level.value} reports")
+        for account in self.ctx.records_of("ad_accounts"):
+            yield {"ad_account_id": str(account["id"])}
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        partition = stream_slice or {}
+        groups = self.spec.targeting_groups if self.spec.targeting else ((),)
+        for window in self.sync_windows(partition, sync_mode):
+            for targeting_types in groups:
+                report = self._run_report(partition, window, targeting_types)
+                if report is None:
+                    return  # skipped (no access to this account): its cursor stays where it was
+                for entity_id, row in file_rows(report):
+                    yield self._record(partition, entity_id, row)
+            self.window_done(partition, window)
+        self._cursor.close(partition)
+
+    def _record(self, partition: Mapping[str, Any], entity_id: str, row: dict[str, Any]) -> Mapping[str, Any]:
+        row.setdefault(self.spec.id_column, entity_id)
+        row.setdefault("AD_ACCOUNT_ID", partition["ad_account_id"])
+        if self.spec.granularity is Granularity.HOUR:
+            row.setdefault("HOUR", hour_of(row.get("DATE")))
+        return typed(row, self._schema)
+
+    def _run_report(
+        self, partition: Mapping[str, Any], window: Window, targeting_types: tuple[str, ...]
+    ) -> Optional[requests.Response]:
+        path = self.path(stream_slice=partition)
+        body = self.spec.request_body(window, targeting_types)
+        describe = f"Stream {self.name}, ad account {partition['ad_account_id']}, {window}"
+        if targeting_types:
+            describe += f", targeting {','.join(targeting_types)}"
+
+        def create() -> Optional[tuple[str, PollResult]]:
+            answer = self.post(path, body)
+            if answer is None:
+                return None
+            if answer.get("message"):
+                logger.info(f"{describe}: Pinterest says: {answer['message']}")
+            if not answer.get("token"):
+                return "", PollResult(ReportStatus.DOES_NOT_EXIST)  # nothing to poll: re-create
+            return str(answer["token"]), PollResult(ReportStatus.of(answer.get("report_status")))
+
+        def poll(token: str) -> PollResult:
+            answer = self.get(path, {"token": token}) or {}
+            return PollResult(ReportStatus.of(answer.get("report_status")), answer.get("url"))
+
+        logger.info(f"{describe}: requesting a {self.spec.level.value} report")
+        return job_runner_factory().run(describe, create, poll, self.download)

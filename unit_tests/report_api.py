@@ -1,0 +1,92 @@
+"""A scripted async-report API over requests-mock, and a job runner on a fake clock (no real sleeping)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from source_pinterest.report_jobs import PollPolicy, ReportJobRunner
+from source_pinterest.streams import reports
+from unit_tests.conftest import API
+
+STORAGE = "https://pinterest-reports.s3.amazonaws.com/"
+EXPIRED_XML = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def install_fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Report jobs wait on this clock: polling sleeps are recorded, never slept."""
+    clock = FakeClock()
+    policy = PollPolicy(first_wait=5, max_wait=60, job_deadline=600, total_deadline=3600, max_attempts=3)
+    monkeypatch.setattr(reports, "job_runner_factory", lambda: ReportJobRunner(policy, clock=clock.clock, sleep=clock.sleep))
+    return clock
+
+
+def default_rows(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """One row per entity for the report's first day; numeric ids, as a JSON file may hold them."""
+    return {"111": [{"DATE": body["start_date"], "SPEND_IN_DOLLAR": 1.5, "TOTAL_IMPRESSION": 7, "CAMPAIGN_ID": 111}]}
+
+
+class ReportApi:
+    """POST .../reports answers a token; GET ...?token= answers `statuses` in turn (the last one repeats), FINISHED
+    with a fresh storage URL each time; the URL serves `rows(body)` unless listed in `expired_downloads`."""
+
+    def __init__(self, api, account_id: str, statuses: tuple[str, ...] = ("FINISHED",),
+                 rows: Callable[[dict], dict] = default_rows, expired_downloads: int = 0,
+                 statuses_by_level: Optional[dict[str, tuple[str, ...]]] = None) -> None:
+        self.api = api
+        self.bodies: list[dict[str, Any]] = []
+        self.statuses = statuses
+        self.rows = rows
+        self.expired_downloads = expired_downloads
+        self.statuses_by_level = statuses_by_level or {}
+        self.polls: dict[str, int] = {}
+        self.urls_issued = 0
+        path = API + f"ad_accounts/{account_id}/reports"
+        api.mocker.post(path, json=self._create)
+        api.mocker.get(path, json=self._poll)
+        api.mocker.get(re.compile(re.escape(STORAGE + f"{account_id}/")), text=self._download)
+
+    def _create(self, request, context):
+        self.bodies.append(request.json())
+        token = str(len(self.bodies))
+        self.polls[token] = 0
+        return {"token": token, "report_status": "IN_PROGRESS", "message": None}
+
+    def _poll(self, request, context):
+        token = parse_qs(urlsplit(request.url).query)["token"][0]
+        self.polls[token] += 1
+        statuses = self.statuses_by_level.get(self.bodies[int(token) - 1]["level"], self.statuses)
+        status = statuses[min(self.polls[token], len(statuses)) - 1]
+        if status != "FINISHED":
+            return {"report_status": status, "url": None, "size": None}
+        self.urls_issued += 1
+        account = urlsplit(request.url).path.split("/")[3]
+        return {"report_status": "FINISHED", "url": f"{STORAGE}{account}/{token}-{self.urls_issued}.json?X-Amz-Expires=300", "size": 1}
+
+    def _download(self, request, context):
+        if self.expired_downloads:
+            self.expired_downloads -= 1
+            context.status_code = 403
+            return EXPIRED_XML
+        token = urlsplit(request.url).path.rsplit("/", 1)[1].split("-")[0]
+        return json.dumps(self.rows(self.bodies[int(token) - 1]))
+
+    def downloads(self) -> list:
+        return [r for r in self.api.mocker.request_history if r.url.startswith(STORAGE)]

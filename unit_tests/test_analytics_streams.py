@@ -1,0 +1,225 @@
+"""Live analytics streams read through the real entrypoint against a mocked Pinterest API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from airbyte_cdk.models import SyncMode
+
+from source_pinterest import limits
+from unit_tests.conftest import API, final_state, make_config, read_streams, records_of
+
+TODAY = dt.date(2024, 6, 30)
+EARLIEST = TODAY - dt.timedelta(days=89)  # 90 days including today
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch):
+    monkeypatch.setattr(limits, "today", lambda: TODAY)
+
+
+def query(request) -> dict:
+    return parse_qs(urlsplit(request.url).query)
+
+
+def day(offset: int) -> str:
+    return (TODAY - dt.timedelta(days=offset)).isoformat()
+
+
+def account(account_id: str) -> dict:
+    return {"id": account_id, "name": f"Account {account_id}", "updated_time": 1, "created_time": 1}
+
+
+def entity(entity_id: int, account_id: str, status: str = "ACTIVE", created: int = 1600000000) -> dict:
+    return {"id": entity_id, "ad_account_id": account_id, "status": status, "created_time": created, "updated_time": 1}
+
+
+def analytics_answer(id_param: str, id_column: str):
+    """Two rows per requested id: the first and last day of the requested range, with numeric ids as Pinterest may."""
+
+    def answer(request, context):
+        q = query(request)
+        return [
+            {id_column: int(i), "DATE": date, "SPEND_IN_DOLLAR": 1.5, "TOTAL_IMPRESSION": 10}
+            for i in q[id_param]
+            for date in dict.fromkeys([q["start_date"][0], q["end_date"][0]])
+        ]
+
+    return answer
+
+
+def test_given_300_campaigns_of_every_status_when_read_then_batches_of_250_over_90_days(api):
+    api.pages("ad_accounts", [[account("1")]])
+    campaigns = [entity(1000 + n, "1", status="ARCHIVED" if n % 3 else "ACTIVE") for n in range(300)]
+    api.pages("ad_accounts/1/campaigns", [campaigns[:250], campaigns[250:]])
+    api.mocker.get(API + "ad_accounts/1/campaigns/analytics", json=analytics_answer("campaign_ids", "CAMPAIGN_ID"))
+
+    output = read_streams(make_config(), ["campaign_analytics"])
+
+    calls = api.requests_to("ad_accounts/1/campaigns/analytics")
+    assert [len(query(c)["campaign_ids"]) for c in calls] == [250, 50]
+    assert {i for c in calls for i in query(c)["campaign_ids"]} == {str(1000 + n) for n in range(300)}
+    for call in calls:
+        q = query(call)
+        assert (q["start_date"], q["end_date"], q["granularity"]) == ([EARLIEST.isoformat()], [TODAY.isoformat()], ["DAY"])
+        assert q["columns"] == [",".join(sorted(limits.LIVE_COLUMNS))]
+        assert (q["click_window_days"], q["engagement_window_days"], q["view_window_days"]) == (["30"], ["30"], ["1"])
+    # The id listing asked for every status, whatever the user's status filter.
+    assert query(api.requests_to("ad_accounts/1/campaigns")[0])["entity_statuses"] == ["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]
+    records = records_of(output, "campaign_analytics")
+    assert len(records) == 600
+    assert records[0] == {"CAMPAIGN_ID": "1000", "DATE": EARLIEST.isoformat(), "SPEND_IN_DOLLAR": 1.5, "TOTAL_IMPRESSION": 10, "AD_ACCOUNT_ID": "1"}
+    assert all(isinstance(r["CAMPAIGN_ID"], str) and r["AD_ACCOUNT_ID"] == "1" and r["DATE"] for r in records)
+
+
+def test_primary_keys_and_schema_of_every_live_stream():
+    from source_pinterest import SourcePinterest
+
+    streams = {s.name: s for s in SourcePinterest().streams(make_config())}
+    expected = {
+        "ad_account_analytics": ["DATE", "AD_ACCOUNT_ID"],
+        "campaign_analytics": ["DATE", "AD_ACCOUNT_ID", "CAMPAIGN_ID"],
+        "ad_group_analytics": ["DATE", "AD_ACCOUNT_ID", "AD_GROUP_ID"],
+        "ad_analytics": ["DATE", "AD_ACCOUNT_ID", "AD_ID"],
+        "user_account_analytics": "date",
+    }
+    for name, key in expected.items():
+        assert streams[name].primary_key == key
+        assert streams[name].cursor_field in ("DATE", "date")
+    properties = streams["ad_analytics"].get_json_schema()["properties"]
+    assert properties["AD_ID"]["type"] == ["null", "string"]
+    assert properties["CAMPAIGN_NAME"]["type"] == ["null", "string"]
+    assert properties["DATE"] == {"type": ["null", "string"], "format": "date"}
+    assert properties["SPEND_IN_DOLLAR"]["type"] == ["null", "number"]
+    assert set(limits.LIVE_COLUMNS) <= set(properties)
+
+
+@pytest.mark.parametrize(
+    "stream,path,listing,id_param,id_column",
+    [
+        ("ad_group_analytics", "ad_groups/analytics", "ad_groups", "ad_group_ids", "AD_GROUP_ID"),
+        ("ad_analytics", "ads/analytics", "ads", "ad_ids", "AD_ID"),
+    ],
+)
+def test_given_entities_in_two_accounts_when_read_then_each_account_asks_for_its_own_ids(api, stream, path, listing, id_param, id_column):
+    api.pages("ad_accounts", [[account("1"), account("2")]])
+    api.pages(f"ad_accounts/1/{listing}", [[entity(11, "1"), entity(12, "1", "PAUSED")]])
+    api.pages(f"ad_accounts/2/{listing}", [[entity(21, "2", "ARCHIVED")]])
+    for account_id in ("1", "2"):
+        api.mocker.get(API + f"ad_accounts/{account_id}/{path}", json=analytics_answer(id_param, id_column))
+
+    output = read_streams(make_config(), [stream])
+
+    (first,) = api.requests_to(f"ad_accounts/1/{path}")
+    (second,) = api.requests_to(f"ad_accounts/2/{path}")
+    assert query(first)[id_param] == ["11", "12"]
+    assert query(second)[id_param] == ["21"]
+    assert sorted({(r["AD_ACCOUNT_ID"], r[id_column]) for r in records_of(output, stream)}) == [("1", "11"), ("1", "12"), ("2", "21")]
+
+
+def test_given_entity_created_after_a_window_when_read_then_it_is_not_requested_for_that_window(api):
+    api.pages("ad_accounts", [[account("1")]])
+    late = int(dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.timezone.utc).timestamp())  # created today
+    api.pages("ad_accounts/1/campaigns", [[entity(11, "1"), entity(12, "1", created=late)]])
+    api.mocker.get(API + "ad_accounts/1/campaigns/analytics", json=analytics_answer("campaign_ids", "CAMPAIGN_ID"))
+    state = {"campaign_analytics": {"states": [{"partition": {"ad_account_id": "1"}, "cursor": {"DATE": day(200)}}]}}
+
+    read_streams(make_config(start_date="2023-01-01"), ["campaign_analytics"], SyncMode.incremental, state)
+
+    (call,) = api.requests_to("ad_accounts/1/campaigns/analytics")
+    assert query(call)["campaign_ids"] == ["11", "12"]  # the one window ends today, when 12 exists
+
+
+def test_given_no_entities_in_an_account_then_no_analytics_call(api):
+    api.pages("ad_accounts", [[account("1")]])
+    api.pages("ad_accounts/1/ads", [[]])
+    matcher = api.mocker.get(API + "ad_accounts/1/ads/analytics", json=[])
+
+    output = read_streams(make_config(), ["ad_analytics"])
+
+    assert matcher.call_count == 0
+    assert records_of(output, "ad_analytics") == []
+
+
+def test_given_old_start_date_when_read_account_analytics_then_clamped_with_a_warning(api):
+    api.pages("ad_accounts", [[account("1")]])
+    api.json("ad_accounts/1/analytics", [{"AD_ACCOUNT_ID": 1, "DATE": day(3), "SPEND_IN_DOLLAR": 2}])
+
+    output = read_streams(make_config(start_date="2020-01-01"), ["ad_account_analytics"], SyncMode.incremental)
+
+    (call,) = api.requests_to("ad_accounts/1/analytics")
+    assert query(call)["start_date"] == [EARLIEST.isoformat()]
+    assert "campaign_ids" not in query(call)
+    assert any("start_date 2020-01-01 is older than live analytics allow" in log.log.message for log in output.logs)
+    assert records_of(output, "ad_account_analytics") == [{"AD_ACCOUNT_ID": "1", "DATE": day(3), "SPEND_IN_DOLLAR": 2}]
+    assert final_state(output, "ad_account_analytics") == {
+        "states": [{"partition": {"ad_account_id": "1"}, "cursor": {"DATE": TODAY.isoformat()}}]
+    }
+
+
+def test_given_recent_start_date_when_read_then_it_is_the_first_day_requested(api):
+    api.pages("ad_accounts", [[account("1")]])
+    api.json("ad_accounts/1/analytics", [])
+
+    read_streams(make_config(start_date=day(10)), ["ad_account_analytics"])
+
+    assert query(api.requests_to("ad_accounts/1/analytics")[0])["start_date"] == [day(10)]
+
+
+@pytest.mark.parametrize(
+    "saved,lookback,expected_start",
+    [
+        (day(5), None, day(35)),  # default look-back: the largest attribution window, 30 days
+        (day(5), 0, day(5)),
+        (day(5), 7, day(12)),
+        (day(80), None, EARLIEST.isoformat()),  # never before what the API allows
+    ],
+)
+def test_given_saved_date_when_second_sync_then_look_back_days_are_read_again(api, saved, lookback, expected_start):
+    api.pages("ad_accounts", [[account("1"), account("2")]])
+    api.json("ad_accounts/1/analytics", [{"AD_ACCOUNT_ID": "1", "DATE": saved, "TOTAL_CONVERSIONS": 3}])
+    api.json("ad_accounts/2/analytics", [])
+    state = {"ad_account_analytics": {"states": [{"partition": {"ad_account_id": "1"}, "cursor": {"DATE": saved}}]}}
+    overrides = {} if lookback is None else {"attribution_lookback_days": lookback}
+
+    output = read_streams(make_config(**overrides), ["ad_account_analytics"], SyncMode.incremental, state)
+
+    assert query(api.requests_to("ad_accounts/1/analytics")[0])["start_date"] == [expected_start]
+    # An account new to the state reads all the history the API has.
+    assert query(api.requests_to("ad_accounts/2/analytics")[0])["start_date"] == [EARLIEST.isoformat()]
+    # The restated day is emitted again; the primary key makes it an upsert.
+    assert records_of(output, "ad_account_analytics") == [{"AD_ACCOUNT_ID": "1", "DATE": saved, "TOTAL_CONVERSIONS": 3}]
+    assert final_state(output, "ad_account_analytics")["states"][0] == {"partition": {"ad_account_id": "1"}, "cursor": {"DATE": TODAY.isoformat()}}
+
+
+def test_given_one_account_forbidden_when_read_then_the_others_sync_and_its_state_stays(api):
+    api.pages("ad_accounts", [[account("1"), account("2")]])
+    api.json("ad_accounts/1/analytics", {"code": 29, "message": "You are not permitted to access that resource."}, 403)
+    api.json("ad_accounts/2/analytics", [{"AD_ACCOUNT_ID": "2", "DATE": day(1)}])
+
+    output = read_streams(make_config(), ["ad_account_analytics"], SyncMode.incremental)
+
+    assert records_of(output, "ad_account_analytics") == [{"AD_ACCOUNT_ID": "2", "DATE": day(1)}]
+    assert final_state(output, "ad_account_analytics") == {
+        "states": [{"partition": {"ad_account_id": "2"}, "cursor": {"DATE": TODAY.isoformat()}}]
+    }
+
+
+def test_user_account_analytics_is_one_record_per_day_with_a_flat_date_state(api):
+    body = {"all": {"daily_metrics": [
+        {"date": day(1), "data_status": "READY", "metrics": {"IMPRESSION": 100, "SAVE_RATE": 0.1}},
+        {"date": day(0), "data_status": "PROCESSING", "metrics": {"IMPRESSION": 7}},
+    ], "summary_metrics": {"IMPRESSION": 107}}}
+    api.json("user_account/analytics", body)
+
+    output = read_streams(make_config(), ["user_account_analytics"], SyncMode.incremental, {"user_account_analytics": {"date": day(2)}})
+
+    (call,) = api.requests_to("user_account/analytics")
+    assert (query(call)["start_date"], query(call)["end_date"]) == ([day(32)], [TODAY.isoformat()])  # 30 days look-back
+    assert records_of(output, "user_account_analytics") == [
+        {"date": day(1), "data_status": "READY", "metrics": {"IMPRESSION": 100, "SAVE_RATE": 0.1}},
+        {"date": day(0), "data_status": "PROCESSING", "metrics": {"IMPRESSION": 7}},
+    ]
+    assert final_state(output, "user_account_analytics") == {"date": TODAY.isoformat()}

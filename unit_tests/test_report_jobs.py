@@ -1,0 +1,145 @@
+"""The async report state machine: the pure decision table and the driver with a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from source_pinterest.report_jobs import (
+    Download,
+    Fail,
+    PollAfter,
+    PollPolicy,
+    PollResult,
+    ReportJobFailed,
+    ReportJobRunner,
+    ReportStatus,
+    next_step,
+)
+
+S = ReportStatus
+POLICY = PollPolicy(first_wait=5, factor=2, max_wait=60, job_deadline=600, total_deadline=1800, max_attempts=3, max_stale_urls=2)
+
+
+@pytest.mark.parametrize(
+    "status,url,job_elapsed,total_elapsed,polls,expected",
+    [
+        (S.IN_PROGRESS, None, 0, 0, 0, PollAfter(5)),
+        (S.IN_PROGRESS, None, 10, 10, 1, PollAfter(10)),
+        (S.IN_PROGRESS, None, 30, 30, 3, PollAfter(40)),
+        (S.IN_PROGRESS, None, 100, 100, 4, PollAfter(60)),  # capped
+        (S.IN_PROGRESS, None, 100, 100, 30, PollAfter(60)),
+        (S.IN_PROGRESS, None, 590, 590, 30, PollAfter(10)),  # never sleeps past the job deadline
+        (S.FINISHED, "https://files/r.json", 10, 10, 2, Download("https://files/r.json")),
+        (S.FINISHED, "https://files/r.json", 5000, 5000, 99, Download("https://files/r.json")),  # done is done
+        (S.FINISHED, None, 10, 10, 1, PollAfter(10)),  # finished without a URL: ask again
+        (S.FAILED, None, 10, 10, 1, Fail("report status FAILED", True)),
+        (S.EXPIRED, None, 10, 10, 1, Fail("report status EXPIRED", True)),
+        (S.CANCELLED, None, 10, 10, 1, Fail("report status CANCELLED", True)),
+        (S.DOES_NOT_EXIST, None, 10, 10, 1, Fail("report status DOES_NOT_EXIST", True)),
+        (S.IN_PROGRESS, None, 600, 600, 9, Fail("still IN_PROGRESS after 600 s (limit 600 s)", True)),  # job deadline: re-create
+        (S.IN_PROGRESS, None, 100, 1800, 9, Fail("not finished after 1800 s in total (limit 1800 s)", False)),  # total: give up
+    ],
+)
+def test_next_step(status, url, job_elapsed, total_elapsed, polls, expected):
+    assert next_step(status, url, job_elapsed, total_elapsed, polls, POLICY) == expected
+
+
+def test_unknown_status_is_a_job_that_is_gone():
+    assert ReportStatus.of("SOMETHING_NEW") is S.DOES_NOT_EXIST
+    assert ReportStatus.of("FINISHED") is S.FINISHED
+
+
+class FakeApi:
+    """Scripted job fates: each created job answers the next list of statuses, one per poll."""
+
+    def __init__(self, jobs: list[list[str]], files: list = ()) -> None:
+        self.jobs = [list(statuses) for statuses in jobs]
+        self.files = list(files) or ["file"]
+        self.now = 0.0
+        self.created = 0
+        self.polls = 0
+        self.fetched: list[str] = []
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def create(self):
+        self.created += 1
+        return f"t{self.created}", PollResult(S.IN_PROGRESS)
+
+    def poll(self, token: str) -> PollResult:
+        self.polls += 1
+        statuses = self.jobs[int(token[1:]) - 1]
+        status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+        return PollResult(S(status), f"https://files/{token}/{self.polls}" if status == "FINISHED" else None)
+
+    def fetch(self, url: str):
+        self.fetched.append(url)
+        return self.files.pop(0) if len(self.files) > 1 else self.files[0]
+
+    def run(self):
+        runner = ReportJobRunner(POLICY, clock=self.clock, sleep=self.sleep)
+        return runner.run("Stream x, ad account 1, 2024-01-01..2024-01-31", self.create, self.poll, self.fetch)
+
+
+def test_given_in_progress_then_finished_when_run_then_waits_grow_and_the_file_is_downloaded():
+    api = FakeApi([["IN_PROGRESS", "IN_PROGRESS", "FINISHED"]])
+    assert api.run() == "file"
+    assert api.slept == [5, 10, 20]
+    assert api.fetched == ["https://files/t1/3"]
+    assert api.created == 1
+
+
+def test_given_failed_then_expired_then_finished_when_run_then_the_job_is_recreated():
+    api = FakeApi([["FAILED"], ["EXPIRED"], ["FINISHED"]])
+    assert api.run() == "file"
+    assert api.created == 3
+
+
+def test_given_a_job_that_fails_every_time_when_run_then_bounded_attempts_and_a_clear_error():
+    api = FakeApi([["FAILED"], ["CANCELLED"], ["FAILED"], ["FINISHED"]])
+    with pytest.raises(ReportJobFailed) as error:
+        api.run()
+    assert api.created == 3
+    assert error.value.message == (
+        "Stream x, ad account 1, 2024-01-01..2024-01-31: the report could not be produced after 3 attempt(s); "
+        "last: report status FAILED."
+    )
+
+
+def test_given_a_job_that_never_finishes_when_run_then_it_is_abandoned_at_each_deadline():
+    api = FakeApi([["IN_PROGRESS"]] * 5)
+    with pytest.raises(ReportJobFailed) as error:
+        api.run()
+    # 600 s per job, 1800 s in total: three jobs, then the total deadline.
+    assert api.created == 3
+    assert api.now == pytest.approx(1800)
+    assert "IN_PROGRESS" in error.value.message or "in total" in error.value.message
+    assert max(api.slept) == 60
+
+
+def test_given_expired_download_urls_when_run_then_a_fresh_url_is_polled_for():
+    api = FakeApi([["FINISHED"]], files=[None, None, "file"])
+    assert api.run() == "file"
+    assert api.fetched == ["https://files/t1/1", "https://files/t1/2", "https://files/t1/3"]
+    assert api.created == 1
+
+
+def test_given_download_urls_that_always_expire_then_the_job_is_recreated_then_fails():
+    api = FakeApi([["FINISHED"]] * 3, files=[None])
+    with pytest.raises(ReportJobFailed, match="download URLs expired"):
+        api.run()
+    assert api.created == 3
+    assert len(api.fetched) == 9  # 3 per job: the first URL and two fresh ones
+
+
+def test_given_creation_skipped_then_run_returns_none_without_polling():
+    api = FakeApi([["FINISHED"]])
+    runner = ReportJobRunner(POLICY, clock=api.clock, sleep=api.sleep)
+    assert runner.run("x", lambda: None, api.poll, api.fetch) is None
+    assert api.polls == 0

@@ -109,7 +109,7 @@ class PinterestConfig(_Strict):
     status: tuple[EntityStatus, ...] = DEFAULT_STATUSES
     account_id: str | None = Field(default=None, pattern=r"^\d{1,18}$")
     ad_account_ids: tuple[str, ...] = ()
-    num_workers: int = Field(default=3, ge=1, le=20)
+    num_workers: int = Field(default=3, ge=1, le=20, strict=True)
     custom_reports: tuple[CustomReport, ...] = ()
     # How far back incremental metric syncs re-read to pick up restated conversions; None = the attribution window.
     attribution_lookback_days: int | None = Field(default=None, ge=0, le=90)
@@ -171,6 +171,7 @@ def parse_config(raw: Mapping[str, Any]) -> PinterestConfig:
         problems = []
         for item in error.errors(include_url=False, include_input=False):
             message = item["msg"].removeprefix("Value error, ")
-            problems.append(f"{_field_path(item['loc'])}: {message}{_allowed_hint(item)}")
+            where = f"{_field_path(item['loc'])}: " if item["loc"] else ""  # model-level messages name their field
+            problems.append(f"{where}{message}{_allowed_hint(item)}")
         message = "Invalid configuration. " + "; ".join(problems)
         raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)

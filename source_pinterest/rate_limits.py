@@ -63,8 +63,11 @@ class PinterestAPIBudget(HttpAPIBudget):
         return datetime.datetime.now() + datetime.timedelta(seconds=seconds)
 
     def get_calls_left_from_response(self, response: requests.Response) -> Optional[int]:
+        # Only the header counts. A bare 429 is not "budget spent until the window ends": the retry waits for the
+        # server's own hint (Retry-After or exponential backoff), and the other requests of the category go on.
+        value = response.headers.get(self._ratelimit_remaining_header)
         try:
-            return super().get_calls_left_from_response(response)
+            return int(value) if value else None
         except ValueError:
             return None
 

@@ -361,12 +361,12 @@ def test_given_bad_config_when_check_called_directly_then_failed_without_http(ap
     assert api.mocker.request_history == []
 
 
-def test_given_config_breaking_the_spec_when_read_then_config_error_and_no_http_call(api):
-    # The CDK validates against spec.json before the connector parses: a wrong type stops there, also without a call.
-    # (That CDK message quotes the bad value instead of naming the field; the connector cannot change its wording.)
+def test_given_config_breaking_the_spec_when_read_then_config_error_naming_the_field_and_no_http_call(api):
+    # The connector's own parser answers (not the CDK's JSON-schema check, which would quote the bad value).
     output = read_streams(make_config(num_workers="three"), ["boards"], expect_failure=True)
 
     assert api.mocker.request_history == []
     traces = [m.trace for m in output.trace_messages if m.trace.type == TraceType.ERROR]
     assert traces and traces[-1].error.failure_type == FailureType.config_error
-    assert "is not of type 'integer'" in traces[-1].error.message
+    assert "num_workers: " in traces[-1].error.message
+    assert "three" not in traces[-1].error.message

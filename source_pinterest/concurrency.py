@@ -20,15 +20,15 @@ def slice_key(stream_slice: Optional[Slice]) -> str:
 
 
 class SlicePrefetcher:
-    def __init__(self, slices: Iterable[Slice], fetch: Callable[[Slice], list], workers: int) -> None:
+    def __init__(self, slices: Iterable[Slice], fetch: Callable[[Slice], Any], workers: int) -> None:
         self._pending: Iterator[Slice] = iter(slices)
         self._fetch = fetch
         self._workers = max(1, workers)
         self._executor: Optional[ThreadPoolExecutor] = None
         self._in_flight: "OrderedDict[str, Future]" = OrderedDict()
 
-    def records_of(self, stream_slice: Slice) -> list:
-        """The records of this slice; slices must be asked for in the order `slices` yields them."""
+    def result_of(self, stream_slice: Slice) -> Any:
+        """What `fetch` returned for this slice; slices must be asked for in the order `slices` yields them."""
         if self._workers == 1:
             return self._fetch(stream_slice)
         if self._executor is None:

@@ -88,8 +88,10 @@ def required_scope(path: str) -> str:
 
 
 def seconds_until_retry(response: requests.Response) -> Optional[float]:
-    """The server's own hint: Retry-After, the rate-limit reset header, or 'retry after N seconds' in the message."""
-    for header in ("Retry-After", "X-RateLimit-Reset"):
+    """The server's own hint: Retry-After, the rate-limit reset (429 only: every response carries that header, it
+    says nothing about when a 5xx will clear), or 'retry after N seconds' in Pinterest's message."""
+    headers = ("Retry-After", "X-RateLimit-Reset") if response.status_code == 429 else ("Retry-After",)
+    for header in headers:
         value = response.headers.get(header)
         if value:
             try:

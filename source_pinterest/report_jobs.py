@@ -53,7 +53,7 @@ Step = Union[PollAfter, Download, Fail]
 
 @dataclass(frozen=True)
 class PollPolicy:
-    first_wait: float = 1.0
+    first_wait: float = 0.5
     factor: float = 2.0
     max_wait: float = 60.0
     job_deadline: float = 30 * 60.0  # one job that is still IN_PROGRESS after this is abandoned and re-created

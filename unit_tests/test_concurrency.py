@@ -20,7 +20,7 @@ def test_records_come_back_per_slice_in_order_while_later_slices_are_fetched_in_
         return [f"record-of-{stream_slice['board_id']}"]
 
     prefetcher = SlicePrefetcher(slices, fetch, workers=3)
-    results = [prefetcher.records_of(s) for s in slices]
+    results = [prefetcher.result_of(s) for s in slices]
     prefetcher.close()
 
     assert results == [[f"record-of-{i}"] for i in range(6)]
@@ -31,7 +31,7 @@ def test_one_worker_fetches_inline_without_threads():
     threads = set()
     prefetcher = SlicePrefetcher([{"a": 1}, {"a": 2}], lambda s: threads.add(threading.current_thread()) or [s["a"]], workers=1)
 
-    assert [prefetcher.records_of({"a": 1}), prefetcher.records_of({"a": 2})] == [[1], [2]]
+    assert [prefetcher.result_of({"a": 1}), prefetcher.result_of({"a": 2})] == [[1], [2]]
     assert threads == {threading.current_thread()}
 
 
@@ -43,7 +43,7 @@ def test_an_error_in_a_slice_surfaces_when_that_slice_is_read():
 
     prefetcher = SlicePrefetcher([{"a": 1}, {"a": 2}, {"a": 3}], fetch, workers=2)
 
-    assert prefetcher.records_of({"a": 1}) == [1]
+    assert prefetcher.result_of({"a": 1}) == [1]
     with pytest.raises(RuntimeError, match="slice 2 failed"):
-        prefetcher.records_of({"a": 2})
+        prefetcher.result_of({"a": 2})
     prefetcher.close()

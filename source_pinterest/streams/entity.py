@@ -133,7 +133,7 @@ class EntityStream(PinterestStream):
         if self._prefetcher is None:
             # The next slices are fetched in parallel while this one is emitted; see concurrency.py.
             self._prefetcher = SlicePrefetcher(self.stream_slices(), lambda s: list(self.fetch(s)), self.ctx.config.num_workers)
-        return self._prefetcher.records_of(partition)
+        return self._prefetcher.result_of(partition)
 
     def list_everything(self) -> Iterable[Mapping[str, Any]]:
         for partition in self.stream_slices():

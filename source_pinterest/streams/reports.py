@@ -15,8 +15,9 @@ import ijson
 import requests
 from airbyte_cdk.models import SyncMode
 
+from source_pinterest.concurrency import SlicePrefetcher
 from source_pinterest.config import Granularity
-from source_pinterest.date_windows import Window
+from source_pinterest.date_windows import Window, parse_day
 from source_pinterest.metrics_schema import columns_schema, typed
 from source_pinterest.report_jobs import PollResult, ReportJobRunner, ReportStatus
 from source_pinterest.streams.analytics import DatedMetricsStream, warn_if_clamped
@@ -37,6 +38,10 @@ def file_rows(response: requests.Response) -> Iterable[tuple[str, dict[str, Any]
             yield str(entity_id), row
 
 
+def window_of(stream_slice: Mapping[str, Any]) -> Window:
+    return Window(parse_day(stream_slice["start_date"]), parse_day(stream_slice["end_date"]))
+
+
 def hour_of(date_value: Any) -> Optional[int]:
     """HOUR rows carry the hour in DATE ("2024-01-31 05:00:00"); None if it has none."""
     if isinstance(date_value, str) and len(date_value) >= 13 and date_value[11:13].isdigit():
@@ -53,6 +58,7 @@ class ReportStream(DatedMetricsStream):
 
     def __init__(self, spec: ReportSpec, ctx: SyncContext) -> None:
         self.spec = spec
+        self._prefetcher: Optional[SlicePrefetcher] = None
         self.days_back = spec.days_back
         self.max_range_days = spec.max_range_days
         self.attribution_days = spec.attribution_days
@@ -78,10 +84,13 @@ class ReportStream(DatedMetricsStream):
     def path(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
         return f"ad_accounts/{(stream_slice or {})['ad_account_id']}/reports"
 
-    def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+    def stream_slices(self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+        """One slice per ad account and date window, oldest window first; state advances per window."""
         warn_if_clamped(self.name, self.start_date, self.days_back, f"{self.spec.level.value} reports")
         for account in self.ctx.records_of("ad_accounts"):
-            yield {"ad_account_id": str(account["id"])}
+            partition = {"ad_account_id": str(account["id"])}
+            for window in self.sync_windows(partition, sync_mode):
+                yield {**partition, **window.params()}
 
     def read_records(
         self,
@@ -90,17 +99,32 @@ class ReportStream(DatedMetricsStream):
         stream_slice: Optional[Mapping[str, Any]] = None,
         stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
-        partition = stream_slice or {}
-        groups = self.spec.targeting_groups if self.spec.targeting else ((),)
-        for window in self.sync_windows(partition, sync_mode):
-            for targeting_types in groups:
-                report = self._run_report(partition, window, targeting_types)
-                if report is None:
-                    return  # skipped (no access to this account): its cursor stays where it was
-                for entity_id, row in file_rows(report):
-                    yield self._record(partition, entity_id, row)
-            self.window_done(partition, window)
+        stream_slice = stream_slice or {}
+        partition = {"ad_account_id": stream_slice["ad_account_id"]}
+        if self._prefetcher is None:
+            # While this window's file is parsed, the next windows' reports are created and polled (concurrency.py).
+            slices = self.stream_slices(sync_mode=sync_mode)
+            self._prefetcher = SlicePrefetcher(slices, self._reports_of_window, self.ctx.config.num_workers)
+        reports = self._prefetcher.result_of(stream_slice)
+        if reports is None:
+            return  # skipped (no access to this account): its cursor stays where it was
+        for report in reports:
+            for entity_id, row in file_rows(report):
+                yield self._record(partition, entity_id, row)
+        self.window_done(partition, window_of(stream_slice))
         self._cursor.close(partition)
+
+    def _reports_of_window(self, stream_slice: Mapping[str, Any]) -> Optional[list[requests.Response]]:
+        """The finished report files (opened, not yet read) of one window: one per targeting-type group."""
+        partition = {"ad_account_id": stream_slice["ad_account_id"]}
+        groups = self.spec.targeting_groups if self.spec.targeting else ((),)
+        reports = []
+        for targeting_types in groups:
+            report = self._run_report(partition, window_of(stream_slice), targeting_types)
+            if report is None:
+                return None
+            reports.append(report)
+        return reports
 
     def _record(self, partition: Mapping[str, Any], entity_id: str, row: dict[str, Any]) -> Mapping[str, Any]:
         row.setdefault(self.spec.id_column, entity_id)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 
@@ -62,11 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", default="small", choices=["small", "medium", "large"])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--days", type=int, default=30, help="days of metrics history to sync")
     args = parser.parse_args(argv)
 
-    config = sample_config()
-    with Emulator(seed=args.seed, size=args.size) as emulator:
-        print(f"Pinterest API emulator ({args.size}, seed {args.seed}) at {emulator.base_url}")
+    # A month of metrics keeps the demo short; entity streams always sync everything.
+    start_date = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=args.days)).isoformat()
+    config = {**sample_config(), "start_date": start_date}
+    # Reports finish on the second poll: Pinterest takes longer, but the demo is about the flow, not the wait.
+    with Emulator(seed=args.seed, size=args.size, report_polls=1) as emulator:
+        print(f"Pinterest API emulator ({args.size}, seed {args.seed}) at {emulator.base_url}; start_date {start_date}")
         check = run_connector("check", emulator.base_url, config)
         status = check.of_type("CONNECTION_STATUS")
         print(f"check:    {status[0]['connectionStatus']['status'] if status else 'no status'}")

@@ -10,7 +10,7 @@ COPY source_pinterest ./source_pinterest
 COPY pinterest_emulator ./pinterest_emulator
 
 # Install exactly what poetry.lock pins (hash-checked), then the connector itself without re-resolving.
-RUN pip install --no-cache-dir "poetry>=2.1,<3" "poetry-plugin-export>=1.8" \
+RUN pip install --no-cache-dir "pip>=25" "poetry>=2.1,<3" "poetry-plugin-export>=1.8" \
  && poetry export --format requirements.txt --output /tmp/requirements.txt \
  && pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
  && pip install --no-cache-dir --no-deps . \

@@ -132,7 +132,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = state.faults.choose(signature, kinds)
         if fault:
             state.stats.fault(fault)
-        return fault.removeprefix("token_") if fault else None
+        # token_<kind> faults hit the token endpoint as <kind>; "token_revoke" is a data-call fault of its own.
+        return fault.removeprefix("token_") if fault and is_token else fault
 
     def _error_fault(self, state, fault: str, limit_headers: dict) -> Response:
         status = ERROR_FAULTS[fault]

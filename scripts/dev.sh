@@ -20,6 +20,8 @@ ensure_env() {
   if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     # `poetry export` reads only the lock file, so the install is exactly what poetry.lock pins.
     "$TOOLS/bin/poetry" export --with dev --format requirements.txt --output "$VENV/requirements.lock.txt"
+    # Older pips (23.x) refuse hash-checked installs of pinned packages requested with extras.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "pip>=25"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$VENV/requirements.lock.txt"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -e .
     echo "$want" > "$STAMP"

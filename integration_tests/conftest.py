@@ -10,9 +10,23 @@ from pinterest_emulator import Emulator, sample_config
 from pinterest_emulator.sync_runner import ConnectorRun, configured_catalog, run_connector
 
 ENTITY_STREAMS = (
-    "user_account", "boards", "board_sections", "board_pins", "board_section_pins", "pins", "ad_accounts",
-    "campaigns", "ad_groups", "ads", "audiences", "customer_lists", "conversion_tags", "keywords", "catalogs",
-    "catalogs_feeds", "catalogs_product_groups",
+    "user_account",
+    "boards",
+    "board_sections",
+    "board_pins",
+    "board_section_pins",
+    "pins",
+    "ad_accounts",
+    "campaigns",
+    "ad_groups",
+    "ads",
+    "audiences",
+    "customer_lists",
+    "conversion_tags",
+    "keywords",
+    "catalogs",
+    "catalogs_feeds",
+    "catalogs_product_groups",
 )
 
 
@@ -67,7 +81,9 @@ def assert_records_match_truth(records: list[dict], expected: list[dict], stream
     assert len(ids) == len(set(ids)), f"{stream}: duplicate records"
     by_id = {r["id"]: r for r in records}
     expected_by_id = {str(e["id"]): e for e in expected}
-    assert set(by_id) == set(expected_by_id), f"{stream}: missing {set(expected_by_id) - set(by_id)}, extra {set(by_id) - set(expected_by_id)}"
+    assert set(by_id) == set(expected_by_id), (
+        f"{stream}: missing {set(expected_by_id) - set(by_id)}, extra {set(by_id) - set(expected_by_id)}"
+    )
     for record_id, expected_record in expected_by_id.items():
         for field, value in expected_record.items():
             got = by_id[record_id].get(field)

@@ -93,10 +93,14 @@ def _lay_out(image_root: Path) -> Path:
         for source in sources:
             origin = REPO / source
             if origin.is_dir():
-                subprocess.run(["cp", "-R", str(origin), str(target if len(sources) == 1 else target / origin.name)], check=True)
+                subprocess.run(
+                    ["cp", "-R", str(origin), str(target if len(sources) == 1 else target / origin.name)], check=True
+                )
             else:
                 target.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["cp", str(origin), str(target / origin.name if destination.endswith("/") else target)], check=True)
+                subprocess.run(
+                    ["cp", str(origin), str(target / origin.name if destination.endswith("/") else target)], check=True
+                )
     return image_root / DOCKERFILE.workdir.lstrip("/")
 
 
@@ -106,7 +110,9 @@ def _make_venv(root: Path) -> Path:
     python = root / "bin" / "python"
     site_packages = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     # A plain path line, not site.addsitedir: the .pth files in .venv (the editable install that points at the
     # repo) must not apply, or the test would pass on the checkout rather than on the image's files.
@@ -126,15 +132,39 @@ def image(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
     # The Dockerfile's `pip install --no-deps .`, in two steps so that nothing is downloaded: build the wheel with
     # the tools env's poetry-core, then install it into the new virtualenv.
     subprocess.run(
-        [str(TOOLS_PYTHON), "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index", "--no-build-isolation",
-         "--wheel-dir", str(wheels), str(workdir)],
-        check=True, cwd=root,
+        [
+            str(TOOLS_PYTHON),
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(wheels),
+            str(workdir),
+        ],
+        check=True,
+        cwd=root,
     )
     (wheel,) = wheels.glob("source_pinterest-*.whl")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
-         "--disable-pip-version-check", str(wheel)],
-        check=True, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        check=True,
+        cwd=root,
     )
     yield python, workdir
 
@@ -144,12 +174,18 @@ def _run_entrypoint(image: tuple[Path, Path], *args: str, env: dict[str, str] | 
     command = list(DOCKERFILE.entrypoint)
     assert command[0] == "python", f"unexpected entrypoint interpreter {command[0]!r}"
     command[0] = str(python)
-    command = [workdir.as_posix() + part.removeprefix(DOCKERFILE.workdir) if part.startswith(DOCKERFILE.workdir)
-               else part for part in command]
+    command = [
+        workdir.as_posix() + part.removeprefix(DOCKERFILE.workdir) if part.startswith(DOCKERFILE.workdir) else part
+        for part in command
+    ]
     clean_env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     result = subprocess.run(
-        [*command, *args], cwd=workdir, env={**clean_env, **(env or {})},
-        capture_output=True, text=True, timeout=120,
+        [*command, *args],
+        cwd=workdir,
+        env={**clean_env, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
@@ -159,7 +195,10 @@ def test_the_image_reads_the_connector_from_its_own_files_not_the_checkout(image
     python, workdir = image
     located = subprocess.run(
         [str(python), "-c", "import source_pinterest, sys; print(source_pinterest.__file__)"],
-        cwd=workdir, capture_output=True, text=True, check=True,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
         env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
     ).stdout.strip()
 

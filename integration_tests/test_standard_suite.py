@@ -49,7 +49,6 @@ EXPECTED_RECORDS_PER_STREAM = 3
 EXPECTED_EMITTED_AT = 1793491200000  # 2026-11-01T00:00:00Z; Airbyte's comparisons ignore emitted_at
 
 
-
 def _docker_engine_running() -> bool:
     """A docker CLI alone is not enough (it is installed on some runners with no engine behind it)."""
     if shutil.which("docker") is None:
@@ -231,7 +230,9 @@ def main() -> None:
         streams = [s["stream"]["name"] for s in entity_catalog["streams"]]
         expected = build_expected_records(read_records(entity_catalog), streams)
         EXPECTED_RECORDS.write_text("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in expected))
-    print(f"wrote {CONFIGURED_CATALOG.name} ({len(catalog['streams'])} streams) and {EXPECTED_RECORDS.name} ({len(expected)} records)")
+    print(
+        f"wrote {CONFIGURED_CATALOG.name} ({len(catalog['streams'])} streams) and {EXPECTED_RECORDS.name} ({len(expected)} records)"
+    )
 
 
 if __name__ == "__main__":

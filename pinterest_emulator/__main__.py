@@ -14,24 +14,39 @@ from .sizes import SIZES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="pinterest_emulator", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="pinterest_emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--size", choices=sorted(SIZES), default="small")
     p.add_argument("--latency-ms", type=int, default=0, help="sleep per API request")
     p.add_argument("--rate-limits", choices=("off", "published"), default="off")
-    p.add_argument("--rate-limit", action="append", default=[], metavar="CATEGORY=N/min",
-                   help="override a per-minute limit (repeatable)")
-    p.add_argument("--daily-cap", action="append", default=[], metavar="CATEGORY=N",
-                   help="429 with a reset hours away once N calls of CATEGORY were made (repeatable)")
+    p.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="CATEGORY=N/min",
+        help="override a per-minute limit (repeatable)",
+    )
+    p.add_argument(
+        "--daily-cap",
+        action="append",
+        default=[],
+        metavar="CATEGORY=N",
+        help="429 with a reset hours away once N calls of CATEGORY were made (repeatable)",
+    )
     p.add_argument("--faults", default="", help="fault spec, see README.md")
     p.add_argument("--rotate-refresh-tokens", action="store_true", help="every refresh issues a new refresh token")
     p.add_argument("--token-ttl", type=int, default=3600, help="access token lifetime in seconds")
     p.add_argument("--today", default=None, help="YYYY-MM-DD; default: current UTC date")
     p.add_argument("--report-polls", type=int, default=2, help="IN_PROGRESS polls before FINISHED")
-    p.add_argument("--board-pins-cap", type=int, default=None,
-                   help="/boards/{id}/pins stops after N items per board (section pins stay reachable)")
+    p.add_argument(
+        "--board-pins-cap",
+        type=int,
+        default=None,
+        help="/boards/{id}/pins stops after N items per board (section pins stay reachable)",
+    )
     p.add_argument("--no-catalog", action="store_true", help="the user has no catalog (product groups -> 409)")
     p.add_argument("--download-ttl", type=int, default=300, help="seconds a report download URL stays valid")
     return p.parse_args(argv)
@@ -39,11 +54,23 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    emu = Emulator(seed=args.seed, size=args.size, latency_ms=args.latency_ms, rate_limits=args.rate_limits,
-                   faults=args.faults, rotate_refresh_tokens=args.rotate_refresh_tokens, token_ttl=args.token_ttl,
-                   today=args.today, report_polls=args.report_polls, port=args.port,
-                   board_pins_cap=args.board_pins_cap, no_catalog=args.no_catalog, download_ttl=args.download_ttl,
-                   rate_limit_overrides=",".join(args.rate_limit), daily_caps=",".join(args.daily_cap))
+    emu = Emulator(
+        seed=args.seed,
+        size=args.size,
+        latency_ms=args.latency_ms,
+        rate_limits=args.rate_limits,
+        faults=args.faults,
+        rotate_refresh_tokens=args.rotate_refresh_tokens,
+        token_ttl=args.token_ttl,
+        today=args.today,
+        report_polls=args.report_polls,
+        port=args.port,
+        board_pins_cap=args.board_pins_cap,
+        no_catalog=args.no_catalog,
+        download_ttl=args.download_ttl,
+        rate_limit_overrides=",".join(args.rate_limit),
+        daily_caps=",".join(args.daily_cap),
+    )
     url = emu.bind()
     stop = threading.Event()
 

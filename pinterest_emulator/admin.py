@@ -16,15 +16,21 @@ def configure(state, body: dict) -> dict:
     if "latency_ms" in body:
         state.settings.latency_ms = int(body["latency_ms"])
     if "rate_limits" in body or "rate_limit_overrides" in body or "daily_caps" in body:
-        state.limiter.configure(body.get("rate_limits"),
-                                parse_limits(body["rate_limit_overrides"]) if "rate_limit_overrides" in body else None,
-                                parse_limits(body["daily_caps"], "/day") if "daily_caps" in body else None)
+        state.limiter.configure(
+            body.get("rate_limits"),
+            parse_limits(body["rate_limit_overrides"]) if "rate_limit_overrides" in body else None,
+            parse_limits(body["daily_caps"], "/day") if "daily_caps" in body else None,
+        )
     if "report_polls" in body:
         state.settings.report_polls = int(body["report_polls"])
     if "download_ttl" in body:
         state.settings.download_ttl = int(body["download_ttl"])
-    return {"faults": state.settings.faults, "latency_ms": state.settings.latency_ms,
-            "rate_limits": state.limiter.mode, "report_polls": state.settings.report_polls}
+    return {
+        "faults": state.settings.faults,
+        "latency_ms": state.settings.latency_ms,
+        "rate_limits": state.limiter.mode,
+        "report_polls": state.settings.report_polls,
+    }
 
 
 def truth(state, query: dict) -> dict:

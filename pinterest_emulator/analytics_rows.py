@@ -44,7 +44,7 @@ def targeting_rows(ds, level: str, node, start, end, granularity, columns, types
         for ttype in types:
             values = TARGETING_VALUES.get(ttype, ("UNKNOWN",))
             weights = [1 + stable_int(ds.seed, node.id, ttype, v) % 10 for v in values]
-            for value, part in zip(values, metrics.split(base, weights)):
+            for value, part in zip(values, metrics.split(base, weights), strict=True):
                 if not any(part):
                     continue
                 row = dict(head)

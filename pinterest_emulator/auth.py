@@ -48,16 +48,22 @@ class TokenStore:
             access = "emulator-access-" + secrets.token_hex(16)
             self._access[access] = time.time() + self.token_ttl
             self.refreshes += 1
-        return {"access_token": access, "token_type": "bearer", "expires_in": self.token_ttl, "scope": SCOPES,
-                "response_type": "refresh_token", "refresh_token": token,
-                "refresh_token_expires_in": REFRESH_TOKEN_TTL,
-                "refresh_token_expires_at": int(time.time()) + REFRESH_TOKEN_TTL}
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": self.token_ttl,
+            "scope": SCOPES,
+            "response_type": "refresh_token",
+            "refresh_token": token,
+            "refresh_token_expires_in": REFRESH_TOKEN_TTL,
+            "refresh_token_expires_at": int(time.time()) + REFRESH_TOKEN_TTL,
+        }
 
     def check_bearer(self, authorization: str | None) -> str:
         """Return the access token of a request, or raise 401 code 2."""
         if not authorization or not authorization.startswith("Bearer "):
             raise unauthorized("Authentication failed: missing bearer token.")
-        token = authorization[len("Bearer "):]
+        token = authorization[len("Bearer ") :]
         with self._lock:
             expiry = self._access.get(token)
         if expiry is None:

@@ -54,7 +54,7 @@ class _Builder:
         return lo + int(self.r.random() * max(1, hi - lo))
 
     def ad_status(self) -> str:
-        statuses, weights = zip(*AD_STATUS_WEIGHTS)
+        statuses, weights = zip(*AD_STATUS_WEIGHTS, strict=True)
         return self.r.choices(statuses, weights)[0]
 
     def spawn(self, kind: str, drafts: list) -> list:
@@ -78,35 +78,57 @@ def generate(seed: int, size: str, today_epoch: int, has_catalog: bool = True) -
     ds.has_catalog = has_catalog
     ds.user = {"username": f"emulated_user_{seed}", "id": make_id(seed, "pin", 10**12)}
 
-    accounts = b.spawn("account", [(start + r.randint(0, 30 * DAY), "user", None, None, None)
-                                   for _ in range(spec.accounts)])
+    accounts = b.spawn(
+        "account", [(start + r.randint(0, 30 * DAY), "user", None, None, None) for _ in range(spec.accounts)]
+    )
     for acc in accounts:
         acc.account = acc.id
     ds.accounts = accounts
     ds.no_catalog_account = accounts[-1].id
 
-    campaigns = b.spawn("campaign", [
-        (b.time_after(acc.created), acc.id, acc.id, b.ad_status(), None)
-        for acc in accounts for _ in range(spec.campaigns_per_account)
-    ])
-    ad_groups = b.spawn("ad_group", [
-        (b.time_after(c.created), c.id, c.account, b.ad_status(), None)
-        for c in campaigns for _ in range(spec.ad_groups_per_campaign)
-    ])
-    b.spawn("ad", [
-        (b.time_after(g.created), g.id, g.account, b.ad_status(), g.parent)  # extra = campaign id
-        for g in ad_groups for _ in range(spec.ads_per_ad_group)
-    ])
-    for kind, per in (("audience", spec.audiences_per_account), ("customer_list", spec.customer_lists_per_account),
-                      ("conversion_tag", spec.conversion_tags_per_account)):
+    campaigns = b.spawn(
+        "campaign",
+        [
+            (b.time_after(acc.created), acc.id, acc.id, b.ad_status(), None)
+            for acc in accounts
+            for _ in range(spec.campaigns_per_account)
+        ],
+    )
+    ad_groups = b.spawn(
+        "ad_group",
+        [
+            (b.time_after(c.created), c.id, c.account, b.ad_status(), None)
+            for c in campaigns
+            for _ in range(spec.ad_groups_per_campaign)
+        ],
+    )
+    b.spawn(
+        "ad",
+        [
+            (b.time_after(g.created), g.id, g.account, b.ad_status(), g.parent)  # extra = campaign id
+            for g in ad_groups
+            for _ in range(spec.ads_per_ad_group)
+        ],
+    )
+    for kind, per in (
+        ("audience", spec.audiences_per_account),
+        ("customer_list", spec.customer_lists_per_account),
+        ("conversion_tag", spec.conversion_tags_per_account),
+    ):
         b.spawn(kind, [(b.time_after(acc.created), acc.id, acc.id, None, None) for acc in accounts for _ in range(per)])
-    b.spawn("keyword", [
-        (b.time_after(acc.created), acc.id, acc.id, None, "advertiser")
-        for acc in accounts for _ in range(spec.account_keywords_per_account)
-    ] + [
-        (b.time_after(g.created), g.id, g.account, None, "ad_group")
-        for g in ad_groups for _ in range(spec.keywords_per_ad_group)
-    ])
+    b.spawn(
+        "keyword",
+        [
+            (b.time_after(acc.created), acc.id, acc.id, None, "advertiser")
+            for acc in accounts
+            for _ in range(spec.account_keywords_per_account)
+        ]
+        + [
+            (b.time_after(g.created), g.id, g.account, None, "ad_group")
+            for g in ad_groups
+            for _ in range(spec.keywords_per_ad_group)
+        ],
+    )
     _generate_boards_and_pins(b, start)
     if has_catalog:
         _generate_catalog(b, start, [a.id for a in accounts if a.id != ds.no_catalog_account])
@@ -122,8 +144,9 @@ def _generate_boards_and_pins(b: _Builder, start: int) -> None:
     sections = {}
     for board in boards:
         count = r.randint(0, spec.max_sections_per_board)
-        sections[board.id] = b.spawn("section", [(b.time_after(board.created), board.id, None, None, None)
-                                                 for _ in range(count)])
+        sections[board.id] = b.spawn(
+            "section", [(b.time_after(board.created), board.id, None, None, None) for _ in range(count)]
+        )
     owners = [boards[0]] * spec.big_board_pins
     owners += [boards[r.randrange(len(boards))] for _ in range(spec.pins - spec.big_board_pins)]
     drafts = []
@@ -143,10 +166,14 @@ def _generate_catalog(b: _Builder, start: int, promoting_accounts: list) -> None
     cat = ds.catalogs[0]
     ds.feeds = b.spawn("feed", [(b.time_after(cat.created), cat.id, None, None, None) for _ in range(spec.feeds)])
     # extra = the ad account that promotes this product group (for PRODUCT_GROUP reports)
-    ds.product_groups = b.spawn("product_group", [
-        (b.time_after(f.created), f.id, acc, None, acc)
-        for f in ds.feeds for acc in _pick(r, promoting_accounts, max(1, spec.product_groups // spec.feeds))
-    ])
+    ds.product_groups = b.spawn(
+        "product_group",
+        [
+            (b.time_after(f.created), f.id, acc, None, acc)
+            for f in ds.feeds
+            for acc in _pick(r, promoting_accounts, max(1, spec.product_groups // spec.feeds))
+        ],
+    )
 
 
 def _pick(r, accounts: list, count: int) -> list:

@@ -11,12 +11,32 @@ from .truth import analytics_rows, report_truth_rows, user_account_analytics
 class Emulator:
     """A Pinterest API v5 emulator on 127.0.0.1; `start()` returns the base url ending in /v5."""
 
-    def __init__(self, seed: int = 1, size: str = "small", latency_ms: int = 0, rate_limits: str = "off",
-                 faults: str = "", rotate_refresh_tokens: bool = False, token_ttl: int = 3600,
-                 today: str | None = None, report_polls: int = 2, port: int = 0, **extra):
-        settings = Settings(seed=seed, size=size, latency_ms=latency_ms, rate_limits=rate_limits, faults=faults,
-                            rotate_refresh_tokens=rotate_refresh_tokens, token_ttl=token_ttl, today=today,
-                            report_polls=report_polls, **extra)
+    def __init__(
+        self,
+        seed: int = 1,
+        size: str = "small",
+        latency_ms: int = 0,
+        rate_limits: str = "off",
+        faults: str = "",
+        rotate_refresh_tokens: bool = False,
+        token_ttl: int = 3600,
+        today: str | None = None,
+        report_polls: int = 2,
+        port: int = 0,
+        **extra,
+    ):
+        settings = Settings(
+            seed=seed,
+            size=size,
+            latency_ms=latency_ms,
+            rate_limits=rate_limits,
+            faults=faults,
+            rotate_refresh_tokens=rotate_refresh_tokens,
+            token_ttl=token_ttl,
+            today=today,
+            report_polls=report_polls,
+            **extra,
+        )
         self.state = State(settings)
         self.port = port
         self._server: EmulatorServer | None = None

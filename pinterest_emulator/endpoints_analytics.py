@@ -15,8 +15,15 @@ from .request import Request, Response
 LIVE_MAX_BACK, LIVE_MAX_SPAN = 90, 90
 HOUR_MAX_BACK, HOUR_MAX_SPAN = 8, 3
 CONVERSION_REPORT_TIMES = ("TIME_OF_AD_ACTION", "TIME_OF_CONVERSION")
-ID_ATTRIBUTE_COLUMNS = ("AD_ACCOUNT_ID", "ADVERTISER_ID", "CAMPAIGN_ID", "AD_GROUP_ID", "AD_ID", "PIN_ID",
-                        "PIN_PROMOTION_ID")
+ID_ATTRIBUTE_COLUMNS = (
+    "AD_ACCOUNT_ID",
+    "ADVERTISER_ID",
+    "CAMPAIGN_ID",
+    "AD_GROUP_ID",
+    "AD_ID",
+    "PIN_ID",
+    "PIN_PROMOTION_ID",
+)
 
 
 def parse_live(state, req: Request):
@@ -88,8 +95,12 @@ def ad_analytics(state, req: Request) -> Response:
         nodes = _owned(state, "ad", ad_ids, account)
     else:
         ds = state.ds
-        nodes = [a for c in _owned(state, "campaign", campaign_ids, account) for g in ds.kids("ad_group", c.id)
-                 for a in ds.kids("ad", g.id)]
+        nodes = [
+            a
+            for c in _owned(state, "campaign", campaign_ids, account)
+            for g in ds.kids("ad_group", c.id)
+            for a in ds.kids("ad", g.id)
+        ]
         if pin_ids:
             nodes = [a for a in nodes if str(394_000_000_000_000_000 + a.n) in pin_ids]
     return Response(body=_rows(state, "AD", nodes, start, end, granularity, columns))
@@ -103,8 +114,12 @@ USER_METRICS = ("IMPRESSION", "SAVE", "PIN_CLICK", "OUTBOUND_CLICK", "ENGAGEMENT
 def user_day_metrics(ds, day) -> dict:
     h = digest(ds.seed, "user_analytics", day.toordinal())
     impressions = 500 + (h[0] << 8 | h[1]) % 20000
-    counts = {"IMPRESSION": impressions, "SAVE": impressions * h[2] // 25600,
-              "PIN_CLICK": impressions * h[3] // 12800, "OUTBOUND_CLICK": impressions * h[4] // 25600}
+    counts = {
+        "IMPRESSION": impressions,
+        "SAVE": impressions * h[2] // 25600,
+        "PIN_CLICK": impressions * h[3] // 12800,
+        "OUTBOUND_CLICK": impressions * h[4] // 25600,
+    }
     counts["ENGAGEMENT"] = counts["SAVE"] + counts["PIN_CLICK"] + counts["OUTBOUND_CLICK"]
     return counts
 

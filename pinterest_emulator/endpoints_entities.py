@@ -36,6 +36,7 @@ def listing(state, req: Request, nodes: list, cap: int | None = None, extra=None
 
 # --- collectors: (state, account node or None, query) -> nodes -------------------------------------------------
 
+
 def collect_campaigns(state, account, query) -> list:
     ids = set(id_list(query, "campaign_ids"))
     wanted = statuses(query)
@@ -49,8 +50,13 @@ def collect_ad_groups(state, account, query) -> list:
     if campaign_ids and group_ids:
         raise bad_param("Use either 'campaign_ids' or 'ad_group_ids', not both")
     wanted = statuses(query)
-    nodes = [g for c in state.ds.kids("campaign", account.id) if not campaign_ids or c.id in campaign_ids
-             for g in state.ds.kids("ad_group", c.id) if g.status in wanted and (not group_ids or g.id in group_ids)]
+    nodes = [
+        g
+        for c in state.ds.kids("campaign", account.id)
+        if not campaign_ids or c.id in campaign_ids
+        for g in state.ds.kids("ad_group", c.id)
+        if g.status in wanted and (not group_ids or g.id in group_ids)
+    ]
     return ordered(query, sorted(nodes, key=lambda n: int(n.id)))
 
 
@@ -59,9 +65,15 @@ def collect_ads(state, account, query) -> list:
     group_ids = set(id_list(query, "ad_group_ids"))
     ad_ids = set(id_list(query, "ad_ids"))
     wanted = statuses(query)
-    nodes = [a for c in state.ds.kids("campaign", account.id) if not campaign_ids or c.id in campaign_ids
-             for g in state.ds.kids("ad_group", c.id) if not group_ids or g.id in group_ids
-             for a in state.ds.kids("ad", g.id) if a.status in wanted and (not ad_ids or a.id in ad_ids)]
+    nodes = [
+        a
+        for c in state.ds.kids("campaign", account.id)
+        if not campaign_ids or c.id in campaign_ids
+        for g in state.ds.kids("ad_group", c.id)
+        if not group_ids or g.id in group_ids
+        for a in state.ds.kids("ad", g.id)
+        if a.status in wanted and (not ad_ids or a.id in ad_ids)
+    ]
     return ordered(query, sorted(nodes, key=lambda n: int(n.id)))
 
 
@@ -92,6 +104,7 @@ def collect_keywords(state, account, query) -> list:
 def account_children(kind: str):
     def collect(state, account, query) -> list:
         return ordered(query, list(state.ds.kids(kind, account.id)))
+
     return collect
 
 
@@ -109,8 +122,13 @@ def collect_product_groups(state, query) -> list:
     feed_id = (query.get("feed_id") or [None])[-1]
     ids = set(id_list(query, "id", limit=1000))
     ds = state.ds
-    return [g for g in ds.product_groups if (not feed_id or g.parent == feed_id) and (not ids or g.id in ids)
-            and (not catalog_id or ds.get("feed", g.parent).parent == catalog_id)]
+    return [
+        g
+        for g in ds.product_groups
+        if (not feed_id or g.parent == feed_id)
+        and (not ids or g.id in ids)
+        and (not catalog_id or ds.get("feed", g.parent).parent == catalog_id)
+    ]
 
 
 def _catalog_blocked(state, query) -> bool:
@@ -121,10 +139,12 @@ def _catalog_blocked(state, query) -> bool:
 
 # --- handlers ---------------------------------------------------------------------------------------------------
 
+
 def ad_account_list(collect):
     def handler(state, req: Request) -> Response:
         account = account_of(state, req)
         return listing(state, req, collect(state, account, req.query))
+
     return handler
 
 
@@ -203,8 +223,12 @@ ROUTES = [
     ("GET", "/ad_accounts/{ad_account_id}/ad_groups", "ads_read", ad_account_list(collect_ad_groups)),
     ("GET", "/ad_accounts/{ad_account_id}/ads", "ads_read", ad_account_list(collect_ads)),
     ("GET", "/ad_accounts/{ad_account_id}/audiences", "ads_read", ad_account_list(account_children("audience"))),
-    ("GET", "/ad_accounts/{ad_account_id}/customer_lists", "ads_read",
-     ad_account_list(account_children("customer_list"))),
+    (
+        "GET",
+        "/ad_accounts/{ad_account_id}/customer_lists",
+        "ads_read",
+        ad_account_list(account_children("customer_list")),
+    ),
     ("GET", "/ad_accounts/{ad_account_id}/conversion_tags", "ads_read", conversion_tags),
     ("GET", "/ad_accounts/{ad_account_id}/keywords", "ads_read", ad_account_list(collect_keywords)),
     ("GET", "/catalogs", "catalogs_read", catalogs),

@@ -19,8 +19,20 @@ from dataclasses import dataclass, field
 
 from .hashing import unit
 
-REQUEST_KINDS = ("429", "429noheaders", "500", "502", "503", "reset", "truncate", "nonjson", "slow", "timeout",
-                 "token_revoke", "bookmark_repeat")
+REQUEST_KINDS = (
+    "429",
+    "429noheaders",
+    "500",
+    "502",
+    "503",
+    "reset",
+    "truncate",
+    "nonjson",
+    "slow",
+    "timeout",
+    "token_revoke",
+    "bookmark_repeat",
+)
 TOKEN_KINDS = tuple("token_" + k for k in ("429", "500", "502", "503", "reset", "truncate", "nonjson", "slow"))
 REPORT_KINDS = ("report_fail", "report_expire", "report_hang")
 DOWNLOAD_KINDS = ("download_expire",)
@@ -50,7 +62,7 @@ def parse(text: str) -> FaultSpec:
     spec = FaultSpec()
     for item in filter(None, (p.strip() for p in (text or "").split(","))):
         if item.startswith("fail:"):
-            template, _, status = item[len("fail:"):].rpartition("=")
+            template, _, status = item[len("fail:") :].rpartition("=")
             spec.permanent[template] = int(status)
             continue
         if "=" in item:
@@ -63,8 +75,11 @@ def parse(text: str) -> FaultSpec:
         if not m or m["kind"] not in ALL_KINDS:
             raise ValueError(f"bad fault item {item!r}; kinds: {', '.join(ALL_KINDS)}")
         k = m["k"]
-        spec.rules.append(FaultRule(m["kind"], float(m["prob"]) if m["prob"] else 1.0,
-                                    None if k is None else (-1 if k == "inf" else int(k))))
+        spec.rules.append(
+            FaultRule(
+                m["kind"], float(m["prob"]) if m["prob"] else 1.0, None if k is None else (-1 if k == "inf" else int(k))
+            )
+        )
     return spec
 
 

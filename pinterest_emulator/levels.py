@@ -4,8 +4,14 @@ from .model import Node
 
 # Level -> the row's id column. Live analytics say AD_ACCOUNT/AD; async reports say ADVERTISER/PIN_PROMOTION.
 ID_COLUMN = {
-    "AD_ACCOUNT": "AD_ACCOUNT_ID", "ADVERTISER": "AD_ACCOUNT_ID", "CAMPAIGN": "CAMPAIGN_ID", "AD_GROUP": "AD_GROUP_ID",
-    "AD": "AD_ID", "PIN_PROMOTION": "PIN_PROMOTION_ID", "KEYWORD": "KEYWORD_ID", "PRODUCT_GROUP": "PRODUCT_GROUP_ID",
+    "AD_ACCOUNT": "AD_ACCOUNT_ID",
+    "ADVERTISER": "AD_ACCOUNT_ID",
+    "CAMPAIGN": "CAMPAIGN_ID",
+    "AD_GROUP": "AD_GROUP_ID",
+    "AD": "AD_ID",
+    "PIN_PROMOTION": "PIN_PROMOTION_ID",
+    "KEYWORD": "KEYWORD_ID",
+    "PRODUCT_GROUP": "PRODUCT_GROUP_ID",
     "PRODUCT_ITEM": "PRODUCT_ITEM_ID",
 }
 PRODUCT_ITEMS_PER_GROUP = 3
@@ -21,8 +27,10 @@ def ads_of_account(ds, account_id: str) -> list:
 
 def product_items(ds, group: Node) -> list:
     """Pseudo-nodes for the items of a product group (only PRODUCT_ITEM reports see them)."""
-    return [Node("product_item", str(int(group.id) * 10 + k), k, group.id, group.extra, None, group.created,
-                 group.updated) for k in range(PRODUCT_ITEMS_PER_GROUP)]
+    return [
+        Node("product_item", str(int(group.id) * 10 + k), k, group.id, group.extra, None, group.created, group.updated)
+        for k in range(PRODUCT_ITEMS_PER_GROUP)
+    ]
 
 
 def entities(ds, level: str, account_id: str) -> list:
@@ -68,8 +76,13 @@ def attributes(ds, node: Node) -> dict:
     elif node.kind == "ad_group":
         attrs.update(CAMPAIGN_ID=node.parent, AD_GROUP_ID=node.id)
     elif node.kind == "ad":
-        attrs.update(CAMPAIGN_ID=node.extra, AD_GROUP_ID=node.parent, AD_ID=node.id, PIN_PROMOTION_ID=node.id,
-                     PIN_ID=str(394_000_000_000_000_000 + node.n))
+        attrs.update(
+            CAMPAIGN_ID=node.extra,
+            AD_GROUP_ID=node.parent,
+            AD_ID=node.id,
+            PIN_PROMOTION_ID=node.id,
+            PIN_ID=str(394_000_000_000_000_000 + node.n),
+        )
     elif node.kind == "keyword":
         attrs["KEYWORD_ID"] = node.id
     elif node.kind == "product_group":

@@ -14,16 +14,39 @@ from .model import Node
 DAY = 86400
 
 # Additive counts, in the order of the tuples produced by base_metrics().
-BASE = ("SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1", "IMPRESSION_2", "CLICKTHROUGH_1", "CLICKTHROUGH_2",
-        "OUTBOUND_CLICK_1", "OUTBOUND_CLICK_2", "ENGAGEMENT_1", "ENGAGEMENT_2", "REPIN_1", "REPIN_2",
-        "TOTAL_WEB_SESSIONS", "TOTAL_PAGE_VISIT", "TOTAL_SIGNUP", "TOTAL_CHECKOUT", "TOTAL_LEAD",
-        "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR", "TOTAL_SIGNUP_VALUE_IN_MICRO_DOLLAR")
+BASE = (
+    "SPEND_IN_MICRO_DOLLAR",
+    "IMPRESSION_1",
+    "IMPRESSION_2",
+    "CLICKTHROUGH_1",
+    "CLICKTHROUGH_2",
+    "OUTBOUND_CLICK_1",
+    "OUTBOUND_CLICK_2",
+    "ENGAGEMENT_1",
+    "ENGAGEMENT_2",
+    "REPIN_1",
+    "REPIN_2",
+    "TOTAL_WEB_SESSIONS",
+    "TOTAL_PAGE_VISIT",
+    "TOTAL_SIGNUP",
+    "TOTAL_CHECKOUT",
+    "TOTAL_LEAD",
+    "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
+    "TOTAL_SIGNUP_VALUE_IN_MICRO_DOLLAR",
+)
 _I = {name: i for i, name in enumerate(BASE)}
-CONVERSION_FIELDS = ("TOTAL_PAGE_VISIT", "TOTAL_SIGNUP", "TOTAL_CHECKOUT", "TOTAL_LEAD",
-                     "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR", "TOTAL_SIGNUP_VALUE_IN_MICRO_DOLLAR")
+CONVERSION_FIELDS = (
+    "TOTAL_PAGE_VISIT",
+    "TOTAL_SIGNUP",
+    "TOTAL_CHECKOUT",
+    "TOTAL_LEAD",
+    "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
+    "TOTAL_SIGNUP_VALUE_IN_MICRO_DOLLAR",
+)
 # Every column the emulator can fill; conversion-derived ones are empty at HOUR granularity.
-CONVERSION_COLUMNS = frozenset(CONVERSION_FIELDS + (
-    "TOTAL_CONVERSIONS", "TOTAL_CONVERSIONS_QUANTITY", "TOTAL_CONVERSIONS_VALUE_IN_MICRO_DOLLAR"))
+CONVERSION_COLUMNS = frozenset(
+    CONVERSION_FIELDS + ("TOTAL_CONVERSIONS", "TOTAL_CONVERSIONS_QUANTITY", "TOTAL_CONVERSIONS_VALUE_IN_MICRO_DOLLAR")
+)
 ZERO = (0,) * len(BASE)
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
@@ -62,12 +85,30 @@ def base_metrics(ds, node: Node, day: int) -> tuple | None:
     lead = visits * (c[3] % 8) // 100
     checkout_value = checkout * (5_000_000 + _u16(c, 4) * 3000)
     signup_value = signup * 1_000_000
-    return (spend, imp1, imp2, ct1, ct2, ob1, ob2, eng1, eng2, eng1 * (h[12] % 30) // 100, eng2 * (h[13] % 30) // 100,
-            sessions, visits, signup, checkout, lead, checkout_value, signup_value)
+    return (
+        spend,
+        imp1,
+        imp2,
+        ct1,
+        ct2,
+        ob1,
+        ob2,
+        eng1,
+        eng2,
+        eng1 * (h[12] % 30) // 100,
+        eng2 * (h[13] % 30) // 100,
+        sessions,
+        visits,
+        signup,
+        checkout,
+        lead,
+        checkout_value,
+        signup_value,
+    )
 
 
 def add(a: tuple, b: tuple) -> tuple:
-    return tuple(x + y for x, y in zip(a, b))
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 def sum_leaves(ds, leaves: list, day: int) -> tuple | None:
@@ -99,19 +140,29 @@ def columns_of(base: tuple, hourly: bool = False) -> dict:
     imp = imp1 + v["IMPRESSION_2"]
     clicks = ct1 + v["CLICKTHROUGH_2"]
     conversions = v["TOTAL_PAGE_VISIT"] + v["TOTAL_SIGNUP"] + v["TOTAL_CHECKOUT"] + v["TOTAL_LEAD"]
-    v.update({
-        "PAID_IMPRESSION": imp1, "TOTAL_IMPRESSION": imp, "TOTAL_CLICKTHROUGH": clicks,
-        "TOTAL_ENGAGEMENT": v["ENGAGEMENT_1"] + v["ENGAGEMENT_2"], "TOTAL_CONVERSIONS": conversions,
-        "TOTAL_CONVERSIONS_QUANTITY": conversions,
-        "TOTAL_CONVERSIONS_VALUE_IN_MICRO_DOLLAR": v["TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"]
-        + v["TOTAL_SIGNUP_VALUE_IN_MICRO_DOLLAR"],
-        "SPEND_IN_DOLLAR": spend / 1_000_000, "CTR": _ratio(ct1, imp1),
-        "CTR_2": _ratio(v["CLICKTHROUGH_2"], v["IMPRESSION_2"]),
-        "ECTR": _ratio(clicks, imp), "ENGAGEMENT_RATE": _ratio(v["ENGAGEMENT_1"] + v["ENGAGEMENT_2"], imp),
-        "CPC_IN_MICRO_DOLLAR": _ratio(spend, ct1), "ECPC_IN_MICRO_DOLLAR": _ratio(spend, clicks),
-        "ECPC_IN_DOLLAR": _ratio(spend / 1_000_000, clicks), "CPM_IN_MICRO_DOLLAR": _ratio(spend * 1000, imp1),
-        "CPM_IN_DOLLAR": _ratio(spend / 1000, imp1), "ECPM_IN_MICRO_DOLLAR": _ratio(spend * 1000, imp),
-    })
+    v.update(
+        {
+            "PAID_IMPRESSION": imp1,
+            "TOTAL_IMPRESSION": imp,
+            "TOTAL_CLICKTHROUGH": clicks,
+            "TOTAL_ENGAGEMENT": v["ENGAGEMENT_1"] + v["ENGAGEMENT_2"],
+            "TOTAL_CONVERSIONS": conversions,
+            "TOTAL_CONVERSIONS_QUANTITY": conversions,
+            "TOTAL_CONVERSIONS_VALUE_IN_MICRO_DOLLAR": v["TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"]
+            + v["TOTAL_SIGNUP_VALUE_IN_MICRO_DOLLAR"],
+            "SPEND_IN_DOLLAR": spend / 1_000_000,
+            "CTR": _ratio(ct1, imp1),
+            "CTR_2": _ratio(v["CLICKTHROUGH_2"], v["IMPRESSION_2"]),
+            "ECTR": _ratio(clicks, imp),
+            "ENGAGEMENT_RATE": _ratio(v["ENGAGEMENT_1"] + v["ENGAGEMENT_2"], imp),
+            "CPC_IN_MICRO_DOLLAR": _ratio(spend, ct1),
+            "ECPC_IN_MICRO_DOLLAR": _ratio(spend, clicks),
+            "ECPC_IN_DOLLAR": _ratio(spend / 1_000_000, clicks),
+            "CPM_IN_MICRO_DOLLAR": _ratio(spend * 1000, imp1),
+            "CPM_IN_DOLLAR": _ratio(spend / 1000, imp1),
+            "ECPM_IN_MICRO_DOLLAR": _ratio(spend * 1000, imp),
+        }
+    )
     if hourly:
         for name in CONVERSION_COLUMNS:
             v[name] = None

@@ -68,12 +68,24 @@ class RateLimiter:
             self._windows[category] = (start, used + 1)
             self._days[category] = (day_start, day_used + 1)
         remaining = max(0, limit - used - 1)
-        return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
-                "X-RateLimit-Reset": str(reset)}
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(reset),
+        }
 
 
 def _too_many(category: str, limit: int, remaining: int, reset: int, what: str) -> ApiError:
-    headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
-               "X-RateLimit-Reset": str(reset), "Retry-After": str(reset)}
-    return ApiError(429, 8, f"You have exceeded your rate limit ({what}, category {category}). "
-                            f"Try again later: retry after {reset} seconds.", headers)
+    headers = {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(reset),
+        "Retry-After": str(reset),
+    }
+    return ApiError(
+        429,
+        8,
+        f"You have exceeded your rate limit ({what}, category {category}). "
+        f"Try again later: retry after {reset} seconds.",
+        headers,
+    )

@@ -20,9 +20,21 @@ from .faults import DOWNLOAD_KINDS, REPORT_KINDS
 from .levels import attributes, entities
 from .request import Request, Response
 
-LEVELS = ("ADVERTISER", "ADVERTISER_TARGETING", "CAMPAIGN", "CAMPAIGN_TARGETING", "AD_GROUP", "AD_GROUP_TARGETING",
-          "PIN_PROMOTION", "PIN_PROMOTION_TARGETING", "KEYWORD", "PRODUCT_GROUP", "PRODUCT_GROUP_TARGETING",
-          "PRODUCT_ITEM", "PRODUCT_ITEM_TARGETING")
+LEVELS = (
+    "ADVERTISER",
+    "ADVERTISER_TARGETING",
+    "CAMPAIGN",
+    "CAMPAIGN_TARGETING",
+    "AD_GROUP",
+    "AD_GROUP_TARGETING",
+    "PIN_PROMOTION",
+    "PIN_PROMOTION_TARGETING",
+    "KEYWORD",
+    "PRODUCT_GROUP",
+    "PRODUCT_GROUP_TARGETING",
+    "PRODUCT_ITEM",
+    "PRODUCT_ITEM_TARGETING",
+)
 # (max days back, max days per report)
 LIMITS_DEFAULT, LIMITS_HOUR, LIMITS_PRODUCT_ITEM = (914, 186), (8, 3), (92, 31)
 REPORT_LIFETIME = 3600  # a finished report stays downloadable for an hour
@@ -78,8 +90,14 @@ def validate(state, body) -> dict:
     for name in FILTERS:
         if name in body and (not isinstance(body[name], list) or not 1 <= len(body[name]) <= 500):
             raise bad_param(f"'{name}' must be a list of 1 to 500 ids")
-    return {"level": level, "granularity": granularity, "columns": columns, "start": start, "end": end,
-            "targeting_types": types or list(DEFAULT_TARGETING)}
+    return {
+        "level": level,
+        "granularity": granularity,
+        "columns": columns,
+        "start": start,
+        "end": end,
+        "targeting_types": types or list(DEFAULT_TARGETING),
+    }
 
 
 def report_rows(state, account_id: str, spec: dict) -> dict:
@@ -93,11 +111,21 @@ def report_rows(state, account_id: str, spec: dict) -> dict:
         if filters and _filtered_out(ds, node, filters):
             continue
         if level.endswith("_TARGETING"):
-            rows = targeting_rows(ds, level, node, spec["start"], spec["end"], spec["granularity"], spec["columns"],
-                                  spec["targeting_types"], id_attrs)
+            rows = targeting_rows(
+                ds,
+                level,
+                node,
+                spec["start"],
+                spec["end"],
+                spec["granularity"],
+                spec["columns"],
+                spec["targeting_types"],
+                id_attrs,
+            )
         else:
-            rows = entity_rows(ds, base_level, node, spec["start"], spec["end"], spec["granularity"],
-                               spec["columns"], id_attrs)
+            rows = entity_rows(
+                ds, base_level, node, spec["start"], spec["end"], spec["granularity"], spec["columns"], id_attrs
+            )
         if rows:
             out[node.id] = rows
     return out
@@ -131,7 +159,7 @@ def create_report(state, req: Request) -> Response:
     if req.query:
         raise bad_param("This endpoint does not accept query parameters; send them in the JSON body")
     body = req.json()
-    spec = validate(state, body)
+    validate(state, body)
     signature = "report:" + account.id + json.dumps(body, sort_keys=True)
     fate = state.faults.choose(signature, REPORT_KINDS)
     if fate:
@@ -175,8 +203,10 @@ def issue_download(state, job: ReportJob) -> str:
     return f"{state.root_url}/_emulator/downloads/{dl_token}.{ext}?X-Amz-Expires={ttl}"
 
 
-EXPIRED_XML = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-               b"<Message>Request has expired</Message></Error>")
+EXPIRED_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message></Error>"
+)
 
 
 def download(state, dl_token: str, has_authorization: bool) -> Response:

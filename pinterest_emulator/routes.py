@@ -13,8 +13,10 @@ def _compile(template: str) -> re.Pattern:
     return re.compile("^" + API_PREFIX + pattern + "/?$")
 
 
-_COMPILED = [(method, API_PREFIX + template, category, handler, _compile(template))
-             for method, template, category, handler in ROUTES]
+_COMPILED = [
+    (method, API_PREFIX + template, category, handler, _compile(template))
+    for method, template, category, handler in ROUTES
+]
 
 
 def match(method: str, path: str):

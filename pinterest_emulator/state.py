@@ -44,8 +44,9 @@ class State:
         self.ds = generate(settings.seed, settings.size, today_epoch, has_catalog=not settings.no_catalog)
         self.lock = threading.RLock()  # guards dataset mutation against concurrent reads
         self.tokens = TokenStore(settings.token_ttl, settings.rotate_refresh_tokens)
-        self.limiter = RateLimiter(settings.rate_limits, parse_limits(settings.rate_limit_overrides),
-                                   parse_limits(settings.daily_caps, "/day"))
+        self.limiter = RateLimiter(
+            settings.rate_limits, parse_limits(settings.rate_limit_overrides), parse_limits(settings.daily_caps, "/day")
+        )
         self.faults = FaultInjector(settings.seed, settings.faults)
         self.stats = Stats()
         self.reports: dict = {}  # token -> ReportJob

@@ -45,9 +45,16 @@ class Stats:
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"requests_total": self.requests_total, "by_endpoint": dict(self.by_endpoint),
-                    "by_category": dict(self.by_category), "by_status": dict(self.by_status),
-                    "rate_limited": self.rate_limited, "faults_injected": dict(self.faults_injected),
-                    "downloads_with_authorization_header": self.downloads_with_authorization_header,
-                    "downloads": self.downloads, "reports_created": self.reports_created,
-                    "token_refreshes": self.token_refreshes, "max_page_size_seen": self.max_page_size_seen}
+            return {
+                "requests_total": self.requests_total,
+                "by_endpoint": dict(self.by_endpoint),
+                "by_category": dict(self.by_category),
+                "by_status": dict(self.by_status),
+                "rate_limited": self.rate_limited,
+                "faults_injected": dict(self.faults_injected),
+                "downloads_with_authorization_header": self.downloads_with_authorization_header,
+                "downloads": self.downloads,
+                "reports_created": self.reports_created,
+                "token_refreshes": self.token_refreshes,
+                "max_page_size_seen": self.max_page_size_seen,
+            }

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
@@ -34,7 +34,9 @@ class ConnectorRun:
         return [m for m in self.messages if m.get("type") == message_type]
 
     def records(self, stream: Optional[str] = None) -> list[dict[str, Any]]:
-        return [m["record"]["data"] for m in self.of_type("RECORD") if stream is None or m["record"]["stream"] == stream]
+        return [
+            m["record"]["data"] for m in self.of_type("RECORD") if stream is None or m["record"]["stream"] == stream
+        ]
 
     def records_by_stream(self) -> dict[str, list[dict[str, Any]]]:
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -100,7 +102,9 @@ def run_connector(
         env = {**os.environ, BASE_URL_ENV: base_url, **(extra_env or {})}
         started = time.monotonic()
         # /usr/bin/time is not everywhere; the child's peak RSS comes from wait4's rusage instead.
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT, text=True)
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT, text=True
+        )
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -130,7 +134,9 @@ def _write(folder: str, name: str, content: Any) -> str:
     return str(path)
 
 
-def configured_catalog(discover_run: ConnectorRun, streams: Optional[Iterable[str]] = None, incremental: bool = True) -> dict:
+def configured_catalog(
+    discover_run: ConnectorRun, streams: Optional[Iterable[str]] = None, incremental: bool = True
+) -> dict:
     """Every discovered stream (or the named ones), incremental wherever the stream supports it."""
     (catalog_message,) = discover_run.of_type("CATALOG")
     wanted = set(streams) if streams is not None else None

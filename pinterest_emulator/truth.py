@@ -10,20 +10,47 @@ from .analytics_rows import entity_rows
 from .columns import live_columns, report_columns
 from .dates import check_granularity, parse_date
 from .endpoints_analytics import ID_ATTRIBUTE_COLUMNS, user_account_analytics_body
-from .endpoints_entities import (account_children, collect_ad_groups, collect_ads, collect_campaigns,
-                                 collect_keywords, collect_product_groups)
+from .endpoints_entities import (
+    account_children,
+    collect_ad_groups,
+    collect_ads,
+    collect_campaigns,
+    collect_keywords,
+    collect_product_groups,
+)
 from .errors import bad_param
 from .filters import DEFAULT_STATUSES
 from .levels import ID_COLUMN, entities
 from .metrics import MODELLED_COLUMNS
 from .reports import LEVELS, report_rows
 
-STREAMS = ("user_account", "boards", "board_sections", "board_section_pins", "board_pins", "pins", "ad_accounts",
-           "campaigns", "ad_groups", "ads", "audiences", "customer_lists", "conversion_tags", "keywords", "catalogs",
-           "catalogs_feeds", "catalogs_product_groups")
-PER_ACCOUNT = {"campaigns": collect_campaigns, "ad_groups": collect_ad_groups, "ads": collect_ads,
-               "audiences": account_children("audience"), "customer_lists": account_children("customer_list"),
-               "conversion_tags": account_children("conversion_tag")}
+STREAMS = (
+    "user_account",
+    "boards",
+    "board_sections",
+    "board_section_pins",
+    "board_pins",
+    "pins",
+    "ad_accounts",
+    "campaigns",
+    "ad_groups",
+    "ads",
+    "audiences",
+    "customer_lists",
+    "conversion_tags",
+    "keywords",
+    "catalogs",
+    "catalogs_feeds",
+    "catalogs_product_groups",
+)
+PER_ACCOUNT = {
+    "campaigns": collect_campaigns,
+    "ad_groups": collect_ad_groups,
+    "ads": collect_ads,
+    "audiences": account_children("audience"),
+    "customer_lists": account_children("customer_list"),
+    "conversion_tags": account_children("conversion_tag"),
+}
 
 
 def stream_records(state, stream: str, statuses=None) -> list:
@@ -82,8 +109,12 @@ def analytics_rows(state, query: dict) -> list:
     columns = sorted(MODELLED_COLUMNS & live_columns())
     id_attrs = [c for c in query.get("id_columns", "").split(",") if c in ID_ATTRIBUTE_COLUMNS]
     ds = state.ds
-    return [row for a in ds.accounts for n in entities(ds, level, a.id)
-            for row in entity_rows(ds, level, n, start, end, granularity, columns, id_attrs)]
+    return [
+        row
+        for a in ds.accounts
+        for n in entities(ds, level, a.id)
+        for row in entity_rows(ds, level, n, start, end, granularity, columns, id_attrs)
+    ]
 
 
 def report_truth_rows(state, query: dict) -> list:
@@ -92,10 +123,16 @@ def report_truth_rows(state, query: dict) -> list:
     if level not in LEVELS:
         raise bad_param(f"Unknown level '{level}'; known: {', '.join(LEVELS)}")
     start, end, granularity = _range(state, query)
-    spec = {"level": level, "granularity": granularity, "start": start, "end": end,
-            "columns": query.get("columns", "").split(",") if query.get("columns")
-            else sorted(MODELLED_COLUMNS & report_columns()),
-            "targeting_types": query.get("targeting_types", "APPTYPE").split(",")}
+    spec = {
+        "level": level,
+        "granularity": granularity,
+        "start": start,
+        "end": end,
+        "columns": query.get("columns", "").split(",")
+        if query.get("columns")
+        else sorted(MODELLED_COLUMNS & report_columns()),
+        "targeting_types": query.get("targeting_types", "APPTYPE").split(","),
+    }
     return [row for a in state.ds.accounts for rows in report_rows(state, a.id, spec).values() for row in rows]
 
 

@@ -64,9 +64,13 @@ def token_endpoint_error(
 ) -> AirbyteTracedException:
     """A config error that says which credential Pinterest refused, with Pinterest's own code and message."""
     if response is None:
-        return AirbyteTracedException(message="Pinterest's token endpoint could not be reached.", failure_type=FailureType.transient_error)
+        return AirbyteTracedException(
+            message="Pinterest's token endpoint could not be reached.", failure_type=FailureType.transient_error
+        )
     error = PinterestError.of(response)
-    pinterest_says = f"Pinterest answered HTTP {error.status}" + (f", code {error.code}" if error.code is not None else "")
+    pinterest_says = f"Pinterest answered HTTP {error.status}" + (
+        f", code {error.code}" if error.code is not None else ""
+    )
     pinterest_says += f": {error.message or 'no message'}"
     if error.status == 401:
         advice = "The app credentials were refused: check client_id and client_secret (the app's ID and secret key)."

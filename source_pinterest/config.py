@@ -139,7 +139,9 @@ class PinterestConfig(_Strict):
         names = [r.stream_name for r in self.custom_reports]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"custom_reports: two reports share the stream name {', '.join(duplicates)}; names must be unique")
+            raise ValueError(
+                f"custom_reports: two reports share the stream name {', '.join(duplicates)}; names must be unique"
+            )
         return self
 
     @property
@@ -174,4 +176,7 @@ def parse_config(raw: Mapping[str, Any]) -> PinterestConfig:
             where = f"{_field_path(item['loc'])}: " if item["loc"] else ""  # model-level messages name their field
             problems.append(f"{where}{message}{_allowed_hint(item)}")
         message = "Invalid configuration. " + "; ".join(problems)
-        raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+        # `from None`: pydantic's own traceback would repeat the input values, secrets included.
+        raise AirbyteTracedException(
+            message=message, internal_message=message, failure_type=FailureType.config_error
+        ) from None

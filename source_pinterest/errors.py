@@ -17,6 +17,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 
 logger = logging.getLogger("airbyte")
 
+
 def _env_number(name: str, default: float) -> float:
     """Operators' overrides (documented in the README): shorter retry schedules for dev setups and test runs."""
     try:
@@ -131,7 +132,9 @@ class PinterestErrorHandler(ErrorHandler):
     def max_time(self) -> Optional[int]:
         return MAX_TOTAL_WAIT_SECONDS
 
-    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+    def interpret_response(
+        self, response_or_exception: Optional[Union[requests.Response, Exception]]
+    ) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response):
             return self._interpret(response_or_exception)
         if isinstance(response_or_exception, requests.RequestException):
@@ -141,7 +144,9 @@ class PinterestErrorHandler(ErrorHandler):
                 f"Stream {self._stream_name}: {endpoint_of(response_or_exception.request)} failed with "
                 f"{type(response_or_exception).__name__}; retrying",
             )
-        return _resolution(ResponseAction.FAIL, FailureType.system_error, f"Stream {self._stream_name}: {response_or_exception}")
+        return _resolution(
+            ResponseAction.FAIL, FailureType.system_error, f"Stream {self._stream_name}: {response_or_exception}"
+        )
 
     def _interpret(self, response: requests.Response) -> ErrorResolution:
         status = response.status_code
@@ -190,7 +195,9 @@ class PinterestErrorHandler(ErrorHandler):
         if status == 404:
             return _resolution(ResponseAction.FAIL, FailureType.system_error, f"{detail}. The resource does not exist.")
         # 400 and other client errors: the request itself is wrong, so retrying cannot help.
-        return _resolution(ResponseAction.FAIL, FailureType.config_error if status == 400 else FailureType.system_error, detail)
+        return _resolution(
+            ResponseAction.FAIL, FailureType.config_error if status == 400 else FailureType.system_error, detail
+        )
 
 
 class PinterestBackoff(BackoffStrategy):
@@ -205,7 +212,9 @@ class PinterestBackoff(BackoffStrategy):
         response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
         attempt_count: int,
     ) -> Optional[float]:
-        hinted = seconds_until_retry(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
+        hinted = (
+            seconds_until_retry(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
+        )
         if hinted is not None:
             wait, reason = hinted, "the server's rate-limit reset hint"
         else:

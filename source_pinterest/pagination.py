@@ -37,6 +37,8 @@ class BookmarkPaginator:
                 f"{self._where}: Pinterest returned a bookmark it had already returned, after {len(self._seen)} pages; "
                 f"stopping this listing to avoid an endless loop. Records read so far were emitted; retry the sync later."
             )
-            raise RepeatedBookmarkError(message=message, internal_message=message, failure_type=FailureType.system_error)
+            raise RepeatedBookmarkError(
+                message=message, internal_message=message, failure_type=FailureType.system_error
+            )
         self._seen.add(bookmark)
         return {"page_size": self.page_size, "bookmark": bookmark}

@@ -27,7 +27,11 @@ class Category:
 # Published limits (developers.pinterest.com, not in the spec): ads_analytics 300/min; overall 100/s per user and app.
 CATEGORIES = (
     Category("oauth", r"/oauth/token$", 6000),
-    Category("ads_analytics", r"/ad_accounts/\d+/(?:(?:\w+/)?(?:analytics|targeting_analytics)|reports|templates/\d+/reports)$", 300),
+    Category(
+        "ads_analytics",
+        r"/ad_accounts/\d+/(?:(?:\w+/)?(?:analytics|targeting_analytics)|reports|templates/\d+/reports)$",
+        300,
+    ),
     Category("org_analytics", r"/(?:user_account/analytics(?:/\w+)?|pins/[^/]+/analytics|pins/analytics)$", 6000),
     Category("catalogs_read", r"/catalogs(?:/.*)?$", 6000),
     Category("ads_read", r"/ad_accounts(?:/.*)?$", 6000),

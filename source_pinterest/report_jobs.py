@@ -117,15 +117,16 @@ class ReportJobRunner(Generic[T]):
         fetch: Callable[[str], Optional[T]],
     ) -> Optional[T]:
         started = self.clock()
-        last = Fail("never created", True)
-        for attempt in range(1, self.policy.max_attempts + 1):
+        last, attempts = Fail("never created", True), 0
+        while attempts < self.policy.max_attempts:
+            attempts += 1
             outcome = self._one_job(started, create, poll, fetch)
             if not isinstance(outcome, Fail):
                 return outcome
             last = outcome
             if not outcome.retryable:
                 break
-        message = f"{describe}: the report could not be produced after {attempt} attempt(s); last: {last.reason}."
+        message = f"{describe}: the report could not be produced after {attempts} attempt(s); last: {last.reason}."
         raise ReportJobFailed(message=message, internal_message=message, failure_type=FailureType.transient_error)
 
     def _one_job(self, started: float, create, poll, fetch) -> Union[T, Fail, None]:

@@ -43,21 +43,34 @@ class FakePinterest:
         self.token_calls = 0
         self.token(ACCESS_TOKEN)
 
-    def token(self, access_token: str, refresh_token: str = REFRESH_TOKEN, expires_in: int = 2592000, status: int = 200,
-              body: Optional[Mapping[str, Any]] = None) -> None:
+    def token(
+        self,
+        access_token: str,
+        refresh_token: str = REFRESH_TOKEN,
+        expires_in: int = 2592000,
+        status: int = 200,
+        body: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         def answer(request, context):
             self.token_calls += 1
             context.status_code = status
             if body is not None:
                 return dict(body)
             return {
-                "access_token": access_token, "token_type": "bearer", "expires_in": expires_in, "scope": "ads:read",
-                "refresh_token": refresh_token, "refresh_token_expires_in": 5184000, "refresh_token_expires_at": 1900000000,
+                "access_token": access_token,
+                "token_type": "bearer",
+                "expires_in": expires_in,
+                "scope": "ads:read",
+                "refresh_token": refresh_token,
+                "refresh_token_expires_in": 5184000,
+                "refresh_token_expires_at": 1900000000,
             }
 
         self.mocker.post(API + "oauth/token", json=answer)
 
-    def pages(self, path: str, pages: list[list[Mapping[str, Any]]], status_code: int = 200) -> requests_mock_module.adapter._Matcher:
+    def pages(
+        self, path: str, pages: list[list[Mapping[str, Any]]], status_code: int = 200
+    ) -> requests_mock_module.adapter._Matcher:
         """Serve `pages` in order: page i answers the request whose bookmark is 'b<i>' (none for the first)."""
 
         def answer(request, context):
@@ -118,7 +131,9 @@ def records_of(output: EntrypointOutput, stream: Optional[str] = None) -> list[d
 
 
 def final_state(output: EntrypointOutput, stream: str) -> dict[str, Any]:
-    states = [m.state.stream.stream_state for m in output.state_messages if m.state.stream.stream_descriptor.name == stream]
+    states = [
+        m.state.stream.stream_state for m in output.state_messages if m.state.stream.stream_descriptor.name == stream
+    ]
     assert states, f"no state emitted for {stream}"
     blob = states[-1]
     return json.loads(json.dumps(blob.__dict__ if hasattr(blob, "__dict__") else blob))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any, Callable, Optional
@@ -12,6 +13,14 @@ import pytest
 from source_pinterest.report_jobs import PollPolicy, ReportJobRunner
 from source_pinterest.streams import reports
 from unit_tests.conftest import API
+
+# The report tests' "today" (limits.today is frozen to it) and a day counted back from it.
+TODAY = dt.date(2024, 6, 30)
+
+
+def day(offset: int) -> str:
+    return (TODAY - dt.timedelta(days=offset)).isoformat()
+
 
 STORAGE = "https://pinterest-reports.s3.amazonaws.com/"
 EXPIRED_XML = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
@@ -34,7 +43,9 @@ def install_fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Report jobs wait on this clock: polling sleeps are recorded, never slept."""
     clock = FakeClock()
     policy = PollPolicy(first_wait=5, max_wait=60, job_deadline=600, total_deadline=3600, max_attempts=3)
-    monkeypatch.setattr(reports, "job_runner_factory", lambda: ReportJobRunner(policy, clock=clock.clock, sleep=clock.sleep))
+    monkeypatch.setattr(
+        reports, "job_runner_factory", lambda: ReportJobRunner(policy, clock=clock.clock, sleep=clock.sleep)
+    )
     return clock
 
 
@@ -47,9 +58,15 @@ class ReportApi:
     """POST .../reports answers a token; GET ...?token= answers `statuses` in turn (the last one repeats), FINISHED
     with a fresh storage URL each time; the URL serves `rows(body)` unless listed in `expired_downloads`."""
 
-    def __init__(self, api, account_id: str, statuses: tuple[str, ...] = ("FINISHED",),
-                 rows: Callable[[dict], dict] = default_rows, expired_downloads: int = 0,
-                 statuses_by_level: Optional[dict[str, tuple[str, ...]]] = None) -> None:
+    def __init__(
+        self,
+        api,
+        account_id: str,
+        statuses: tuple[str, ...] = ("FINISHED",),
+        rows: Callable[[dict], dict] = default_rows,
+        expired_downloads: int = 0,
+        statuses_by_level: Optional[dict[str, tuple[str, ...]]] = None,
+    ) -> None:
         self.api = api
         self.bodies: list[dict[str, Any]] = []
         self.statuses = statuses
@@ -78,7 +95,11 @@ class ReportApi:
             return {"report_status": status, "url": None, "size": None}
         self.urls_issued += 1
         account = urlsplit(request.url).path.split("/")[3]
-        return {"report_status": "FINISHED", "url": f"{STORAGE}{account}/{token}-{self.urls_issued}.json?X-Amz-Expires=300", "size": 1}
+        return {
+            "report_status": "FINISHED",
+            "url": f"{STORAGE}{account}/{token}-{self.urls_issued}.json?X-Amz-Expires=300",
+            "size": 1,
+        }
 
     def _download(self, request, context):
         if self.expired_downloads:

@@ -63,14 +63,30 @@ def test_given_300_campaigns_of_every_status_when_read_then_batches_of_250_over_
     assert {i for c in calls for i in query(c)["campaign_ids"]} == {str(1000 + n) for n in range(300)}
     for call in calls:
         q = query(call)
-        assert (q["start_date"], q["end_date"], q["granularity"]) == ([EARLIEST.isoformat()], [TODAY.isoformat()], ["DAY"])
+        assert (q["start_date"], q["end_date"], q["granularity"]) == (
+            [EARLIEST.isoformat()],
+            [TODAY.isoformat()],
+            ["DAY"],
+        )
         assert q["columns"] == [",".join(sorted(limits.LIVE_COLUMNS))]
         assert (q["click_window_days"], q["engagement_window_days"], q["view_window_days"]) == (["30"], ["30"], ["1"])
     # The id listing asked for every status, whatever the user's status filter.
-    assert query(api.requests_to("ad_accounts/1/campaigns")[0])["entity_statuses"] == ["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]
+    assert query(api.requests_to("ad_accounts/1/campaigns")[0])["entity_statuses"] == [
+        "ACTIVE",
+        "PAUSED",
+        "ARCHIVED",
+        "DRAFT",
+        "DELETED_DRAFT",
+    ]
     records = records_of(output, "campaign_analytics")
     assert len(records) == 600
-    assert records[0] == {"CAMPAIGN_ID": "1000", "DATE": EARLIEST.isoformat(), "SPEND_IN_DOLLAR": 1.5, "TOTAL_IMPRESSION": 10, "AD_ACCOUNT_ID": "1"}
+    assert records[0] == {
+        "CAMPAIGN_ID": "1000",
+        "DATE": EARLIEST.isoformat(),
+        "SPEND_IN_DOLLAR": 1.5,
+        "TOTAL_IMPRESSION": 10,
+        "AD_ACCOUNT_ID": "1",
+    }
     assert all(isinstance(r["CAMPAIGN_ID"], str) and r["AD_ACCOUNT_ID"] == "1" and r["DATE"] for r in records)
 
 
@@ -103,7 +119,9 @@ def test_primary_keys_and_schema_of_every_live_stream():
         ("ad_analytics", "ads/analytics", "ads", "ad_ids", "AD_ID"),
     ],
 )
-def test_given_entities_in_two_accounts_when_read_then_each_account_asks_for_its_own_ids(api, stream, path, listing, id_param, id_column):
+def test_given_entities_in_two_accounts_when_read_then_each_account_asks_for_its_own_ids(
+    api, stream, path, listing, id_param, id_column
+):
     api.pages("ad_accounts", [[account("1"), account("2")]])
     api.pages(f"ad_accounts/1/{listing}", [[entity(11, "1"), entity(12, "1", "PAUSED")]])
     api.pages(f"ad_accounts/2/{listing}", [[entity(21, "2", "ARCHIVED")]])
@@ -116,7 +134,11 @@ def test_given_entities_in_two_accounts_when_read_then_each_account_asks_for_its
     (second,) = api.requests_to(f"ad_accounts/2/{path}")
     assert query(first)[id_param] == ["11", "12"]
     assert query(second)[id_param] == ["21"]
-    assert sorted({(r["AD_ACCOUNT_ID"], r[id_column]) for r in records_of(output, stream)}) == [("1", "11"), ("1", "12"), ("2", "21")]
+    assert sorted({(r["AD_ACCOUNT_ID"], r[id_column]) for r in records_of(output, stream)}) == [
+        ("1", "11"),
+        ("1", "12"),
+        ("2", "21"),
+    ]
 
 
 def test_given_entity_created_after_a_window_when_read_then_it_is_not_requested_for_that_window(api):
@@ -191,7 +213,10 @@ def test_given_saved_date_when_second_sync_then_look_back_days_are_read_again(ap
     assert query(api.requests_to("ad_accounts/2/analytics")[0])["start_date"] == [EARLIEST.isoformat()]
     # The restated day is emitted again; the primary key makes it an upsert.
     assert records_of(output, "ad_account_analytics") == [{"AD_ACCOUNT_ID": "1", "DATE": saved, "TOTAL_CONVERSIONS": 3}]
-    assert final_state(output, "ad_account_analytics")["states"][0] == {"partition": {"ad_account_id": "1"}, "cursor": {"DATE": TODAY.isoformat()}}
+    assert final_state(output, "ad_account_analytics")["states"][0] == {
+        "partition": {"ad_account_id": "1"},
+        "cursor": {"DATE": TODAY.isoformat()},
+    }
 
 
 def test_given_one_account_forbidden_when_read_then_the_others_sync_and_its_state_stays(api):
@@ -208,13 +233,20 @@ def test_given_one_account_forbidden_when_read_then_the_others_sync_and_its_stat
 
 
 def test_user_account_analytics_is_one_record_per_day_with_a_flat_date_state(api):
-    body = {"all": {"daily_metrics": [
-        {"date": day(1), "data_status": "READY", "metrics": {"IMPRESSION": 100, "SAVE_RATE": 0.1}},
-        {"date": day(0), "data_status": "PROCESSING", "metrics": {"IMPRESSION": 7}},
-    ], "summary_metrics": {"IMPRESSION": 107}}}
+    body = {
+        "all": {
+            "daily_metrics": [
+                {"date": day(1), "data_status": "READY", "metrics": {"IMPRESSION": 100, "SAVE_RATE": 0.1}},
+                {"date": day(0), "data_status": "PROCESSING", "metrics": {"IMPRESSION": 7}},
+            ],
+            "summary_metrics": {"IMPRESSION": 107},
+        }
+    }
     api.json("user_account/analytics", body)
 
-    output = read_streams(make_config(), ["user_account_analytics"], SyncMode.incremental, {"user_account_analytics": {"date": day(2)}})
+    output = read_streams(
+        make_config(), ["user_account_analytics"], SyncMode.incremental, {"user_account_analytics": {"date": day(2)}}
+    )
 
     (call,) = api.requests_to("user_account/analytics")
     assert (query(call)["start_date"], query(call)["end_date"]) == ([day(32)], [TODAY.isoformat()])  # 30 days look-back

@@ -29,7 +29,9 @@ def test_records_come_back_per_slice_in_order_while_later_slices_are_fetched_in_
 
 def test_one_worker_fetches_inline_without_threads():
     threads = set()
-    prefetcher = SlicePrefetcher([{"a": 1}, {"a": 2}], lambda s: threads.add(threading.current_thread()) or [s["a"]], workers=1)
+    prefetcher = SlicePrefetcher(
+        [{"a": 1}, {"a": 2}], lambda s: threads.add(threading.current_thread()) or [s["a"]], workers=1
+    )
 
     assert [prefetcher.result_of({"a": 1}), prefetcher.result_of({"a": 2})] == [[1], [2]]
     assert threads == {threading.current_thread()}

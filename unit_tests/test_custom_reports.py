@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import pytest
@@ -10,9 +9,7 @@ from airbyte_cdk.models import Status, SyncMode
 
 from source_pinterest import SourcePinterest, limits
 from unit_tests.conftest import make_config, read_streams, records_of
-from unit_tests.report_api import FakeClock, ReportApi, install_fake_clock
-
-TODAY = dt.date(2024, 6, 30)
+from unit_tests.report_api import TODAY, FakeClock, ReportApi, day, install_fake_clock
 
 
 @pytest.fixture(autouse=True)
@@ -25,13 +22,13 @@ def fake_clock(monkeypatch) -> FakeClock:
     return install_fake_clock(monkeypatch)
 
 
-def day(offset: int) -> str:
-    return (TODAY - dt.timedelta(days=offset)).isoformat()
-
-
 def custom(**overrides) -> dict:
-    report = {"name": "My Spend-report", "level": "CAMPAIGN", "granularity": "DAY",
-              "columns": ["SPEND_IN_DOLLAR", "CAMPAIGN_NAME", "TOTAL_CONVERSIONS"]}
+    report = {
+        "name": "My Spend-report",
+        "level": "CAMPAIGN",
+        "granularity": "DAY",
+        "columns": ["SPEND_IN_DOLLAR", "CAMPAIGN_NAME", "TOTAL_CONVERSIONS"],
+    }
     report.update(overrides)
     return report
 
@@ -63,17 +60,30 @@ def test_custom_report_becomes_a_stream_named_after_it_with_a_schema_from_its_co
 def test_custom_report_body_carries_the_users_windows_including_zero_and_attribution_types(api, fake_clock):
     accounts(api, "1")
     reports = ReportApi(api, "1")
-    report = custom(click_window_days=0, engagement_window_days=7, view_window_days=0,
-                    conversion_report_time="TIME_OF_CONVERSION", attribution_types=["HOUSEHOLD"], start_date=day(20))
+    report = custom(
+        click_window_days=0,
+        engagement_window_days=7,
+        view_window_days=0,
+        conversion_report_time="TIME_OF_CONVERSION",
+        attribution_types=["HOUSEHOLD"],
+        start_date=day(20),
+    )
 
     output = read_streams(make_config(custom_reports=[report]), ["custom_my_spend_report"], SyncMode.incremental)
 
     (body,) = reports.bodies
     assert body == {
-        "start_date": day(20), "end_date": day(0), "granularity": "DAY", "level": "CAMPAIGN",
+        "start_date": day(20),
+        "end_date": day(0),
+        "granularity": "DAY",
+        "level": "CAMPAIGN",
         "columns": ["SPEND_IN_DOLLAR", "CAMPAIGN_NAME", "TOTAL_CONVERSIONS"],
-        "click_window_days": 0, "engagement_window_days": 7, "view_window_days": 0,
-        "conversion_report_time": "TIME_OF_CONVERSION", "attribution_types": ["HOUSEHOLD"], "report_format": "JSON",
+        "click_window_days": 0,
+        "engagement_window_days": 7,
+        "view_window_days": 0,
+        "conversion_report_time": "TIME_OF_CONVERSION",
+        "attribution_types": ["HOUSEHOLD"],
+        "report_format": "JSON",
     }
     (record,) = records_of(output, "custom_my_spend_report")
     assert record["CAMPAIGN_ID"] == "111" and record["AD_ACCOUNT_ID"] == "1"
@@ -102,15 +112,19 @@ def test_hourly_custom_report_reads_8_days_in_3_day_reports_with_the_hour_in_the
     output = read_streams(config, ["custom_my_spend_report"])
 
     assert [(b["start_date"], b["end_date"], b["granularity"]) for b in reports.bodies] == [
-        (day(7), day(5), "HOUR"), (day(4), day(2), "HOUR"), (day(1), day(0), "HOUR"),
+        (day(7), day(5), "HOUR"),
+        (day(4), day(2), "HOUR"),
+        (day(1), day(0), "HOUR"),
     ]
     record = records_of(output, "custom_my_spend_report")[0]
     assert (record["DATE"], record["HOUR"]) == (f"{day(7)} 05:00:00", 5)
     stream = streams_by_name(config)["custom_my_spend_report"]
     assert stream.primary_key == ["DATE", "HOUR", "AD_ACCOUNT_ID", "CAMPAIGN_ID"]
     assert stream.get_json_schema()["properties"]["DATE"] == {"type": ["null", "string"]}
-    assert any("start_date 2024-01-01 is older than CAMPAIGN reports allow (8 days back)" in log.log.message
-               for log in output.logs)
+    assert any(
+        "start_date 2024-01-01 is older than CAMPAIGN reports allow (8 days back)" in log.log.message
+        for log in output.logs
+    )
 
 
 def test_targeting_custom_report_is_keyed_on_the_targeting_value(api, fake_clock):
@@ -121,7 +135,10 @@ def test_targeting_custom_report_is_keyed_on_the_targeting_value(api, fake_clock
 @pytest.mark.parametrize(
     "report,expected",
     [
-        (custom(level="PRODUCT_ITEM", columns=["SPEND_IN_DOLLAR", "AD_ID"]), "does not accept ad or Pin-promotion columns (AD_ID)"),
+        (
+            custom(level="PRODUCT_ITEM", columns=["SPEND_IN_DOLLAR", "AD_ID"]),
+            "does not accept ad or Pin-promotion columns (AD_ID)",
+        ),
         (custom(columns=["SPEND_IN_DOLLAR", "NOT_A_COLUMN"]), "unknown column(s) NOT_A_COLUMN"),
         (custom(click_window_days=3), "click_window_days"),
         (custom(start_date="2099-01-01"), "start_date 2099-01-01 is in the future"),

@@ -15,8 +15,14 @@ def account(account_id: str, updated: int = 1700000000) -> dict:
 
 
 def campaign(campaign_id, account_id: str, updated: int, status: str = "ACTIVE") -> dict:
-    return {"id": campaign_id, "ad_account_id": account_id, "name": f"c{campaign_id}", "status": status,
-            "updated_time": updated, "created_time": 1600000000}
+    return {
+        "id": campaign_id,
+        "ad_account_id": account_id,
+        "name": f"c{campaign_id}",
+        "status": status,
+        "updated_time": updated,
+        "created_time": 1600000000,
+    }
 
 
 def query(request) -> dict:
@@ -152,7 +158,10 @@ def test_keywords_are_listed_per_account_and_per_ad_group_with_the_account_id_ad
 def test_board_children_carry_the_board_and_section_ids(api):
     api.pages("boards", [[{"id": "b1", "pin_count": 2}]])
     api.pages("boards/b1/sections", [[{"id": "s1", "name": "Section"}]])
-    api.pages("boards/b1/pins", [[{"id": "p1", "created_at": "2024-01-01T00:00:00"}, {"id": "p2", "created_at": "2024-01-02T00:00:00"}]])
+    api.pages(
+        "boards/b1/pins",
+        [[{"id": "p1", "created_at": "2024-01-01T00:00:00"}, {"id": "p2", "created_at": "2024-01-02T00:00:00"}]],
+    )
     api.pages("boards/b1/sections/s1/pins", [[{"id": "p2", "created_at": "2024-01-02T00:00:00"}]])
 
     output = read_streams(make_config(), ["boards", "board_sections", "board_pins", "board_section_pins"])
@@ -178,7 +187,11 @@ def test_given_board_listing_shorter_than_pin_count_then_section_pins_fill_the_g
 
 
 def test_given_no_catalog_when_read_product_groups_then_no_records_and_success(api):
-    api.json("catalogs/product_groups", {"code": 4182, "message": "Can't access this feature without an existing catalog."}, 409)
+    api.json(
+        "catalogs/product_groups",
+        {"code": 4182, "message": "Can't access this feature without an existing catalog."},
+        409,
+    )
 
     output = read_streams(make_config(), ["catalogs_product_groups"])
 
@@ -203,13 +216,19 @@ def test_configured_ad_accounts_restrict_every_child_stream(api):
     assert [r["id"] for r in records_of(output, "ad_accounts")] == ["2"]
     assert [r["id"] for r in records_of(output, "campaigns")] == ["21"]
     assert api.requests_to("ad_accounts/1/campaigns") == []
-    assert any("9 are not visible" in log.log.message or "(s) 9 are not visible" in log.log.message for log in output.logs)
+    assert any(
+        "9 are not visible" in log.log.message or "(s) 9 are not visible" in log.log.message for log in output.logs
+    )
 
 
 def test_given_boards_state_when_incremental_then_boards_created_since_and_flat_state(api):
-    api.pages("boards", [[{"id": "1", "created_at": "2024-01-01T00:00:00"}, {"id": "2", "created_at": "2024-03-01T00:00:00"}]])
+    api.pages(
+        "boards", [[{"id": "1", "created_at": "2024-01-01T00:00:00"}, {"id": "2", "created_at": "2024-03-01T00:00:00"}]]
+    )
 
-    output = read_streams(make_config(), ["boards"], SyncMode.incremental, {"boards": {"created_at": "2024-02-01T00:00:00"}})
+    output = read_streams(
+        make_config(), ["boards"], SyncMode.incremental, {"boards": {"created_at": "2024-02-01T00:00:00"}}
+    )
 
     assert [r["id"] for r in records_of(output, "boards")] == ["2"]
     assert final_state(output, "boards") == {"created_at": "2024-03-01T00:00:00"}

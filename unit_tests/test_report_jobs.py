@@ -17,7 +17,9 @@ from source_pinterest.report_jobs import (
 )
 
 S = ReportStatus
-POLICY = PollPolicy(first_wait=5, factor=2, max_wait=60, job_deadline=600, total_deadline=1800, max_attempts=3, max_stale_urls=2)
+POLICY = PollPolicy(
+    first_wait=5, factor=2, max_wait=60, job_deadline=600, total_deadline=1800, max_attempts=3, max_stale_urls=2
+)
 
 
 @pytest.mark.parametrize(
@@ -36,8 +38,22 @@ POLICY = PollPolicy(first_wait=5, factor=2, max_wait=60, job_deadline=600, total
         (S.EXPIRED, None, 10, 10, 1, Fail("report status EXPIRED", True)),
         (S.CANCELLED, None, 10, 10, 1, Fail("report status CANCELLED", True)),
         (S.DOES_NOT_EXIST, None, 10, 10, 1, Fail("report status DOES_NOT_EXIST", True)),
-        (S.IN_PROGRESS, None, 600, 600, 9, Fail("still IN_PROGRESS after 600 s (limit 600 s)", True)),  # job deadline: re-create
-        (S.IN_PROGRESS, None, 100, 1800, 9, Fail("not finished after 1800 s in total (limit 1800 s)", False)),  # total: give up
+        (
+            S.IN_PROGRESS,
+            None,
+            600,
+            600,
+            9,
+            Fail("still IN_PROGRESS after 600 s (limit 600 s)", True),
+        ),  # job deadline: re-create
+        (
+            S.IN_PROGRESS,
+            None,
+            100,
+            1800,
+            9,
+            Fail("not finished after 1800 s in total (limit 1800 s)", False),
+        ),  # total: give up
     ],
 )
 def test_next_step(status, url, job_elapsed, total_elapsed, polls, expected):

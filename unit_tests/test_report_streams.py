@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
 from source_pinterest.streams.metrics_specs import REPORT_STREAMS
 from unit_tests.conftest import final_state, make_config, read_streams, records_of
-from unit_tests.report_api import FakeClock, ReportApi, install_fake_clock
-
-TODAY = dt.date(2024, 6, 30)
+from unit_tests.report_api import TODAY, FakeClock, ReportApi, day, install_fake_clock
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +19,6 @@ def frozen_today(monkeypatch):
 @pytest.fixture
 def fake_clock(monkeypatch) -> FakeClock:
     return install_fake_clock(monkeypatch)
-
-
-def day(offset: int) -> str:
-    return (TODAY - dt.timedelta(days=offset)).isoformat()
 
 
 def accounts(api, *ids: str) -> None:
@@ -41,12 +33,21 @@ def test_given_first_sync_when_read_campaign_report_then_914_days_in_186_day_rep
 
     windows = [(b["start_date"], b["end_date"]) for b in reports.bodies]
     assert windows == [
-        (day(913), day(728)), (day(727), day(542)), (day(541), day(356)), (day(355), day(170)), (day(169), day(0)),
+        (day(913), day(728)),
+        (day(727), day(542)),
+        (day(541), day(356)),
+        (day(355), day(170)),
+        (day(169), day(0)),
     ]
     body = reports.bodies[0]
     assert {k: v for k, v in body.items() if k not in ("start_date", "end_date", "columns")} == {
-        "granularity": "DAY", "level": "CAMPAIGN", "click_window_days": 30, "engagement_window_days": 30,
-        "view_window_days": 1, "conversion_report_time": "TIME_OF_AD_ACTION", "report_format": "JSON",
+        "granularity": "DAY",
+        "level": "CAMPAIGN",
+        "click_window_days": 30,
+        "engagement_window_days": 30,
+        "view_window_days": 1,
+        "conversion_report_time": "TIME_OF_AD_ACTION",
+        "report_format": "JSON",
     }
     assert {"CAMPAIGN_ID", "AD_ACCOUNT_ID", "SPEND_IN_DOLLAR"} <= set(body["columns"])
     assert set(body["columns"]) <= limits.REPORT_COLUMNS
@@ -55,7 +56,13 @@ def test_given_first_sync_when_read_campaign_report_then_914_days_in_186_day_rep
     assert all("Authorization" not in d.headers for d in downloads)
     assert all(r.headers["Authorization"].startswith("Bearer ") for r in api.requests_to("ad_accounts/1/reports"))
     records = records_of(output, "campaign_analytics_report")
-    assert records[0] == {"DATE": day(913), "SPEND_IN_DOLLAR": 1.5, "TOTAL_IMPRESSION": 7, "CAMPAIGN_ID": "111", "AD_ACCOUNT_ID": "1"}
+    assert records[0] == {
+        "DATE": day(913),
+        "SPEND_IN_DOLLAR": 1.5,
+        "TOTAL_IMPRESSION": 7,
+        "CAMPAIGN_ID": "111",
+        "AD_ACCOUNT_ID": "1",
+    }
     assert len(records) == 5
     assert final_state(output, "campaign_analytics_report") == {
         "states": [{"partition": {"ad_account_id": "1"}, "cursor": {"DATE": TODAY.isoformat()}}]
@@ -87,7 +94,17 @@ def test_given_targeting_level_when_read_then_targeting_types_are_sent_and_keyed
     accounts(api, "1")
 
     def rows(body):
-        return {"222": [{"DATE": body["start_date"], "AD_GROUP_ID": 222, "TARGETING_TYPE": "GENDER", "TARGETING_VALUE": "female", "SPEND_IN_DOLLAR": 1}]}
+        return {
+            "222": [
+                {
+                    "DATE": body["start_date"],
+                    "AD_GROUP_ID": 222,
+                    "TARGETING_TYPE": "GENDER",
+                    "TARGETING_VALUE": "female",
+                    "SPEND_IN_DOLLAR": 1,
+                }
+            ]
+        }
 
     reports = ReportApi(api, "1", rows=rows)
 
@@ -97,7 +114,14 @@ def test_given_targeting_level_when_read_then_targeting_types_are_sent_and_keyed
     assert body["level"] == "AD_GROUP_TARGETING"
     assert 1 <= len(body["targeting_types"]) <= 5
     (record,) = records_of(output, "ad_group_targeting_report")
-    assert record == {"DATE": day(10), "AD_GROUP_ID": "222", "TARGETING_TYPE": "GENDER", "TARGETING_VALUE": "female", "SPEND_IN_DOLLAR": 1, "AD_ACCOUNT_ID": "1"}
+    assert record == {
+        "DATE": day(10),
+        "AD_GROUP_ID": "222",
+        "TARGETING_TYPE": "GENDER",
+        "TARGETING_VALUE": "female",
+        "SPEND_IN_DOLLAR": 1,
+        "AD_ACCOUNT_ID": "1",
+    }
     spec = {s.name: s for s in REPORT_STREAMS}["ad_group_targeting_report"]
     assert spec.key_fields == ["DATE", "AD_ACCOUNT_ID", "AD_GROUP_ID", "TARGETING_TYPE", "TARGETING_VALUE"]
 
@@ -108,7 +132,11 @@ def test_product_item_report_reaches_92_days_back_in_31_day_reports(api, fake_cl
 
     output = read_streams(make_config(start_date="2020-01-01"), ["product_item_report"])
 
-    assert [(b["start_date"], b["end_date"]) for b in reports.bodies] == [(day(91), day(61)), (day(60), day(30)), (day(29), day(0))]
+    assert [(b["start_date"], b["end_date"]) for b in reports.bodies] == [
+        (day(91), day(61)),
+        (day(60), day(30)),
+        (day(29), day(0)),
+    ]
     assert not any(c.startswith("PIN_PROMOTION") or c in ("AD_ID", "AD_NAME") for c in reports.bodies[0]["columns"])
     assert records_of(output, "product_item_report")[0]["PRODUCT_ITEM_ID"] == "9001"
     assert any("older than PRODUCT_ITEM reports allow" in log.log.message for log in output.logs)
@@ -130,7 +158,9 @@ def test_given_a_report_that_always_fails_then_only_its_stream_fails_with_a_clea
     accounts(api, "1")
     reports = ReportApi(api, "1", statuses_by_level={"CAMPAIGN": ("FAILED",)})
 
-    output = read_streams(make_config(start_date=day(5)), ["campaign_analytics_report", "advertiser_report"], expect_failure=True)
+    output = read_streams(
+        make_config(start_date=day(5)), ["campaign_analytics_report", "advertiser_report"], expect_failure=True
+    )
 
     assert len([b for b in reports.bodies if b["level"] == "CAMPAIGN"]) == 3  # created, then re-created twice
     assert len(records_of(output, "advertiser_report")) == 1
@@ -145,13 +175,19 @@ def test_given_a_report_that_always_fails_then_only_its_stream_fails_with_a_clea
 
 def test_given_account_forbidden_when_create_report_then_skipped_and_other_accounts_sync(api, fake_clock):
     accounts(api, "1", "2")
-    api.mocker.post("https://api.pinterest.com/v5/ad_accounts/1/reports", status_code=403, json={"code": 29, "message": "not permitted"})
+    api.mocker.post(
+        "https://api.pinterest.com/v5/ad_accounts/1/reports",
+        status_code=403,
+        json={"code": 29, "message": "not permitted"},
+    )
     ReportApi(api, "2")
 
     output = read_streams(make_config(start_date=day(5)), ["pin_promotion_report"], SyncMode.incremental)
 
     assert [r["AD_ACCOUNT_ID"] for r in records_of(output, "pin_promotion_report")] == ["2"]
-    assert final_state(output, "pin_promotion_report")["states"] == [{"partition": {"ad_account_id": "2"}, "cursor": {"DATE": day(0)}}]
+    assert final_state(output, "pin_promotion_report")["states"] == [
+        {"partition": {"ad_account_id": "2"}, "cursor": {"DATE": day(0)}}
+    ]
 
 
 @pytest.mark.parametrize("spec", REPORT_STREAMS, ids=[s.name for s in REPORT_STREAMS])

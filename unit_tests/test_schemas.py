@@ -129,7 +129,9 @@ def build_examples(spec: dict[str, Any], node: dict[str, Any], seen: tuple[str, 
     return []
 
 
-def spec_field_paths(spec: dict[str, Any], node: dict[str, Any], path: str = "", seen: tuple[str, ...] = ()) -> set[str]:
+def spec_field_paths(
+    spec: dict[str, Any], node: dict[str, Any], path: str = "", seen: tuple[str, ...] = ()
+) -> set[str]:
     """Every property path the spec documents under `node` (arrays as `[]`; map-like objects not descended)."""
     if "$ref" in node:
         name, target = _component(spec, node["$ref"])
@@ -161,7 +163,9 @@ def ids_as_strings(value: Any, key: str = "") -> Any:
 
 
 def assert_valid(schema: dict[str, Any], record: dict[str, Any]) -> None:
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in Draft7Validator(schema).iter_errors(record)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in Draft7Validator(schema).iter_errors(record)
+    ]
     assert not errors, errors
 
 
@@ -368,7 +372,10 @@ RECORDS = {
         "collaborator_count": 17,
         "pin_count": 5,
         "follower_count": 13,
-        "media": {"image_cover_url": "https://i.pinimg.com/400x300/a.jpg", "pin_thumbnail_urls": ["https://i.pinimg.com/b.jpg"]},
+        "media": {
+            "image_cover_url": "https://i.pinimg.com/400x300/a.jpg",
+            "pin_thumbnail_urls": ["https://i.pinimg.com/b.jpg"],
+        },
         "owner": {"username": "someuser"},
         "privacy": "PUBLIC",
         "is_ads_only": False,

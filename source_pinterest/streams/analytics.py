@@ -75,7 +75,11 @@ class DatedMetricsStream(PinterestStream):
     def sync_windows(self, partition: Mapping[str, Any], sync_mode: SyncMode) -> list[Window]:
         cursor = parse_day(self._cursor.start_of(partition)) if sync_mode == SyncMode.incremental else None
         return sync_windows(
-            limits.today(), self.days_back, self.max_range_days, self.start_date, cursor,
+            limits.today(),
+            self.days_back,
+            self.max_range_days,
+            self.start_date,
+            cursor,
             lookback_days(self.ctx, self.attribution_days),
         )
 
@@ -124,7 +128,7 @@ class AnalyticsStream(DatedMetricsStream):
     def _id_batches(self, entities: list[Mapping[str, Any]], window: Window) -> list[tuple[str, ...]]:
         """Ids of the entities that existed by the window's end (later ones cannot have data in it)."""
         existed = created_by([e.get("created_time") for e in entities], window.end)
-        return batches((str(e["id"]) for e, ok in zip(entities, existed) if ok), LIVE_ID_BATCH)
+        return batches((str(e["id"]) for e, ok in zip(entities, existed, strict=True) if ok), LIVE_ID_BATCH)
 
     def read_records(
         self,

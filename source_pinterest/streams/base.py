@@ -14,8 +14,8 @@ from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
-from source_pinterest.limits import http_timeout
 from source_pinterest.errors import PinterestBackoff, PinterestErrorHandler, endpoint_of, response_json
+from source_pinterest.limits import http_timeout
 from source_pinterest.pagination import BookmarkPaginator
 from source_pinterest.streams.context import SyncContext
 
@@ -71,8 +71,12 @@ class StorageErrorHandler(ErrorHandler):
                 return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"{prefix} got HTTP {status}")
             return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"{prefix} got HTTP {status}")
         if isinstance(response_or_exception, requests.RequestException):
-            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"{prefix} failed: {response_or_exception}")
-        return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"{prefix} failed: {response_or_exception}")
+            return ErrorResolution(
+                ResponseAction.RETRY, FailureType.transient_error, f"{prefix} failed: {response_or_exception}"
+            )
+        return ErrorResolution(
+            ResponseAction.FAIL, FailureType.system_error, f"{prefix} failed: {response_or_exception}"
+        )
 
 
 class PinterestStream(HttpStream):

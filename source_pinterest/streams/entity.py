@@ -84,9 +84,13 @@ class EntityStream(PinterestStream):
                 yield partition
 
     # -- records ---------------------------------------------------------------------------------------------
-    def request_params(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> MutableMapping[str, Any]:
+    def request_params(
+        self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any
+    ) -> MutableMapping[str, Any]:
         params: dict[str, Any] = dict(self.spec.params)
-        params.update({key: (stream_slice or {})[key] for key in self.spec.query_from_slice if key in (stream_slice or {})})
+        params.update(
+            {key: (stream_slice or {})[key] for key in self.spec.query_from_slice if key in (stream_slice or {})}
+        )
         if self.spec.status_filter:
             # Repeated key, the OpenAPI default for this array; ARCHIVED is only returned when asked for.
             params["entity_statuses"] = [status.value for status in self.statuses]
@@ -132,7 +136,9 @@ class EntityStream(PinterestStream):
             return self.fetch(partition)
         if self._prefetcher is None:
             # The next slices are fetched in parallel while this one is emitted; see concurrency.py.
-            self._prefetcher = SlicePrefetcher(self.stream_slices(), lambda s: list(self.fetch(s)), self.ctx.config.num_workers)
+            self._prefetcher = SlicePrefetcher(
+                self.stream_slices(), lambda s: list(self.fetch(s)), self.ctx.config.num_workers
+            )
         return self._prefetcher.result_of(partition)
 
     def list_everything(self) -> Iterable[Mapping[str, Any]]:

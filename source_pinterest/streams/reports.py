@@ -84,7 +84,9 @@ class ReportStream(DatedMetricsStream):
     def path(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
         return f"ad_accounts/{(stream_slice or {})['ad_account_id']}/reports"
 
-    def stream_slices(self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+    def stream_slices(
+        self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any
+    ) -> Iterable[Optional[Mapping[str, Any]]]:
         """One slice per ad account and date window, oldest window first; state advances per window."""
         warn_if_clamped(self.name, self.start_date, self.days_back, f"{self.spec.level.value} reports")
         for account in self.ctx.records_of("ad_accounts"):

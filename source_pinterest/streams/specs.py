@@ -46,8 +46,16 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     # Organic (org_read).
     StreamSpec("user_account", "user_account", single_object=True, paginated=False),
     StreamSpec("boards", "boards", cursor_field="created_at"),
-    StreamSpec("board_sections", "boards/{board_id}/sections", parents=(BOARD,), record_fields=("board_id",), skip_statuses=SKIP_PARENT),
-    StreamSpec("board_pins", "boards/{board_id}/pins", cursor_field="created_at", parents=(BOARD,), skip_statuses=SKIP_PARENT),
+    StreamSpec(
+        "board_sections",
+        "boards/{board_id}/sections",
+        parents=(BOARD,),
+        record_fields=("board_id",),
+        skip_statuses=SKIP_PARENT,
+    ),
+    StreamSpec(
+        "board_pins", "boards/{board_id}/pins", cursor_field="created_at", parents=(BOARD,), skip_statuses=SKIP_PARENT
+    ),
     StreamSpec(
         "board_section_pins",
         "boards/{board_id}/sections/{section_id}/pins",
@@ -58,12 +66,51 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("pins", "pins", cursor_field="created_at"),
     # Ads (ads_read).
     StreamSpec("ad_accounts", "ad_accounts", cursor_field="updated_time", params={"include_shared_accounts": "true"}),
-    StreamSpec("campaigns", "ad_accounts/{ad_account_id}/campaigns", "updated_time", parents=(AD_ACCOUNT,), status_filter=True, skip_statuses=SKIP_PARENT),
-    StreamSpec("ad_groups", "ad_accounts/{ad_account_id}/ad_groups", "updated_time", parents=(AD_ACCOUNT,), status_filter=True, skip_statuses=SKIP_PARENT),
-    StreamSpec("ads", "ad_accounts/{ad_account_id}/ads", "updated_time", parents=(AD_ACCOUNT,), status_filter=True, skip_statuses=SKIP_PARENT),
-    StreamSpec("audiences", "ad_accounts/{ad_account_id}/audiences", "updated_timestamp", parents=(AD_ACCOUNT,), skip_statuses=SKIP_PARENT),
-    StreamSpec("customer_lists", "ad_accounts/{ad_account_id}/customer_lists", "updated_time", parents=(AD_ACCOUNT,), skip_statuses=SKIP_PARENT),
-    StreamSpec("conversion_tags", "ad_accounts/{ad_account_id}/conversion_tags", parents=(AD_ACCOUNT,), paginated=False, skip_statuses=SKIP_PARENT),
+    StreamSpec(
+        "campaigns",
+        "ad_accounts/{ad_account_id}/campaigns",
+        "updated_time",
+        parents=(AD_ACCOUNT,),
+        status_filter=True,
+        skip_statuses=SKIP_PARENT,
+    ),
+    StreamSpec(
+        "ad_groups",
+        "ad_accounts/{ad_account_id}/ad_groups",
+        "updated_time",
+        parents=(AD_ACCOUNT,),
+        status_filter=True,
+        skip_statuses=SKIP_PARENT,
+    ),
+    StreamSpec(
+        "ads",
+        "ad_accounts/{ad_account_id}/ads",
+        "updated_time",
+        parents=(AD_ACCOUNT,),
+        status_filter=True,
+        skip_statuses=SKIP_PARENT,
+    ),
+    StreamSpec(
+        "audiences",
+        "ad_accounts/{ad_account_id}/audiences",
+        "updated_timestamp",
+        parents=(AD_ACCOUNT,),
+        skip_statuses=SKIP_PARENT,
+    ),
+    StreamSpec(
+        "customer_lists",
+        "ad_accounts/{ad_account_id}/customer_lists",
+        "updated_time",
+        parents=(AD_ACCOUNT,),
+        skip_statuses=SKIP_PARENT,
+    ),
+    StreamSpec(
+        "conversion_tags",
+        "ad_accounts/{ad_account_id}/conversion_tags",
+        parents=(AD_ACCOUNT,),
+        paginated=False,
+        skip_statuses=SKIP_PARENT,
+    ),
     # Keywords made in Ads Manager hang under ad groups; without ad_group_id the API returns only account-level ones.
     StreamSpec(
         "keywords",

@@ -18,8 +18,11 @@ class Api:
         self.token = self.refresh(refresh_token).json()["access_token"]
 
     def refresh(self, refresh_token: str, secret: str = CLIENT_SECRET) -> requests.Response:
-        return requests.post(f"{self.base_url}/oauth/token", auth=(CLIENT_ID, secret),
-                             data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+        return requests.post(
+            f"{self.base_url}/oauth/token",
+            auth=(CLIENT_ID, secret),
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        )
 
     def get(self, path: str, params=None, **kw) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}"}

@@ -16,15 +16,18 @@ def test_modelled_columns_exist_in_the_spec():
     assert len(MODELLED_COLUMNS & live_columns()) >= 20
 
 
-@pytest.mark.parametrize("change, needle", [
-    ({"start_date": "2025-02-01"}, "start_date"),
-    ({"end_date": "2025-04-30"}, "end_date"),
-    ({"columns": "SPEND_IN_DOLLAR,NOT_A_COLUMN"}, "NOT_A_COLUMN"),
-    ({"granularity": "YEAR"}, "granularity"),
-    ({"click_window_days": "3"}, "click_window_days"),
-    ({"start_date": "2025-05-20", "granularity": "HOUR"}, "start_date"),
-    ({"start_date": "2025-05-27", "end_date": "2025-05-31", "granularity": "HOUR"}, "maximum"),
-])
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        ({"start_date": "2025-02-01"}, "start_date"),
+        ({"end_date": "2025-04-30"}, "end_date"),
+        ({"columns": "SPEND_IN_DOLLAR,NOT_A_COLUMN"}, "NOT_A_COLUMN"),
+        ({"granularity": "YEAR"}, "granularity"),
+        ({"click_window_days": "3"}, "click_window_days"),
+        ({"start_date": "2025-05-20", "granularity": "HOUR"}, "start_date"),
+        ({"start_date": "2025-05-27", "end_date": "2025-05-31", "granularity": "HOUR"}, "maximum"),
+    ],
+)
 def test_validation_errors_are_400_naming_the_problem(api, emu, change, needle):
     r = api.get(f"/ad_accounts/{emu.state.ds.accounts[0].id}/analytics", {**RANGE, **change})
     assert r.status_code == 400 and needle in r.json()["message"], r.text
@@ -79,11 +82,17 @@ def test_archived_campaigns_can_have_spend(emu):
 
 def test_truth_analytics_matches_live_rows(api, emu):
     account = emu.state.ds.accounts[1]
-    live = api.get(f"/ad_accounts/{account.id}/analytics", {**RANGE, "columns": ",".join(
-        sorted(MODELLED_COLUMNS & live_columns()))}).json()
-    truth = [r for r in api.admin("truth/analytics", {"level": "AD_ACCOUNT", "start_date": "2025-05-01",
-                                                     "end_date": "2025-06-01"})["rows"]
-             if r["AD_ACCOUNT_ID"] == account.id]
+    live = api.get(
+        f"/ad_accounts/{account.id}/analytics",
+        {**RANGE, "columns": ",".join(sorted(MODELLED_COLUMNS & live_columns()))},
+    ).json()
+    truth = [
+        r
+        for r in api.admin(
+            "truth/analytics", {"level": "AD_ACCOUNT", "start_date": "2025-05-01", "end_date": "2025-06-01"}
+        )["rows"]
+        if r["AD_ACCOUNT_ID"] == account.id
+    ]
     assert live == truth
 
 

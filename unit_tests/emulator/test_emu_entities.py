@@ -71,8 +71,12 @@ def _sync(api, emu, stream):
     if stream == "board_pins":
         return [p for b in boards for p in api.all_items(f"/boards/{b}/pins")]
     if stream == "board_section_pins":
-        return [p for b in boards for s in api.all_items(f"/boards/{b}/sections")
-                for p in api.all_items(f"/boards/{b}/sections/{s['id']}/pins")]
+        return [
+            p
+            for b in boards
+            for s in api.all_items(f"/boards/{b}/sections")
+            for p in api.all_items(f"/boards/{b}/sections/{s['id']}/pins")
+        ]
     if stream == "conversion_tags":
         return [t for a in accounts for t in api.get(f"/ad_accounts/{a}/conversion_tags").json()["items"]]
     if stream == "keywords":

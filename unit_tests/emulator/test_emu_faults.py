@@ -13,7 +13,10 @@ FAULTS = "429:0.2,500:0.1,503:0.1,reset:0.05,truncate:0.05,nonjson:0.05,token_re
 def test_grammar():
     spec = parse("429:0.1x5,report_hang,500:0.2xinf,fail:/v5/pins=503,max_consecutive=3,slow_seconds=0.1")
     assert [(r.kind, r.probability, r.max_consecutive) for r in spec.rules] == [
-        ("429", 0.1, 5), ("report_hang", 1.0, None), ("500", 0.2, -1)]
+        ("429", 0.1, 5),
+        ("report_hang", 1.0, None),
+        ("500", 0.2, -1),
+    ]
     assert spec.permanent == {"/v5/pins": 503} and spec.options["max_consecutive"] == 3
     with pytest.raises(ValueError):
         parse("explode:0.5")
@@ -52,8 +55,7 @@ class RetryingApi(Api):
 def test_faulty_run_recovers_to_clean_data(fresh, stream, path):
     emu, _ = fresh(faults=FAULTS)
     api = RetryingApi(emu.base_url)
-    got = [x for a in emu.state.ds.accounts
-           for x in api.all_items(f"/ad_accounts/{a.id}/{path}", {"page_size": 2})]
+    got = [x for a in emu.state.ds.accounts for x in api.all_items(f"/ad_accounts/{a.id}/{path}", {"page_size": 2})]
     assert got == emu.truth(stream)["records"]
     assert sum(emu.stats()["faults_injected"].values()) >= 3
 
@@ -62,6 +64,7 @@ def test_same_seed_same_fault_sequence(fresh):
     def statuses():
         emu, api = fresh(faults="500:0.5,429:0.2")
         return [api.get("/boards", {"page_size": n}).status_code for n in range(1, 20)]
+
     assert statuses() == statuses()
 
 
@@ -98,8 +101,13 @@ def test_bookmark_repeat_returns_the_same_bookmark(fresh):
 def test_report_fates(fresh, fault, status):
     emu, api = fresh(faults=fault, report_polls=0)
     account = emu.state.ds.accounts[0].id
-    body = {"start_date": "2025-05-01", "end_date": "2025-05-02", "granularity": "DAY", "level": "CAMPAIGN",
-            "columns": ["SPEND_IN_DOLLAR"]}
+    body = {
+        "start_date": "2025-05-01",
+        "end_date": "2025-05-02",
+        "granularity": "DAY",
+        "level": "CAMPAIGN",
+        "columns": ["SPEND_IN_DOLLAR"],
+    }
     results = []
     for _ in range(3):
         token = api.post(f"/ad_accounts/{account}/reports", json=body).json()["token"]
@@ -110,11 +118,17 @@ def test_report_fates(fresh, fault, status):
 def test_report_hang_and_download_expire(fresh):
     emu, api = fresh(faults="report_hang:1xinf", report_polls=0)
     account = emu.state.ds.accounts[0].id
-    body = {"start_date": "2025-05-01", "end_date": "2025-05-02", "granularity": "DAY", "level": "CAMPAIGN",
-            "columns": ["SPEND_IN_DOLLAR"]}
+    body = {
+        "start_date": "2025-05-01",
+        "end_date": "2025-05-02",
+        "granularity": "DAY",
+        "level": "CAMPAIGN",
+        "columns": ["SPEND_IN_DOLLAR"],
+    }
     token = api.post(f"/ad_accounts/{account}/reports", json=body).json()["token"]
-    assert {api.get(f"/ad_accounts/{account}/reports", {"token": token}).json()["report_status"]
-            for _ in range(5)} == {"IN_PROGRESS"}
+    assert {api.get(f"/ad_accounts/{account}/reports", {"token": token}).json()["report_status"] for _ in range(5)} == {
+        "IN_PROGRESS"
+    }
     emu.configure(faults="download_expire")
     token = api.post(f"/ad_accounts/{account}/reports", json=body).json()["token"]
     first = api.get(f"/ad_accounts/{account}/reports", {"token": token}).json()["url"]

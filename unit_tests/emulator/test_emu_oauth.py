@@ -12,8 +12,15 @@ def test_sample_config_uses_emulator_credentials():
 
 def test_good_refresh_returns_required_fields(api):
     body = api.refresh(REFRESH_TOKEN).json()
-    for key in ("access_token", "token_type", "expires_in", "scope", "refresh_token", "refresh_token_expires_in",
-                "refresh_token_expires_at"):
+    for key in (
+        "access_token",
+        "token_type",
+        "expires_in",
+        "scope",
+        "refresh_token",
+        "refresh_token_expires_in",
+        "refresh_token_expires_at",
+    ):
         assert key in body
     assert body["token_type"] == "bearer" and body["refresh_token"] == REFRESH_TOKEN
 
@@ -35,8 +42,11 @@ def test_missing_or_unknown_bearer_is_401(api):
 
 
 def _refresh(base_url: str, token: str) -> requests.Response:
-    return requests.post(f"{base_url}/oauth/token", auth=(CLIENT_ID, CLIENT_SECRET),
-                         data={"grant_type": "refresh_token", "refresh_token": token})
+    return requests.post(
+        f"{base_url}/oauth/token",
+        auth=(CLIENT_ID, CLIENT_SECRET),
+        data={"grant_type": "refresh_token", "refresh_token": token},
+    )
 
 
 def test_rotation_issues_new_token_and_kills_old():

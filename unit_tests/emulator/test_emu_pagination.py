@@ -44,6 +44,7 @@ def test_board_pins_cap_stops_board_listing_but_sections_stay_reachable(fresh):
     big = emu.state.ds.boards[0]
     assert len(api.all_items(f"/boards/{big.id}/pins", {"page_size": 250})) == 100
     sections = api.all_items(f"/boards/{big.id}/sections")
-    in_sections = sum(len(api.all_items(f"/boards/{big.id}/sections/{s['id']}/pins", {"page_size": 250}))
-                      for s in sections)
+    in_sections = sum(
+        len(api.all_items(f"/boards/{big.id}/sections/{s['id']}/pins", {"page_size": 250})) for s in sections
+    )
     assert in_sections > 100

@@ -77,8 +77,13 @@ def test_config_endpoint_changes_latency(fresh):
 
 def test_cli_prints_url_and_exits_cleanly_on_sigterm():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "pinterest_emulator", "--port", "0", "--seed", "1", "--size",
-                             "small"], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pinterest_emulator", "--port", "0", "--seed", "1", "--size", "small"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith("PINTEREST_EMULATOR_URL=http://127.0.0.1:") and line.endswith("/v5")

@@ -3,8 +3,13 @@
 import pytest
 import requests
 
-BODY = {"start_date": "2025-05-01", "end_date": "2025-05-31", "granularity": "DAY", "level": "CAMPAIGN",
-        "columns": ["SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1", "TOTAL_CONVERSIONS"]}
+BODY = {
+    "start_date": "2025-05-01",
+    "end_date": "2025-05-31",
+    "granularity": "DAY",
+    "level": "CAMPAIGN",
+    "columns": ["SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1", "TOTAL_CONVERSIONS"],
+}
 
 
 def _run(api, account, body, polls=10):
@@ -26,8 +31,15 @@ def test_create_poll_download(api, emu):
     assert polls[-1]["size"] > 0
     for campaign_id, rows in file.items():
         assert all(r["CAMPAIGN_ID"] == campaign_id and r["AD_ACCOUNT_ID"] == account for r in rows)
-    truth = api.admin("truth/report", {"level": "CAMPAIGN", "start_date": "2025-05-01", "end_date": "2025-05-31",
-                                       "columns": ",".join(BODY["columns"])})["rows"]
+    truth = api.admin(
+        "truth/report",
+        {
+            "level": "CAMPAIGN",
+            "start_date": "2025-05-01",
+            "end_date": "2025-05-31",
+            "columns": ",".join(BODY["columns"]),
+        },
+    )["rows"]
     assert [r for rows in file.values() for r in rows] == [r for r in truth if r["AD_ACCOUNT_ID"] == account]
     assert emu.stats()["downloads_with_authorization_header"] == 0
 
@@ -43,20 +55,28 @@ def test_targeting_rows_add_up_to_the_entity(fresh):
     emu, api = fresh(report_polls=0)
     account = emu.state.ds.accounts[0].id
     plain = requests.get(_run(api, account, BODY)["url"]).json()
-    split = requests.get(_run(api, account, {**BODY, "level": "CAMPAIGN_TARGETING",
-                                             "targeting_types": ["GENDER"]})["url"]).json()
+    split = requests.get(
+        _run(api, account, {**BODY, "level": "CAMPAIGN_TARGETING", "targeting_types": ["GENDER"]})["url"]
+    ).json()
     assert set(plain) == set(split)
     for cid, rows in plain.items():
         assert sum(r["IMPRESSION_1"] for r in rows) == sum(r["IMPRESSION_1"] for r in split[cid])
         assert {r["TARGETING_TYPE"] for r in split[cid]} == {"GENDER"}
 
 
-@pytest.mark.parametrize("change", [
-    {"level": "NOPE"}, {"columns": ["NOT_A_COLUMN"]}, {"start_date": "2022-01-01"},
-    {"start_date": "2024-06-01", "end_date": "2025-05-31"}, {"granularity": "HOUR"},
-    {"level": "PRODUCT_ITEM", "start_date": "2025-02-01"}, {"click_window_days": 5},
-    {"targeting_types": ["GENDER"]},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"level": "NOPE"},
+        {"columns": ["NOT_A_COLUMN"]},
+        {"start_date": "2022-01-01"},
+        {"start_date": "2024-06-01", "end_date": "2025-05-31"},
+        {"granularity": "HOUR"},
+        {"level": "PRODUCT_ITEM", "start_date": "2025-02-01"},
+        {"click_window_days": 5},
+        {"targeting_types": ["GENDER"]},
+    ],
+)
 def test_validation(api, emu, change):
     r = api.post(f"/ad_accounts/{emu.state.ds.accounts[0].id}/reports", json={**BODY, **change})
     assert r.status_code == 400 and r.json()["code"] == 1, r.text
@@ -67,8 +87,18 @@ def test_query_params_are_rejected(api, emu):
     assert r.status_code == 400
 
 
-@pytest.mark.parametrize("level", ["ADVERTISER", "AD_GROUP", "PIN_PROMOTION_TARGETING", "KEYWORD", "PRODUCT_GROUP",
-                                   "PRODUCT_GROUP_TARGETING", "PRODUCT_ITEM"])
+@pytest.mark.parametrize(
+    "level",
+    [
+        "ADVERTISER",
+        "AD_GROUP",
+        "PIN_PROMOTION_TARGETING",
+        "KEYWORD",
+        "PRODUCT_GROUP",
+        "PRODUCT_GROUP_TARGETING",
+        "PRODUCT_ITEM",
+    ],
+)
 def test_levels_produce_rows(fresh, level):
     emu, api = fresh(report_polls=0)
     account = emu.state.ds.accounts[0].id

@@ -105,8 +105,9 @@ class Handler(BaseHTTPRequestHandler):
             return "reset"
         if fault == "token_revoke":
             state.tokens.revoke(req.access_token)
-            return self._send(_error(ApiError(401, 2, "Authentication failed: access token was revoked."),
-                                     limit_headers))
+            return self._send(
+                _error(ApiError(401, 2, "Authentication failed: access token was revoked."), limit_headers)
+            )
         if fault in ("slow", "timeout"):
             time.sleep(float(state.faults.option(f"{fault}_seconds")))
         try:
@@ -114,8 +115,9 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             resp = _error(e)
         resp.headers.update(limit_headers)
-        if fault == "bookmark_repeat" and isinstance(resp.body, dict) and resp.body.get("bookmark"):
-            resp.body["bookmark"] = req.one("bookmark")  # the server "forgets" to advance
+        if fault == "bookmark_repeat" and isinstance(resp.body, dict) and "items" in resp.body:
+            # The server "forgets" to advance: it hands back the bookmark it was sent, even on the last page.
+            resp.body["bookmark"] = req.one("bookmark")
         if fault == "nonjson":
             resp = Response(200, HTML_ERROR, dict(limit_headers), "text/html")
         if fault == "truncate":
@@ -142,14 +144,18 @@ class Handler(BaseHTTPRequestHandler):
         headers = {}
         if fault == "429":
             retry_after = str(state.faults.option("retry_after"))
-            headers = {**limit_headers, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": retry_after,
-                       "Retry-After": retry_after}
+            headers = {
+                **limit_headers,
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": retry_after,
+                "Retry-After": retry_after,
+            }
         return _error(ApiError(429, 8, "You have exceeded your rate limit. Try again later."), headers)
 
     def _admin(self, state, method: str, url, body: bytes) -> Response:
         try:
             if method == "GET" and url.path.startswith(DOWNLOAD_PREFIX):
-                token = url.path[len(DOWNLOAD_PREFIX):].rsplit(".", 1)[0]
+                token = url.path[len(DOWNLOAD_PREFIX) :].rsplit(".", 1)[0]
                 return reports.download(state, token, "Authorization" in self.headers)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             if method == "GET" and url.path in admin.GET:

@@ -15,6 +15,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
+from source_pinterest import progress
+
 logger = logging.getLogger("airbyte")
 
 
@@ -220,10 +222,9 @@ class PinterestBackoff(BackoffStrategy):
         else:
             ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt_count - 1))
             wait, reason = self._rng.uniform(ceiling / 2, ceiling), "exponential backoff"
-        logger.info(
-            f"Stream {self._stream_name}: waiting {wait:.1f} s before retry {attempt_count} "
-            f"({_why(response_or_exception)}; {reason})"
-        )
+        why = _why(response_or_exception)
+        logger.info(f"Stream {self._stream_name}: waiting {wait:.1f} s before retry {attempt_count} ({why}; {reason})")
+        progress.record_wait(self._stream_name, wait, why)
         # A zero wait would make the CDK fall back to its own (slower) schedule.
         return max(wait, 0.1)
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
-from collections import Counter
 from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
-from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, FailureType, Type
+from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, FailureType
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -16,6 +14,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_pinterest import limits
 from source_pinterest.auth import PinterestAuthenticator
 from source_pinterest.config import EntityStatus, parse_config
+from source_pinterest.progress import CountingSliceLogger, SyncProgress, activate, summary_lines
 from source_pinterest.rate_limits import build_api_budget
 from source_pinterest.streams.analytics import AnalyticsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.context import SyncContext
@@ -101,19 +100,17 @@ class SourcePinterest(AbstractSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        records: Counter[str] = Counter()
-        started = time.monotonic()
+        progress = SyncProgress()
+        self._slice_logger = CountingSliceLogger(progress)
+        activate(progress)
         try:
             for message in super().read(logger, config, catalog, state):
-                if message.type == Type.RECORD:
-                    records[message.record.stream] += 1
                 yield message
+                line = progress.observe(message)
+                if line:
+                    logger.info(line)
         finally:
+            activate(None)
             selected = {configured.stream.name for configured in catalog.streams}
-            for stream in self._streams:
-                if stream.name in selected:
-                    logger.info(
-                        f"Sync summary: stream={stream.name} records={records[stream.name]} "
-                        f"requests={stream.requests_made}"
-                    )
-            logger.info(f"Sync summary: total records={sum(records.values())} seconds={time.monotonic() - started:.1f}")
+            for line in summary_lines(progress, self._streams, selected):
+                logger.info(line)

@@ -1,0 +1,116 @@
+"""What a running sync tells the operator: stream statuses, periodic progress lines and the final summary."""
+
+from __future__ import annotations
+
+import re
+
+from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteStreamStatus, Level, SyncMode, Type
+
+from source_pinterest.progress import PROGRESS_INTERVAL_ENV, SyncProgress
+from unit_tests.conftest import make_config, read_streams
+
+AD_ACCOUNTS = [{"id": "1", "updated_time": 10}, {"id": "2", "updated_time": 20}]
+
+
+def logs(output) -> list[str]:
+    return [m.log.message for m in output.logs]
+
+
+def statuses(output, stream: str) -> list[AirbyteStreamStatus]:
+    return [
+        m.trace.stream_status.status
+        for m in output.trace_messages
+        if m.trace.stream_status and m.trace.stream_status.stream_descriptor.name == stream
+    ]
+
+
+def test_given_a_sync_then_each_stream_reports_started_running_and_complete(api):
+    api.pages("ad_accounts", [AD_ACCOUNTS])
+    api.pages("ad_accounts/1/campaigns", [[{"id": "11", "updated_time": 5}]])
+    api.pages("ad_accounts/2/campaigns", [[]])
+
+    output = read_streams(make_config(), ["ad_accounts", "campaigns"])
+
+    assert statuses(output, "campaigns") == [
+        AirbyteStreamStatus.STARTED,
+        AirbyteStreamStatus.RUNNING,
+        AirbyteStreamStatus.COMPLETE,
+    ]
+
+
+def test_given_a_sync_then_the_summary_gives_records_requests_slices_and_waits_per_stream(api):
+    api.pages("ad_accounts", [AD_ACCOUNTS])
+    api.pages("ad_accounts/1/campaigns", [[{"id": "11", "updated_time": 5}], [{"id": "12", "updated_time": 6}]])
+    api.pages("ad_accounts/2/campaigns", [[{"id": "21", "updated_time": 7}]])
+
+    output = read_streams(make_config(num_workers=1), ["campaigns"], SyncMode.incremental)
+
+    (line,) = [m for m in logs(output) if m.startswith("Sync summary: stream=campaigns")]
+    # Three pages over two ad-account slices; the ad accounts listing is the slices' source, not campaigns' work.
+    assert line == "Sync summary: stream=campaigns records=3 requests=3 slices=2 rate_limit_wait=0.0s"
+    assert any(re.fullmatch(r"Sync summary: total records=3 seconds=\d+\.\d", m) for m in logs(output))
+
+
+def test_given_a_429_then_the_wait_is_counted_for_its_stream(api):
+    api.mocker.get(
+        "https://api.pinterest.com/v5/boards",
+        [
+            {"status_code": 429, "json": {"code": 8, "message": "Rate limited"}, "headers": {"Retry-After": "7"}},
+            {"json": {"items": [{"id": "1", "created_at": "2024-01-01T00:00:00"}], "bookmark": None}},
+        ],
+    )
+
+    output = read_streams(make_config(), ["boards"])
+
+    (line,) = [m for m in logs(output) if m.startswith("Sync summary: stream=boards")]
+    assert "records=1 requests=1" in line and "rate_limit_wait=7.0s" in line
+
+
+def test_given_a_zero_interval_then_a_progress_line_follows_every_message(api, monkeypatch):
+    monkeypatch.setenv(PROGRESS_INTERVAL_ENV, "0")
+    api.pages("boards", [[{"id": "1"}], [{"id": "2"}]])
+
+    output = read_streams(make_config(), ["boards"])
+
+    progress = [m for m in logs(output) if m.startswith("Progress: stream=boards")]
+    assert progress, "no progress line"
+    assert re.fullmatch(
+        r"Progress: stream=boards records=2 slices_started=1 rate_limit_wait_total=0\.0s elapsed=\d+\.\d+s",
+        progress[-1],
+    )
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_given_a_wait_in_progress_then_the_progress_line_says_how_long_and_why():
+    clock = FakeClock()
+    progress = SyncProgress(interval=30, clock=clock)
+    progress.current = "campaigns"
+    progress.record_wait("campaigns", 12.0, "GET /v5/ad_accounts/1/campaigns answered HTTP 429")
+    clock.now += 2
+
+    line = progress.line("campaigns")
+
+    assert "rate_limit_wait_total=12.0s" in line
+    assert "waiting_now=10.0s (GET /v5/ad_accounts/1/campaigns answered HTTP 429)" in line
+
+
+def test_given_the_interval_has_not_passed_then_no_progress_line_is_due():
+    clock = FakeClock()
+    progress = SyncProgress(interval=30, clock=clock)
+    progress.current = "boards"
+
+    clock.now += 29
+    assert progress.line("boards") and progress.observe(_log_message()) is None
+    clock.now += 2
+    assert progress.observe(_log_message()).startswith("Progress: stream=boards")
+
+
+def _log_message() -> AirbyteMessage:
+    return AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message="x"))

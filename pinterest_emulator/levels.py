@@ -14,6 +14,8 @@ ID_COLUMN = {
     "PRODUCT_GROUP": "PRODUCT_GROUP_ID",
     "PRODUCT_ITEM": "PRODUCT_ITEM_ID",
 }
+# Every id column `attributes` can fill; report rows carry the requested ones.
+ID_COLUMNS = frozenset(ID_COLUMN.values()) | {"ADVERTISER_ID", "PIN_ID"}
 PRODUCT_ITEMS_PER_GROUP = 3
 
 
@@ -85,6 +87,9 @@ def attributes(ds, node: Node) -> dict:
         )
     elif node.kind == "keyword":
         attrs["KEYWORD_ID"] = node.id
+        group = ds.get("ad_group", node.parent) if node.extra == "ad_group" else None
+        if group is not None:  # an ad group's keyword; the account's own keywords have no campaign
+            attrs.update(CAMPAIGN_ID=group.parent, AD_GROUP_ID=group.id)
     elif node.kind == "product_group":
         attrs["PRODUCT_GROUP_ID"] = node.id
     elif node.kind == "product_item":

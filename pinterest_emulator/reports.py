@@ -17,7 +17,7 @@ from .dates import check_granularity, check_range, check_window, parse_date
 from .endpoints_entities import account_of
 from .errors import bad_param
 from .faults import DOWNLOAD_KINDS, REPORT_KINDS
-from .levels import attributes, entities
+from .levels import ID_COLUMNS, attributes, entities
 from .request import Request, Response
 
 LEVELS = (
@@ -105,7 +105,8 @@ def report_rows(state, account_id: str, spec: dict) -> dict:
     level, ds = spec["level"], state.ds
     out = {}
     base_level = level.removesuffix("_TARGETING")
-    id_attrs = ("AD_ACCOUNT_ID",)
+    # Every row has AD_ACCOUNT_ID; the other id columns only when requested (and when the entity has that id).
+    id_attrs = ("AD_ACCOUNT_ID", *(c for c in spec["columns"] if c in ID_COLUMNS and c != "AD_ACCOUNT_ID"))
     filters = {FILTERS[k]: set(map(str, v)) for k, v in spec.get("filters", {}).items()}
     for node in entities(ds, level, account_id):
         if filters and _filtered_out(ds, node, filters):

@@ -3,10 +3,15 @@
 Pinterest's report lifecycle (POST creates, GET ?token= polls): IN_PROGRESS until FINISHED with a download `url`
 (valid 5 minutes), or FAILED / EXPIRED / CANCELLED / DOES_NOT_EXIST. `next_step` decides what to do after each
 status; `ReportJobRunner` performs it: sleep, download, re-create the job (bounded), or give up.
+
+PINTEREST_REPORT_JOB_DEADLINE_SECONDS (an operator setting, like PINTEREST_MAX_RETRIES in errors.py) changes how
+long one job may stay unfinished before it is abandoned and re-created (default 1800 s); all attempts of one report
+together get four times that. Raise it for very large reports; end-to-end tests lower it to prove hung jobs.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -50,16 +55,38 @@ class Fail:
 
 Step = Union[PollAfter, Download, Fail]
 
+JOB_DEADLINE_ENV = "PINTEREST_REPORT_JOB_DEADLINE_SECONDS"
+DEFAULT_JOB_DEADLINE_SECONDS = 30 * 60.0
+
+
+def job_deadline_seconds() -> float:
+    """The operator's job deadline from the environment, or the default when unset or not a positive number."""
+    try:
+        value = float(os.environ.get(JOB_DEADLINE_ENV, "") or DEFAULT_JOB_DEADLINE_SECONDS)
+    except ValueError:
+        return DEFAULT_JOB_DEADLINE_SECONDS
+    return value if value > 0 else DEFAULT_JOB_DEADLINE_SECONDS
+
 
 @dataclass(frozen=True)
 class PollPolicy:
     first_wait: float = 0.5
     factor: float = 2.0
     max_wait: float = 60.0
-    job_deadline: float = 30 * 60.0  # one job that is still IN_PROGRESS after this is abandoned and re-created
-    total_deadline: float = 2 * 60 * 60.0  # all attempts of one report together
+    job_deadline: float = DEFAULT_JOB_DEADLINE_SECONDS  # a job still IN_PROGRESS after this is abandoned and re-created
+    total_deadline: float = 4 * DEFAULT_JOB_DEADLINE_SECONDS  # all attempts of one report together
     max_attempts: int = 3  # jobs created per report before the stream fails
     max_stale_urls: int = 3  # download URLs that expired before we fetched them, per job
+
+    @classmethod
+    def from_env(cls) -> "PollPolicy":
+        deadline = job_deadline_seconds()
+        return cls(job_deadline=deadline, total_deadline=4 * deadline)
+
+
+def _s(seconds: float) -> str:
+    # Whole seconds for real deadlines; a decimal for the short ones operators set in tests.
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
 
 
 def next_step(
@@ -74,10 +101,10 @@ def next_step(
     if status is ReportStatus.FINISHED and url:
         return Download(url)
     if total_elapsed >= policy.total_deadline:
-        return Fail(f"not finished after {total_elapsed:.0f} s in total (limit {policy.total_deadline:.0f} s)", False)
+        return Fail(f"not finished after {_s(total_elapsed)} in total (limit {_s(policy.total_deadline)})", False)
     if status in (ReportStatus.IN_PROGRESS, ReportStatus.FINISHED):  # FINISHED without url: ask again
         if job_elapsed >= policy.job_deadline:
-            return Fail(f"still {status.value} after {job_elapsed:.0f} s (limit {policy.job_deadline:.0f} s)", True)
+            return Fail(f"still {status.value} after {_s(job_elapsed)} (limit {_s(policy.job_deadline)})", True)
         wait = min(policy.max_wait, policy.first_wait * policy.factor ** max(0, polls))
         remaining = min(policy.job_deadline - job_elapsed, policy.total_deadline - total_elapsed)
         return PollAfter(max(0.0, min(wait, remaining)))
@@ -101,11 +128,11 @@ class ReportJobRunner(Generic[T]):
 
     def __init__(
         self,
-        policy: PollPolicy = PollPolicy(),
+        policy: Optional[PollPolicy] = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.policy = policy
+        self.policy = policy or PollPolicy.from_env()
         self.clock = clock
         self.sleep = sleep
 

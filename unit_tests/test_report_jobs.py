@@ -159,3 +159,28 @@ def test_given_creation_skipped_then_run_returns_none_without_polling():
     runner = ReportJobRunner(POLICY, clock=api.clock, sleep=api.sleep)
     assert runner.run("x", lambda: None, api.poll, api.fetch) is None
     assert api.polls == 0
+
+
+@pytest.mark.parametrize(
+    "env_value,job_deadline,total_deadline",
+    [
+        (None, 1800, 7200),  # unset: 30 minutes per job, 2 hours per report
+        ("90", 90, 360),
+        ("1.5", 1.5, 6),
+        ("0", 1800, 7200),  # not a usable deadline: the default
+        ("-5", 1800, 7200),
+        ("soon", 1800, 7200),
+    ],
+)
+def test_given_job_deadline_env_when_runner_built_then_both_deadlines_follow_it(
+    monkeypatch, env_value, job_deadline, total_deadline
+):
+    if env_value is None:
+        monkeypatch.delenv("PINTEREST_REPORT_JOB_DEADLINE_SECONDS", raising=False)
+    else:
+        monkeypatch.setenv("PINTEREST_REPORT_JOB_DEADLINE_SECONDS", env_value)
+
+    policy = ReportJobRunner().policy
+
+    assert (policy.job_deadline, policy.total_deadline) == (job_deadline, total_deadline)
+    assert policy.max_attempts == 3

@@ -167,8 +167,8 @@ def test_given_a_report_that_always_fails_then_only_its_stream_fails_with_a_clea
     assert records_of(output, "campaign_analytics_report") == []
     messages = [e.trace.error.message for e in output.errors]
     assert any(
-        f"Stream campaign_analytics_report, ad account 1, {day(5)}..{day(0)}: the report could not be produced after 3 "
-        "attempt(s); last: report status FAILED." in m
+        f"Stream campaign_analytics_report, CAMPAIGN report (POST /v5/ad_accounts/1/reports), ad account 1, "
+        f"{day(5)}..{day(0)}: the report could not be produced after 3 attempt(s); last: report status FAILED." in m
         for m in messages
     )
 

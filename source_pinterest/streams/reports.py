@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Callable, Iterable, List, Mapping, Optional
+from urllib.parse import urlsplit
 
 import ijson
 import requests
@@ -89,6 +90,10 @@ class ReportStream(DatedMetricsStream):
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         """One slice per ad account and date window, oldest window first; state advances per window."""
         warn_if_clamped(self.name, self.start_date, self.days_back, f"{self.spec.level.value} reports")
+        yield from self._slices(sync_mode)
+
+    def _slices(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
+        # The same slices for the prefetcher, without repeating stream_slices' start_date warning.
         for account in self.ctx.records_of("ad_accounts"):
             partition = {"ad_account_id": str(account["id"])}
             for window in self.sync_windows(partition, sync_mode):
@@ -105,7 +110,7 @@ class ReportStream(DatedMetricsStream):
         partition = {"ad_account_id": stream_slice["ad_account_id"]}
         if self._prefetcher is None:
             # While this window's file is parsed, the next windows' reports are created and polled (concurrency.py).
-            slices = self.stream_slices(sync_mode=sync_mode)
+            slices = self._slices(sync_mode)
             self._prefetcher = SlicePrefetcher(slices, self._reports_of_window, self.ctx.config.num_workers)
         reports = self._prefetcher.result_of(stream_slice)
         if reports is None:
@@ -140,7 +145,11 @@ class ReportStream(DatedMetricsStream):
     ) -> Optional[requests.Response]:
         path = self.path(stream_slice=partition)
         body = self.spec.request_body(window, targeting_types)
-        describe = f"Stream {self.name}, ad account {partition['ad_account_id']}, {window}"
+        endpoint = urlsplit(self._join_url(self.url_base, path)).path
+        describe = (
+            f"Stream {self.name}, {self.spec.level.value} report (POST {endpoint}), "
+            f"ad account {partition['ad_account_id']}, {window}"
+        )
         if targeting_types:
             describe += f", targeting {','.join(targeting_types)}"
 
@@ -158,5 +167,5 @@ class ReportStream(DatedMetricsStream):
             answer = self.get(path, {"token": token}) or {}
             return PollResult(ReportStatus.of(answer.get("report_status")), answer.get("url"))
 
-        logger.info(f"{describe}: requesting a {self.spec.level.value} report")
+        logger.info(f"{describe}: requesting the report")
         return job_runner_factory().run(describe, create, poll, self.download)

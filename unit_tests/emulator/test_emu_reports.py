@@ -110,3 +110,27 @@ def test_levels_produce_rows(fresh, level):
 def test_unknown_token_does_not_exist(api, emu):
     r = api.get(f"/ad_accounts/{emu.state.ds.accounts[0].id}/reports", {"token": "nope"})
     assert r.json()["report_status"] == "DOES_NOT_EXIST"
+
+
+def test_given_requested_id_columns_when_report_downloaded_then_rows_carry_the_ids_the_entity_has(fresh):
+    emu, api = fresh(report_polls=0)
+    ds = emu.state.ds
+    account = ds.accounts[0].id
+    body = {**BODY, "start_date": "2025-05-25", "columns": ["CAMPAIGN_ID", "AD_GROUP_ID", "SPEND_IN_MICRO_DOLLAR"]}
+
+    ad_groups = requests.get(_run(api, account, {**body, "level": "AD_GROUP"})["url"]).json()
+    keywords = requests.get(_run(api, account, {**body, "level": "KEYWORD"})["url"]).json()
+    plain = requests.get(_run(api, account, {**body, "level": "AD_GROUP", "columns": BODY["columns"]})["url"]).json()
+
+    for group_id, rows in ad_groups.items():
+        campaign_id = ds.get("ad_group", group_id).parent
+        assert all(r["CAMPAIGN_ID"] == campaign_id and r["AD_GROUP_ID"] == group_id for r in rows)
+    assert {ds.get("keyword", k).extra for k in keywords} == {"ad_group", "advertiser"}
+    for keyword_id, rows in keywords.items():
+        keyword = ds.get("keyword", keyword_id)
+        if keyword.extra == "ad_group":  # an ad group's keyword: its ad group and campaign
+            expected = {"AD_GROUP_ID": keyword.parent, "CAMPAIGN_ID": ds.get("ad_group", keyword.parent).parent}
+        else:  # the account's own keyword has neither
+            expected = {}
+        assert all({k: r[k] for k in ("AD_GROUP_ID", "CAMPAIGN_ID") if k in r} == expected for r in rows)
+    assert all("CAMPAIGN_ID" not in r for rows in plain.values() for r in rows)  # not requested: not sent

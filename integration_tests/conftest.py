@@ -1,13 +1,18 @@
-"""End-to-end fixtures: an emulator per test module, and the real CLI run as a subprocess against it."""
+"""End-to-end fixtures: an emulator per test module, the real CLI run as a subprocess against it, and the secret
+scan that fails any test whose output (CLI runs, captured stdout/stderr/logs, failure reports) shows a credential."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Optional
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 import pytest
 
 from pinterest_emulator import Emulator, sample_config
-from pinterest_emulator.sync_runner import ConnectorRun, configured_catalog, run_connector
+from pinterest_emulator.stats import ISSUED_CREDENTIALS
+from pinterest_emulator.sync_runner import RUN_OBSERVERS, ConnectorRun, configured_catalog, run_connector
 
 ENTITY_STREAMS = (
     "user_account",
@@ -90,3 +95,111 @@ def assert_records_match_truth(records: list[dict], expected: list[dict], stream
             if field == "id" or field.endswith("_id"):
                 value = None if value is None else str(value)
             assert got == value, f"{stream} {record_id}.{field}: {got!r} != {value!r}"
+
+
+# -- the secret scan -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leak:
+    kind: str  # "client secret", "refresh token", "rotated refresh token", "access token"
+    where: str
+    line: str  # the offending line, the secret replaced by ***
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.where}: {self.line}"
+
+
+def is_config_control_message(line: str) -> bool:
+    """The one line allowed to carry credentials: the platform's CONTROL message with the updated config (a rotated
+    refresh token must reach the platform somehow); it is stored encrypted, never shown."""
+    if '"CONTROL"' not in line:
+        return False
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return False
+    return (
+        isinstance(message, dict)
+        and message.get("type") == "CONTROL"
+        and (message.get("control") or {}).get("type") == "CONNECTOR_CONFIG"
+    )
+
+
+@dataclass
+class SecretScan:
+    """Looks for every secret the emulators of this process know or issued (client secret, refresh tokens,
+    rotated ones included, and every access token) in text; each find names the kind of secret, never its value."""
+
+    runs_scanned: int = 0
+    pending: list[Leak] = dataclasses.field(default_factory=list)
+
+    def leaks_in(self, text: str, where: str) -> list[Leak]:
+        if not text:
+            return []
+        secrets = ISSUED_CREDENTIALS.named()
+        # One pass per secret over the whole text (fast); lines are looked at only when a secret is there.
+        present = {value: kind for value, kind in secrets.items() if value in text}
+        leaks = []
+        if present:
+            for number, line in enumerate(text.splitlines(), start=1):
+                if is_config_control_message(line):
+                    continue
+                for value, kind in present.items():
+                    if value in line:
+                        leaks.append(Leak(kind, f"{where}, line {number}", self.redact(line)[:300]))
+        return leaks
+
+    def observe_run(self, run: ConnectorRun) -> None:
+        """A sync_runner observer: every CLI run's stdout and stderr."""
+        self.runs_scanned += 1
+        command = " ".join(run.command[2:3])  # the connector command: spec, check, discover or read
+        self.pending += self.leaks_in("\n".join(run.stdout_lines), f"stdout of `{command}`")
+        self.pending += self.leaks_in(run.stderr, f"stderr of `{command}`")
+
+    def take_pending(self) -> list[Leak]:
+        leaks, self.pending = self.pending, []
+        return leaks
+
+    @staticmethod
+    def redact(text: str) -> str:
+        for value in sorted(ISSUED_CREDENTIALS.named(), key=len, reverse=True):
+            text = text.replace(value, "***")
+        return text
+
+
+SECRET_SCAN = SecretScan()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scan_every_cli_run_for_secrets() -> Iterator[SecretScan]:
+    RUN_OBSERVERS.append(SECRET_SCAN.observe_run)
+    try:
+        yield SECRET_SCAN
+    finally:
+        RUN_OBSERVERS.remove(SECRET_SCAN.observe_run)
+
+
+def _report_texts(report: pytest.TestReport) -> Iterable[tuple[str, str]]:
+    for title, content in report.sections:  # captured stdout, stderr and log of this phase
+        yield title, content
+    if report.longrepr is not None:
+        yield f"failure report of {report.when}", str(report.longrepr)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """After each phase of each test: the CLI runs it made and everything it printed are scanned; a find fails
+    the test with what leaked and where, and the secret is blanked out of the report pytest is about to print."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    leaks = SECRET_SCAN.take_pending()
+    for title, text in _report_texts(report):
+        leaks += SECRET_SCAN.leaks_in(text, title)
+    if not leaks:
+        return
+    report.sections = [(title, SECRET_SCAN.redact(content)) for title, content in report.sections]
+    verdict = "Secret scan: credentials in the output of this test\n" + "\n".join(f"  {leak}" for leak in leaks)
+    earlier = f"\n\n{SECRET_SCAN.redact(str(report.longrepr))}" if report.longrepr is not None else ""
+    report.outcome = "failed"
+    report.longrepr = verdict + earlier

@@ -11,6 +11,7 @@ from . import admin, reports, routes
 from .errors import ApiError
 from .faults import REQUEST_KINDS, TOKEN_KINDS
 from .request import Request, Response
+from .stats import ISSUED_CREDENTIALS
 
 DOWNLOAD_PREFIX = "/_emulator/downloads/"
 HTML_ERROR = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
@@ -61,10 +62,13 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if not url.path.startswith("/_emulator/") or url.path.startswith(DOWNLOAD_PREFIX):
+            state.stats.check_credential_placement(self.path, dict(self.headers.items()), body)
         if url.path.startswith("/_emulator/"):
             self._send(self._admin(state, method, url, body))
             return
         query = parse_qs(url.query, keep_blank_values=True)
+        state.stats.arrived(method, url.path, query)
         headers = {k.lower(): v for k, v in self.headers.items()}
         found = routes.match(method, url.path)
         if found is None:
@@ -114,6 +118,9 @@ class Handler(BaseHTTPRequestHandler):
             resp = handler(state, req)
         except ApiError as e:
             resp = _error(e)
+        if is_token and resp.status == 200 and isinstance(resp.body, dict):
+            ISSUED_CREDENTIALS.add(resp.body.get("access_token"), "access token")
+            ISSUED_CREDENTIALS.add(resp.body.get("refresh_token"), "rotated refresh token")
         resp.headers.update(limit_headers)
         if fault == "bookmark_repeat" and isinstance(resp.body, dict) and "items" in resp.body:
             # The server "forgets" to advance: it hands back the bookmark it was sent, even on the last page.

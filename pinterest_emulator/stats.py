@@ -1,13 +1,59 @@
-"""Request counters exposed by GET /_emulator/stats."""
+"""Request counters exposed by GET /_emulator/stats, and the credentials the emulators of this process issued."""
 
 import threading
 from collections import Counter
+from typing import Callable, Iterable, Mapping
+
+from .auth import CLIENT_SECRET, REFRESH_TOKEN
+
+
+class IssuedCredentials:
+    """Every secret an emulator of this process knows or handed out: the client secret, the first refresh token,
+    and each access token and rotated refresh token from POST /oauth/token. The end-to-end tests scan all output for
+    these. Process-wide on purpose: a test session starts many emulators, and tokens outlive a stats reset."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._named: dict[str, str] = {CLIENT_SECRET: "client secret", REFRESH_TOKEN: "refresh token"}
+
+    def add(self, value: object, kind: str) -> None:
+        if isinstance(value, str) and value:
+            with self._lock:
+                self._named.setdefault(value, kind)
+
+    def named(self) -> dict[str, str]:
+        """{secret value: what it is}; the values never go into stats or logs."""
+        with self._lock:
+            return dict(self._named)
+
+    def access_tokens(self) -> list[str]:
+        with self._lock:
+            return [value for value, kind in self._named.items() if kind == "access token"]
+
+
+ISSUED_CREDENTIALS = IssuedCredentials()
+
+
+RequestWatcher = Callable[[str, str, Mapping[str, list[str]]], None]
 
 
 class Stats:
     def __init__(self):
         self._lock = threading.Lock()
+        self._watchers: list[RequestWatcher] = []
         self.reset()
+
+    def watch_requests(self, watcher: RequestWatcher) -> None:
+        """Call `watcher(method, path, query)` as each API request arrives, before it is answered, on the server's
+        thread: the interruption tests kill the connector while it waits for one exact request."""
+        with self._lock:
+            self._watchers.append(watcher)
+
+    def arrived(self, method: str, path: str, query: Mapping[str, list[str]]) -> None:
+        with self._lock:
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher(method, path, query)
 
     def reset(self) -> None:
         self.requests_total = 0
@@ -21,6 +67,10 @@ class Stats:
         self.reports_created = 0
         self.token_refreshes = 0
         self.max_page_size_seen = 0
+        # Where credentials travelled: only the Authorization header (and, for the token endpoint, its form body)
+        # may carry them. Counted per request; both must stay 0.
+        self.requests_with_credentials_in_url = 0
+        self.requests_with_access_token_outside_authorization = 0
 
     def record(self, endpoint: str, category: str, status: int) -> None:
         with self._lock:
@@ -43,6 +93,17 @@ class Stats:
         with self._lock:
             self.max_page_size_seen = max(self.max_page_size_seen, size)
 
+    def check_credential_placement(self, url: str, headers: Mapping[str, str], body: bytes) -> None:
+        """Count a request whose URL carries any secret, or whose other headers or body carry an access token."""
+        named = ISSUED_CREDENTIALS.named()
+        in_url = any(secret in url for secret in named)
+        other_headers: Iterable[str] = (v for k, v in headers.items() if k.lower() != "authorization")
+        elsewhere_text = " ".join(other_headers) + body.decode("utf-8", "replace")
+        elsewhere = any(token in elsewhere_text for token in ISSUED_CREDENTIALS.access_tokens())
+        with self._lock:
+            self.requests_with_credentials_in_url += int(in_url)
+            self.requests_with_access_token_outside_authorization += int(elsewhere)
+
     def snapshot(self) -> dict:
         with self._lock:
             return {
@@ -57,4 +118,8 @@ class Stats:
                 "reports_created": self.reports_created,
                 "token_refreshes": self.token_refreshes,
                 "max_page_size_seen": self.max_page_size_seen,
+                "requests_with_credentials_in_url": self.requests_with_credentials_in_url,
+                "requests_with_access_token_outside_authorization": (
+                    self.requests_with_access_token_outside_authorization
+                ),
             }

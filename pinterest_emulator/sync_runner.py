@@ -10,11 +10,12 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASE_URL_ENV = "PINTEREST_API_BASE_URL"
@@ -92,13 +93,7 @@ def run_connector(
 ) -> ConnectorRun:
     """`python main.py <command> --config ... [--catalog ...] [--state ...]` with the emulator as the API."""
     with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, str(REPO_ROOT / "main.py"), command]
-        if command != "spec":
-            args += ["--config", _write(tmp, "config.json", config)]
-        if catalog is not None:
-            args += ["--catalog", _write(tmp, "catalog.json", catalog)]
-        if state is not None:
-            args += ["--state", _write(tmp, "state.json", state)]
+        args = _command_line(tmp, command, config, catalog, state)
         env = {**os.environ, BASE_URL_ENV: base_url, **(extra_env or {})}
         started = time.monotonic()
         # /usr/bin/time is not everywhere; the child's peak RSS comes from wait4's rusage instead.
@@ -113,13 +108,40 @@ def run_connector(
         seconds = time.monotonic() - started
         peak_rss_kb = _child_peak_rss_kb()
     lines = stdout.splitlines()
+    return _observed(ConnectorRun(args, process.returncode, _parse(lines), lines, stderr, seconds, peak_rss_kb))
+
+
+def _command_line(
+    folder: str, command: str, config: Mapping[str, Any], catalog: Optional[Mapping[str, Any]], state: Optional[Any]
+) -> list[str]:
+    args = [sys.executable, str(REPO_ROOT / "main.py"), command]
+    if command != "spec":
+        args += ["--config", _write(folder, "config.json", config)]
+    if catalog is not None:
+        args += ["--catalog", _write(folder, "catalog.json", catalog)]
+    if state is not None:
+        args += ["--state", _write(folder, "state.json", state)]
+    return args
+
+
+def _parse(lines: list[str]) -> list[dict[str, Any]]:
     messages = []
     for line in lines:
         try:
             messages.append(json.loads(line))
         except ValueError:
             messages.append({"type": "NOT_JSON", "line": line})
-    return ConnectorRun(args, process.returncode, messages, lines, stderr, seconds, peak_rss_kb)
+    return messages
+
+
+# Called with every finished run, killed ones included: the end-to-end tests register their secret scan here.
+RUN_OBSERVERS: list[Callable[[ConnectorRun], None]] = []
+
+
+def _observed(run: ConnectorRun) -> ConnectorRun:
+    for observer in list(RUN_OBSERVERS):
+        observer(run)
+    return run
 
 
 def _child_peak_rss_kb() -> int:
@@ -168,3 +190,141 @@ def state_for_next_run(run: ConnectorRun) -> list[dict[str, Any]]:
 
 def record_counts(run: ConnectorRun) -> Counter:
     return Counter(m["record"]["stream"] for m in run.of_type("RECORD"))
+
+
+def run_connector_until(
+    command: str,
+    base_url: str,
+    config: Mapping[str, Any],
+    kill_when: Optional[Callable[[dict[str, Any]], bool]] = None,
+    catalog: Optional[Mapping[str, Any]] = None,
+    state: Optional[Any] = None,
+    extra_env: Optional[Mapping[str, str]] = None,
+    timeout: float = 600,
+    on_start: Optional[Callable[[int], None]] = None,
+) -> ConnectorRun:
+    """`run_connector` for a connector that dies mid-sync, as a crashed pod or an OOM kill would: it is SIGKILLed as
+    soon as `kill_when(message)` holds for a message it printed, or by whoever `on_start(pid)` handed its pid to
+    (e.g. an emulator watcher, to kill it while it waits for one exact request). The run keeps every line the
+    connector had written to its stdout before it died, as the platform would; what it still held in its own
+    buffers (the CDK flushes every 0.1 s) is lost, as it would be. A run that is never killed ends normally."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = _command_line(tmp, command, config, catalog, state)
+        env = {**os.environ, BASE_URL_ENV: base_url, **(extra_env or {})}
+        started = time.monotonic()
+        with open(Path(tmp) / "stderr.txt", "w+") as stderr_file:
+            # stderr goes to a file, so a chatty connector can never block on a full pipe while stdout is read.
+            process = subprocess.Popen(
+                args, stdout=subprocess.PIPE, stderr=stderr_file, env=env, cwd=REPO_ROOT, text=True
+            )
+            watchdog = threading.Timer(timeout, process.kill)
+            watchdog.start()
+            if on_start is not None:
+                on_start(process.pid)
+            lines: list[str] = []
+            try:
+                killed = False
+                for raw in process.stdout:
+                    line = raw.rstrip("\n")
+                    lines.append(line)
+                    if killed or kill_when is None:
+                        continue  # once the signal is out, the lines still in the pipe reached the platform too
+                    try:
+                        message = json.loads(line)
+                    except ValueError:
+                        continue
+                    if kill_when(message):
+                        process.kill()  # SIGKILL: no handler, no flush, no final state
+                        killed = True
+                process.wait()
+            finally:
+                watchdog.cancel()
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                process.stdout.close()
+            stderr_file.seek(0)
+            stderr = stderr_file.read()
+        seconds = time.monotonic() - started
+    return _observed(ConnectorRun(args, process.returncode, _parse(lines), lines, stderr, seconds))
+
+
+@dataclass
+class MeasuredRun:
+    """A run whose records were counted, not kept (a large sync prints millions), with the child's own resources."""
+
+    run: ConnectorRun  # every message except the records
+    record_counts: Counter
+    cpu_seconds: float  # user + system time of the connector process alone, all its threads
+    peak_rss_kb: int  # the connector's own high-water mark, not its parent's (see _peak_rss_watcher)
+
+
+RECORD_PREFIX = '{"type":"RECORD","record":{"stream":"'
+
+
+def run_connector_measured(
+    command: str,
+    base_url: str,
+    config: Mapping[str, Any],
+    catalog: Optional[Mapping[str, Any]] = None,
+    state: Optional[Any] = None,
+    extra_env: Optional[Mapping[str, str]] = None,
+    timeout: float = 3600,
+) -> MeasuredRun:
+    """`run_connector` for benchmarks: stdout goes to a file and is read after the connector exits, so the reader
+    takes no CPU from the connector or an in-process emulator while the sync runs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = _command_line(tmp, command, config, catalog, state)
+        env = {**os.environ, BASE_URL_ENV: base_url, **(extra_env or {})}
+        out_path, err_path = Path(tmp) / "stdout.jsonl", Path(tmp) / "stderr.txt"
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            started = time.monotonic()
+            process = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=REPO_ROOT)
+            watchdog = threading.Timer(timeout, process.kill)
+            watchdog.start()
+            peak_kb = [0]
+            watcher = threading.Thread(target=_peak_rss_watcher, args=(process.pid, peak_kb), daemon=True)
+            watcher.start()
+            try:
+                _, status, usage = os.wait4(process.pid, 0)  # this child's rusage only
+            finally:
+                watchdog.cancel()
+            seconds = time.monotonic() - started
+            watcher.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        counts: Counter = Counter()
+        lines: list[str] = []
+        with open(out_path) as out:
+            for line in out:
+                if line.startswith('{"type":"RECORD"'):
+                    counts[_record_stream(line)] += 1
+                else:
+                    lines.append(line.rstrip("\n"))
+        stderr = err_path.read_text()
+    # Where /proc is missing, rusage it is, though it also counts the parent's memory at fork.
+    peak = peak_kb[0] or usage.ru_maxrss
+    run = ConnectorRun(args, process.returncode, _parse(lines), lines, stderr, seconds, peak)
+    return MeasuredRun(run, counts, usage.ru_utime + usage.ru_stime, peak)
+
+
+def _peak_rss_watcher(pid: int, peak_kb: list[int], interval: float = 0.05) -> None:
+    """Keep the child's VmHWM (KB) while it lives. Linux folds the parent's resident set at fork into the child's
+    rusage maxrss, so a benchmark that holds an emulator in memory would otherwise inflate every figure."""
+    status = Path(f"/proc/{pid}/status")
+    while True:
+        try:
+            text = status.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
+        if "State:\tZ" in text:
+            return
+        time.sleep(interval)
+
+
+def _record_stream(line: str) -> str:
+    if line.startswith(RECORD_PREFIX):
+        return line[len(RECORD_PREFIX) : line.index('"', len(RECORD_PREFIX))]
+    return json.loads(line)["record"]["stream"]  # another key order: parse the whole line

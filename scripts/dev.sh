@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One entry point for set-up and the everyday tasks: `bash scripts/dev.sh demo|test|bench|emulator`.
+# One entry point for set-up and the everyday tasks: `bash scripts/dev.sh demo|test|audit|bench|emulator`.
 # Set-up is idempotent: a virtualenv in .venv, filled from poetry.lock (pinned, hash-checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +34,14 @@ case "$task" in
   setup) ensure_env ;;
   demo) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator.demo "$@" ;;
   test) ensure_env; exec "$VENV/bin/python" -m pytest "$@" ;;
+  audit)
+    # Every locked package (main and dev), pinned with its hashes, against the known-vulnerability database;
+    # scripts/audit.py explains the verdict and .ci/pip-audit-ignore.txt holds the justified exceptions.
+    ensure_env
+    "$TOOLS/bin/poetry" export --with dev --format requirements.txt --output "$VENV/audit-requirements.txt"
+    exec "$VENV/bin/python" scripts/audit.py --requirements "$VENV/audit-requirements.txt" \
+      --ignore-file .ci/pip-audit-ignore.txt "$@" ;;
   bench) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator.bench "$@" ;;
   emulator) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator "$@" ;;
-  *) echo "usage: bash scripts/dev.sh demo|test|bench|emulator|setup [args]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dev.sh demo|test|audit|bench|emulator|setup [args]" >&2; exit 2 ;;
 esac

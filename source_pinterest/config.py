@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import Enum
-from typing import Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from source_pinterest import limits
 
@@ -60,6 +61,22 @@ class AttributionType(str, Enum):
 
 WindowDays = Literal[0, 1, 7, 14, 30, 60]
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _day_text(value: Any) -> Any:
+    """Only the spec's YYYY-MM-DD text: pydantic alone would also take epoch numbers and datetimes. Empty is unset."""
+    if value == "":
+        return None
+    if value is None or isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _DAY.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+OptionalDay = Annotated[dt.date | None, BeforeValidator(_day_text)]
+
 
 class _Strict(BaseModel):
     # Unknown keys are tolerated: configs written for Airbyte's own connector carry extra fields.
@@ -72,6 +89,13 @@ class Credentials(_Strict):
     client_secret: str = Field(min_length=1)
     refresh_token: str = Field(min_length=1)
 
+    @field_validator("client_id", "client_secret", "refresh_token")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
 
 class CustomReport(_Strict):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_ -]+$")
@@ -83,7 +107,7 @@ class CustomReport(_Strict):
     view_window_days: WindowDays = 1
     conversion_report_time: ConversionReportTime = ConversionReportTime.TIME_OF_AD_ACTION
     attribution_types: tuple[AttributionType, ...] = (AttributionType.INDIVIDUAL, AttributionType.HOUSEHOLD)
-    start_date: dt.date | None = None
+    start_date: OptionalDay = None
 
     @field_validator("columns")
     @classmethod
@@ -105,7 +129,7 @@ class CustomReport(_Strict):
 
 class PinterestConfig(_Strict):
     credentials: Credentials
-    start_date: dt.date | None = None
+    start_date: OptionalDay = None
     status: tuple[EntityStatus, ...] = DEFAULT_STATUSES
     account_id: str | None = Field(default=None, pattern=r"^\d{1,18}$")
     ad_account_ids: tuple[str, ...] = ()
@@ -157,6 +181,14 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "config"
 
 
+# pydantic's wording names Python types and our classes; the user wrote JSON.
+_JSON_WORDING = {
+    "tuple_type": "Input should be a list",
+    "model_type": "Input should be an object",
+    "dict_type": "Input should be an object",
+}
+
+
 def _allowed_hint(error: Mapping[str, Any]) -> str:
     # pydantic's date errors ("invalid character in year") never say which format is accepted.
     if str(error.get("type", "")).startswith("date_"):
@@ -172,8 +204,9 @@ def parse_config(raw: Mapping[str, Any]) -> PinterestConfig:
     except ValidationError as error:
         problems = []
         for item in error.errors(include_url=False, include_input=False):
-            message = item["msg"].removeprefix("Value error, ")
-            where = f"{_field_path(item['loc'])}: " if item["loc"] else ""  # model-level messages name their field
+            message = _JSON_WORDING.get(item["type"], item["msg"].removeprefix("Value error, "))
+            # Messages of the model-level checks name their field themselves; anything else names where it is.
+            where = "" if not item["loc"] and item["type"] == "value_error" else f"{_field_path(item['loc'])}: "
             problems.append(f"{where}{message}{_allowed_hint(item)}")
         message = "Invalid configuration. " + "; ".join(problems)
         # `from None`: pydantic's own traceback would repeat the input values, secrets included.

@@ -8,7 +8,7 @@ import random
 import re
 from dataclasses import dataclass
 from typing import Any, Optional, Union
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -56,6 +56,31 @@ def response_json(response: requests.Response) -> Any:
         cached = response.json()
         response._pinterest_json = cached  # type: ignore[attr-defined]
     return cached
+
+
+def page_problem(response: requests.Response, body: Any) -> Optional[str]:
+    """What keeps a list answer from being a page ({"items": [objects], "bookmark": string or null}); None if it is
+    one, or if no page was asked for. A request with `page_size` asked for a page; a body with `items` is one."""
+    asked = "page_size" in parse_qs(urlsplit(response.request.url).query) if response.request is not None else False
+    if not asked and not (isinstance(body, dict) and "items" in body):
+        return None
+    if not isinstance(body, dict):
+        return f"the body is a JSON {_json_type(body)}, not a page object"
+    items = body.get("items")
+    if not isinstance(items, list):
+        return "it has no 'items' list" if items is None else f"'items' is a JSON {_json_type(items)}, not a list"
+    for index, item in enumerate(items):
+        if type(item) is not dict:
+            return f"item {index} is a JSON {_json_type(item)}, not an object"
+    bookmark = body.get("bookmark")
+    if bookmark is not None and not isinstance(bookmark, str):
+        return f"'bookmark' is a JSON {_json_type(bookmark)}, not a string"
+    return None
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 @dataclass(frozen=True)
@@ -155,13 +180,21 @@ class PinterestErrorHandler(ErrorHandler):
         prefix = f"Stream {self._stream_name}: "
         if response.ok:
             try:
-                response_json(response)
+                body = response_json(response)
             except ValueError:
                 return _resolution(
                     ResponseAction.RETRY,
                     FailureType.transient_error,
                     f"{prefix}{endpoint_of(response)} answered HTTP {status} with a body that is not complete JSON "
                     f"({len(response.content)} bytes); retrying",
+                )
+            problem = page_problem(response, body)
+            if problem:
+                # Well-formed JSON of the wrong shape is no network accident: retrying would get the same answer.
+                return _resolution(
+                    ResponseAction.FAIL,
+                    FailureType.system_error,
+                    f"{prefix}{endpoint_of(response)} answered HTTP {status} with a malformed page: {problem}",
                 )
             return ErrorResolution(response_action=ResponseAction.SUCCESS)
         error = PinterestError.of(response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from importlib import resources
 from urllib.parse import urlsplit
@@ -63,10 +64,23 @@ def base_url() -> str:
     """The API root, with a trailing slash; only https, or plain http on a loopback address, is accepted."""
     url = os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
     parts = urlsplit(url)
-    loopback = parts.hostname in {"localhost", "::1"} or (parts.hostname or "").startswith("127.")
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+    allowed = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
+    if not (allowed and parts.hostname):
         raise ValueError(
             f"{BASE_URL_ENV} must be an https URL, or http on a loopback address (127.0.0.1, localhost); got scheme "
             f"'{parts.scheme}' for host '{parts.hostname}'"
         )
+    if parts.username or parts.password:
+        # Request URLs end up in logs and error messages; a password in one would leak there.
+        raise ValueError(f"{BASE_URL_ENV} must not carry a user name or password")
     return url if url.endswith("/") else url + "/"
+
+
+def _is_loopback(host: str | None) -> bool:
+    # An address, not a name prefix: "127.example.com" or "localhost.example.com" resolve anywhere.
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False

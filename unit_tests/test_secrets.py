@@ -6,9 +6,10 @@ import json
 from collections.abc import Callable
 
 import pytest
-from airbyte_cdk.models import Type
+from airbyte_cdk.models import FailureType, Type
 from airbyte_cdk.utils import airbyte_secrets_utils
 
+from source_pinterest import limits
 from unit_tests.conftest import (
     ACCESS_TOKEN,
     API,
@@ -188,3 +189,46 @@ def test_access_token_only_travels_in_the_authorization_header(api, setup):
         json.dumps({k: v for k, v in r.headers.items() if k != "Authorization"}).find(ACCESS_TOKEN) == -1
         for r in data_requests
     )
+
+
+# -- where the connector may send the tokens at all -------------------------------------------------------------
+
+BASE_URLS = [
+    # PINTEREST_API_BASE_URL, accepted
+    ("https://api.pinterest.com/v5", True),
+    ("https://api-sandbox.pinterest.com/v5/", True),
+    ("http://127.0.0.1:8080/v5", True),
+    ("http://127.0.0.53/v5", True),
+    ("http://localhost:9000/v5", True),
+    ("http://[::1]:9000/v5", True),
+    ("http://api.pinterest.com/v5", False),  # plain http off the machine: tokens in clear text
+    ("http://10.0.0.7/v5", False),
+    ("http://0.0.0.0/v5", False),
+    ("http://127.example.com/v5", False),  # a name that only looks like a loopback address
+    ("http://localhost.example.com/v5", False),
+    ("ftp://127.0.0.1/v5", False),
+    ("api.pinterest.com/v5", False),
+    ("https://user:pass@api.pinterest.com/v5", False),  # a password would travel into logs with every URL
+]
+
+
+@pytest.mark.parametrize("url,accepted", BASE_URLS, ids=[u for u, _ in BASE_URLS])
+def test_base_url_override_accepts_only_https_or_http_on_loopback(monkeypatch, url, accepted):
+    monkeypatch.setenv(limits.BASE_URL_ENV, url)
+
+    if accepted:
+        assert limits.base_url().startswith(url.rstrip("/"))
+    else:
+        with pytest.raises(ValueError, match=limits.BASE_URL_ENV):
+            limits.base_url()
+
+
+def test_given_a_plain_http_base_url_when_read_then_config_error_before_any_request(api, monkeypatch):
+    monkeypatch.setenv(limits.BASE_URL_ENV, "http://api.pinterest.com/v5")
+
+    output = read_streams(make_config(), ["boards"], expect_failure=True)
+
+    assert api.mocker.request_history == []
+    (error,) = [m.trace.error for m in output.errors]
+    assert error.failure_type == FailureType.config_error
+    assert "https" in error.message and "Traceback" not in error.message

@@ -32,6 +32,22 @@ def test_check_fails_clearly_with_a_wrong_client_secret(connector):
     assert "Traceback" not in status["connectionStatus"]["message"]
 
 
+def test_check_with_a_malformed_config_names_each_field_before_any_request(emulator, connector):
+    config = {"credentials": None, "start_date": "2020-13-01", "custom_reports": [{"name": "x", "columns": ["NOPE"]}]}
+    emulator.reset_stats()
+
+    run = connector.run("check", config=config)
+
+    assert run.returncode == 0
+    (status,) = run.of_type("CONNECTION_STATUS")
+    message = status["connectionStatus"]["message"]
+    assert status["connectionStatus"]["status"] == "FAILED"
+    assert "credentials: Input should be an object" in message
+    assert "start_date:" in message and "YYYY-MM-DD" in message
+    assert "custom_reports.0.columns: unknown column(s) NOPE" in message
+    assert emulator.stats()["requests_total"] == 0
+
+
 def test_discover_lists_every_entity_stream(connector):
     run = connector.run("discover")
 

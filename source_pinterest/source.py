@@ -13,7 +13,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import limits
 from source_pinterest.auth import PinterestAuthenticator
-from source_pinterest.config import EntityStatus, parse_config
+from source_pinterest.config import EntityStatus, PinterestConfig, parse_config
 from source_pinterest.progress import CountingSliceLogger, SyncProgress, activate, summary_lines
 from source_pinterest.rate_limits import build_api_budget
 from source_pinterest.streams.analytics import AnalyticsStream, UserAccountAnalyticsStream
@@ -29,13 +29,19 @@ STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream
 ALL_STATUS_LISTINGS = ("campaigns", "ad_groups", "ads")
 
 
-def build_context(raw_config: Mapping[str, Any]) -> SyncContext:
+def validated_config(raw_config: Mapping[str, Any]) -> PinterestConfig:
+    """The parsed config, or a config error listing every problem; runs before any API call, at check and read."""
     config = parse_config(raw_config)
-    # Custom-report rules the config model cannot see alone; checked before any API call, at check and read.
+    # Custom-report rules the config model cannot see alone.
     problems = custom_report_problems(config)
     if problems:
         message = "Invalid configuration. " + "; ".join(problems)
         raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+    return config
+
+
+def build_context(raw_config: Mapping[str, Any]) -> SyncContext:
+    config = validated_config(raw_config)
     try:
         base_url = limits.base_url()
     except ValueError as error:

@@ -8,15 +8,17 @@ import logging
 import tempfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from airbyte_cdk.models import FailureType, Status, TraceType
-from airbyte_cdk.test.entrypoint_wrapper import _run_command
+from airbyte_cdk.test import entrypoint_wrapper
 from airbyte_cdk.test.models import ExpectedOutcome
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import SourcePinterest
 from source_pinterest.config import EntityStatus, parse_config
+from source_pinterest.run import PinterestEntrypoint
 from unit_tests.conftest import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, make_config, read_streams
 
 REPORT = {"name": "Spend", "columns": ["SPEND_IN_DOLLAR"]}
@@ -43,7 +45,8 @@ def report(**overrides: Any) -> dict[str, Any]:
 # id, config, the field named in the message, what the message says is allowed (or why it is refused)
 BAD_CONFIGS = [
     ("credentials missing", {}, "credentials", "Field required"),
-    ("credentials null", make_config(credentials=None), "credentials", "valid dictionary"),
+    ("credentials null", make_config(credentials=None), "credentials", "Input should be an object"),
+    ("credentials a string", make_config(credentials="oauth2.0"), "credentials", "Input should be an object"),
     ("client_id missing", {"credentials": credentials(client_id=...)}, "credentials.client_id", "Field required"),
     (
         "client_secret missing",
@@ -70,6 +73,18 @@ BAD_CONFIGS = [
         "credentials.refresh_token",
         "at least 1 character",
     ),
+    (
+        "client_secret blank",
+        {"credentials": credentials(client_secret="   ")},
+        "credentials.client_secret",
+        "not be blank",
+    ),
+    (
+        "refresh_token blank",
+        {"credentials": credentials(refresh_token="\t")},
+        "credentials.refresh_token",
+        "not be blank",
+    ),
     ("client_id is an int", {"credentials": credentials(client_id=1234)}, "credentials.client_id", "valid string"),
     (
         "refresh_token is a list",
@@ -86,7 +101,11 @@ BAD_CONFIGS = [
     ("start_date month 13", make_config(start_date="2024-13-01"), "start_date", "YYYY-MM-DD"),
     ("start_date US format", make_config(start_date="01/02/2024"), "start_date", "YYYY-MM-DD"),
     ("start_date a word", make_config(start_date="yesterday"), "start_date", "YYYY-MM-DD"),
+    ("start_date a number", make_config(start_date=20240101), "start_date", "YYYY-MM-DD"),
+    ("start_date with a time", make_config(start_date="2024-01-01T00:00:00Z"), "start_date", "YYYY-MM-DD"),
+    ("start_date Feb 30", make_config(start_date="2024-02-30"), "start_date", "YYYY-MM-DD"),
     ("start_date tomorrow", make_config(start_date=TOMORROW), "start_date", "on or before today"),
+    ("start_date far future", make_config(start_date="2999-01-01"), "start_date", "on or before today"),
     (
         "status unknown",
         make_config(status=["BOGUS"]),
@@ -94,19 +113,44 @@ BAD_CONFIGS = [
         "'ACTIVE', 'PAUSED', 'ARCHIVED', 'DRAFT' or 'DELETED_DRAFT'",
     ),
     ("status second unknown", make_config(status=["ACTIVE", "LIVE"]), "status.1", "'ARCHIVED'"),
+    ("status lowercase", make_config(status=["active"]), "status.0", "'ACTIVE'"),
+    ("status a string", make_config(status="ACTIVE"), "status", "Input should be a list"),
+    ("account_id a number", make_config(account_id=123), "account_id", "valid string"),
     ("account_id not numeric", make_config(account_id="act_123"), "account_id", r"^\d{1,18}$"),
     ("account_id 19 digits", make_config(account_id="1" * 19), "account_id", r"^\d{1,18}$"),
     ("ad_account_ids with a name", make_config(ad_account_ids=["123", "shop"]), "ad_account_ids", "at most 18 digits"),
     ("num_workers 0", make_config(num_workers=0), "num_workers", "greater than or equal to 1"),
     ("num_workers 21", make_config(num_workers=21), "num_workers", "less than or equal to 20"),
     ("num_workers a word", make_config(num_workers="three"), "num_workers", "valid integer"),
+    ("num_workers a fraction", make_config(num_workers=2.5), "num_workers", "valid integer"),
+    ("num_workers true", make_config(num_workers=True), "num_workers", "valid integer"),
+    (
+        "lookback negative",
+        make_config(attribution_lookback_days=-1),
+        "attribution_lookback_days",
+        "greater than or equal",
+    ),
     (
         "lookback 91 days",
         make_config(attribution_lookback_days=91),
         "attribution_lookback_days",
         "less than or equal to 90",
     ),
+    ("custom_reports an object", make_config(custom_reports=REPORT), "custom_reports", "Input should be a list"),
+    ("report a string", make_config(custom_reports=["Spend"]), "custom_reports.0", "Input should be an object"),
     ("report without name", make_config(custom_reports=[report(name=...)]), "custom_reports.0.name", "Field required"),
+    (
+        "report name empty",
+        make_config(custom_reports=[report(name="")]),
+        "custom_reports.0.name",
+        "at least 1 character",
+    ),
+    (
+        "report name 101 characters",
+        make_config(custom_reports=[report(name="x" * 101)]),
+        "custom_reports.0.name",
+        "at most 100 characters",
+    ),
     (
         "report name with a slash",
         make_config(custom_reports=[report(name="spend/day")]),
@@ -130,6 +174,12 @@ BAD_CONFIGS = [
         make_config(custom_reports=[report(columns=...)]),
         "custom_reports.0.columns",
         "Field required",
+    ),
+    (
+        "report columns a string",
+        make_config(custom_reports=[report(columns="SPEND_IN_DOLLAR")]),
+        "custom_reports.0.columns",
+        "Input should be a list",
     ),
     (
         "report empty columns",
@@ -186,6 +236,18 @@ BAD_CONFIGS = [
         "YYYY-MM-DD",
     ),
     (
+        "report start_date US format",
+        make_config(custom_reports=[report(start_date="03/01/2024")]),
+        "custom_reports.0.start_date",
+        "YYYY-MM-DD",
+    ),
+    (
+        "report view window a string",
+        make_config(custom_reports=[report(view_window_days="7")]),
+        "custom_reports.0.view_window_days",
+        WINDOWS,
+    ),
+    (
         "report names differ only by case",
         make_config(custom_reports=[report(name="Spend"), report(name="spend")]),
         "custom_reports",
@@ -214,6 +276,63 @@ def test_bad_config_is_a_config_error_naming_the_field_and_what_is_allowed(confi
     for secret in (CLIENT_SECRET, REFRESH_TOKEN):
         assert secret not in error.message
         assert secret not in (error.internal_message or "")
+
+
+@pytest.mark.parametrize("config", [case[1] for case in BAD_CONFIGS], ids=[case[0] for case in BAD_CONFIGS])
+def test_given_bad_config_when_check_through_the_entrypoint_then_failed_with_no_http_call_and_no_traceback(api, config):
+    output = run_check(config)
+
+    assert api.mocker.request_history == []
+    (status,) = [m.connectionStatus for m in output.connection_status_messages]
+    assert status.status == Status.FAILED
+    assert not any("Traceback" in text for text in printed_texts(output))
+    assert not any(secret in text for text in printed_texts(output) for secret in (CLIENT_SECRET, REFRESH_TOKEN))
+
+
+def test_given_config_the_spec_rejects_when_check_then_the_message_still_names_the_field_and_what_is_allowed(api):
+    unclear = []
+    for name, config, field, allowed in BAD_CONFIGS:
+        (status,) = [m.connectionStatus for m in run_check(config).connection_status_messages]
+        if f"{field}: " not in status.message or allowed not in status.message:
+            unclear.append(f"{name}: {status.message}")
+
+    assert unclear == []
+
+
+@pytest.mark.parametrize(
+    "config,field,allowed", [case[1:] for case in BAD_CONFIGS], ids=[case[0] for case in BAD_CONFIGS]
+)
+def test_given_bad_config_when_read_through_the_entrypoint_then_one_config_error_trace_and_no_http_call(
+    api, config, field, allowed
+):
+    output = read_streams(config, ["boards", "campaigns"], expect_failure=True)
+
+    assert api.mocker.request_history == [] and output.records == []
+    (error,) = [m.trace.error for m in output.errors]
+    assert error.failure_type == FailureType.config_error
+    assert f"{field}: " in error.message and allowed in error.message
+    assert not any("Traceback" in text for text in printed_texts(output))
+
+
+@pytest.mark.parametrize(
+    "config,expected_start",
+    [
+        (make_config(start_date="2015-01-01"), dt.date(2015, 1, 1)),
+        (make_config(start_date=""), None),
+        (make_config(start_date=None), None),
+    ],
+    ids=["older than any endpoint allows", "empty", "null"],
+)
+def test_start_dates_the_docs_promise_to_accept(config, expected_start):
+    # Too old is not an error: each stream moves it up to what its endpoint allows, with a warning (see
+    # test_analytics_streams and test_report_streams). Empty means "as far back as allowed".
+    assert parse_config(config).start_date == expected_start
+
+
+def test_an_old_custom_report_start_date_is_accepted_for_the_stream_to_clamp():
+    (spend,) = parse_config(make_config(custom_reports=[report(start_date="2010-01-01")])).custom_reports
+
+    assert spend.start_date == dt.date(2010, 1, 1)
 
 
 def test_every_bad_field_of_one_config_is_listed_in_one_message():
@@ -320,11 +439,23 @@ ENTRYPOINT_CASES = [
 ]
 
 
+def printed_texts(output) -> list[str]:
+    """What a user reads: log lines, error and status messages (a trace's stack_trace field is for support)."""
+    texts = [m.log.message for m in output.logs]
+    for error in (m.trace.error for m in output.errors):
+        texts += [error.message, error.internal_message or ""]
+    texts += [m.connectionStatus.message or "" for m in output.connection_status_messages]
+    return texts
+
+
 def run_check(config: dict[str, Any]):
-    with tempfile.TemporaryDirectory() as directory:
+    """`check` through the connector's own entrypoint (run.py), as the CLI, the Docker image and PyAirbyte run it."""
+    with tempfile.TemporaryDirectory() as directory, mock.patch.object(
+        entrypoint_wrapper, "AirbyteEntrypoint", PinterestEntrypoint
+    ):
         path = Path(directory) / "config.json"
         path.write_text(json.dumps(config))
-        return _run_command(
+        return entrypoint_wrapper._run_command(
             SourcePinterest(), ["check", "--config", str(path)], expected_outcome=ExpectedOutcome.EXPECT_EXCEPTION
         )
 

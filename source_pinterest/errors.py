@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import random
 import re
 from dataclasses import dataclass
@@ -16,23 +15,17 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, Err
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
 from source_pinterest import progress
+from source_pinterest.limits import operator_number
 
 logger = logging.getLogger("airbyte")
 
 
-def _env_number(name: str, default: float) -> float:
-    """Operators' overrides (documented in the README): shorter retry schedules for dev setups and test runs."""
-    try:
-        return float(os.environ.get(name, "") or default)
-    except ValueError:
-        return default
-
-
-MAX_RETRIES = int(_env_number("PINTEREST_MAX_RETRIES", 8))
+# Operator settings (README): shorter retry schedules for dev setups and test runs.
+MAX_RETRIES = int(operator_number("PINTEREST_MAX_RETRIES", 8, allow_zero=True))
 MAX_TOTAL_WAIT_SECONDS = 15 * 60
 # A 429 whose reset is further away than this is a daily cap: waiting it out inside one sync helps nobody.
 MAX_SINGLE_WAIT_SECONDS = 10 * 60
-BACKOFF_BASE_SECONDS = _env_number("PINTEREST_BACKOFF_BASE_SECONDS", 1.0)
+BACKOFF_BASE_SECONDS = operator_number("PINTEREST_BACKOFF_BASE_SECONDS", 1.0, allow_zero=True)
 BACKOFF_CAP_SECONDS = 60.0
 
 _RETRY_AFTER_IN_MESSAGE = re.compile(r"retry after (\d+(?:\.\d+)?) ?s", re.IGNORECASE)

@@ -37,13 +37,18 @@ HTTP_CONNECT_TIMEOUT_SECONDS = 15.0
 HTTP_READ_TIMEOUT_SECONDS = 120.0
 
 
-def http_timeout() -> tuple[float, float]:
-    read = os.environ.get("PINTEREST_HTTP_READ_TIMEOUT_SECONDS", "").strip()
+def operator_number(name: str, default: float, allow_zero: bool = False) -> float:
+    """An operator setting from the environment (see the README's table); the default when it is unset, not a
+    number, negative, or zero where zero makes no sense (a timeout, a deadline)."""
     try:
-        read_seconds = float(read) if read else HTTP_READ_TIMEOUT_SECONDS
+        value = float(os.environ.get(name, "").strip() or default)
     except ValueError:
-        read_seconds = HTTP_READ_TIMEOUT_SECONDS
-    return (HTTP_CONNECT_TIMEOUT_SECONDS, read_seconds)
+        return default
+    return value if value > 0 or (allow_zero and value == 0) else default
+
+
+def http_timeout() -> tuple[float, float]:
+    return (HTTP_CONNECT_TIMEOUT_SECONDS, operator_number("PINTEREST_HTTP_READ_TIMEOUT_SECONDS", HTTP_READ_TIMEOUT_SECONDS))
 
 
 def _column_set(file_name: str) -> frozenset[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import Counter
@@ -13,15 +12,14 @@ from typing import Any, Callable, Optional
 from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, TraceType, Type
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 
+from source_pinterest.limits import operator_number
+
 PROGRESS_INTERVAL_ENV = "PINTEREST_PROGRESS_LOG_SECONDS"
 DEFAULT_PROGRESS_INTERVAL_SECONDS = 30.0
 
 
 def progress_interval() -> float:
-    try:
-        return float(os.environ.get(PROGRESS_INTERVAL_ENV, "") or DEFAULT_PROGRESS_INTERVAL_SECONDS)
-    except ValueError:
-        return DEFAULT_PROGRESS_INTERVAL_SECONDS
+    return operator_number(PROGRESS_INTERVAL_ENV, DEFAULT_PROGRESS_INTERVAL_SECONDS, allow_zero=True)
 
 
 @dataclass

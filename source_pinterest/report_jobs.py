@@ -11,7 +11,6 @@ together get four times that. Raise it for very large reports; end-to-end tests 
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -19,6 +18,8 @@ from typing import Callable, Generic, Optional, TypeVar, Union
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_pinterest.limits import operator_number
 
 T = TypeVar("T")
 
@@ -61,11 +62,7 @@ DEFAULT_JOB_DEADLINE_SECONDS = 30 * 60.0
 
 def job_deadline_seconds() -> float:
     """The operator's job deadline from the environment, or the default when unset or not a positive number."""
-    try:
-        value = float(os.environ.get(JOB_DEADLINE_ENV, "") or DEFAULT_JOB_DEADLINE_SECONDS)
-    except ValueError:
-        return DEFAULT_JOB_DEADLINE_SECONDS
-    return value if value > 0 else DEFAULT_JOB_DEADLINE_SECONDS
+    return operator_number(JOB_DEADLINE_ENV, DEFAULT_JOB_DEADLINE_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, FailureType
 from airbyte_cdk.sources import AbstractSource
@@ -82,6 +82,16 @@ class SourcePinterest(AbstractSource):
     def __init__(self) -> None:
         super().__init__()
         self._streams: list[Stream] = []
+
+    @staticmethod
+    def read_config(config_path: str) -> MutableMapping[str, Any]:
+        """The CDK's reader, with its ValueError (not JSON, or not an object) turned into a config error: the
+        platform then tells the user to fix the config instead of "Something went wrong in the connector"."""
+        try:
+            return AbstractSource.read_config(config_path)
+        except ValueError as error:
+            message = f"Invalid configuration file: {error}"
+            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error) from None
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
         """Valid config, a token refresh and one cheap call (GET /user_account)."""

@@ -501,3 +501,15 @@ def test_given_config_breaking_the_spec_when_read_then_config_error_naming_the_f
     assert traces and traces[-1].error.failure_type == FailureType.config_error
     assert "num_workers: " in traces[-1].error.message
     assert "three" not in traces[-1].error.message
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "{not json", '"a string"'])
+def test_given_a_config_file_that_is_not_a_json_object_then_a_config_error_names_the_file(tmp_path, content):
+    path = tmp_path / "config.json"
+    path.write_text(content)
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        SourcePinterest.read_config(str(path))
+
+    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.message.startswith("Invalid configuration file: ") and str(path) in raised.value.message

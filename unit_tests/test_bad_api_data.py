@@ -70,11 +70,6 @@ WRONG_TYPES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the CDK's TypeTransformer (DefaultSchemaNormalization) on PinterestStream in streams/base.py, "
-    "which belongs to the benchmark work; remove this mark once it is there",
-)
 @pytest.mark.parametrize("fields", [case[1] for case in WRONG_TYPES], ids=[case[0] for case in WRONG_TYPES])
 def test_given_wrongly_typed_field_when_read_then_the_record_is_emitted_valid(api, fields):
     with_one_ad_account(api)

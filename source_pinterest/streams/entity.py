@@ -9,8 +9,9 @@ from airbyte_cdk.models import SyncMode
 
 from source_pinterest.concurrency import SlicePrefetcher
 from source_pinterest.config import EntityStatus
+from source_pinterest.normalize import RecordNormalizer
 from source_pinterest.state import PerParentCursor, partition_key
-from source_pinterest.streams.base import PinterestStream, stringify_ids
+from source_pinterest.streams.base import PinterestStream, load_schema, stringify_ids
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.specs import StreamSpec
 
@@ -33,6 +34,7 @@ class EntityStream(PinterestStream):
         super().__init__(ctx)
         self._prefetcher: Optional[SlicePrefetcher] = None
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
+        self._normalizer = RecordNormalizer(spec.name, load_schema(spec.name))
 
     @property
     def name(self) -> str:
@@ -119,13 +121,17 @@ class EntityStream(PinterestStream):
         if self.spec.single_object:
             body = self.get(path, params)
             if body is not None:
-                yield stringify_ids(body)
+                yield self.as_record(body)
             return
         for items in self.get_pages(path, params, paginated=self.spec.paginated):
             for item in items:
                 if self.keeps(item):
                     item.update(extra)
-                    yield stringify_ids(item)
+                    yield self.as_record(item)
+
+    def as_record(self, item: MutableMapping[str, Any]) -> Mapping[str, Any]:
+        """An API item as this stream emits it: ids as strings, scalars of the schema's types (see normalize.py)."""
+        return self._normalizer.normalize(stringify_ids(item))
 
     def keeps(self, record: Mapping[str, Any]) -> bool:
         """Whether an API record belongs to this sync at all (before any cursor filtering)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable, Mapping
 
-from source_pinterest.streams.base import stringify_ids
 from source_pinterest.streams.entity import EntityStream
 
 logger = logging.getLogger("airbyte")
@@ -52,7 +51,7 @@ class BoardPinsStream(EntityStream):
                 for item in items:
                     if item.get("id") not in seen:
                         seen.add(item.get("id"))
-                        yield stringify_ids(item)
+                        yield self.as_record(item)
         if len(seen) < expected:
             logger.warning(
                 f"Stream board_pins: board {partition['board_id']} reports {expected} pins but only {len(seen)} are "

@@ -1,0 +1,317 @@
+"""The benchmark: a full and an incremental sync of every stream through the real CLI, measured against the emulator.
+
+`python -m pinterest_emulator.bench [--sizes small medium large] [--latency-ms 100] [--rate-scale 1] [--days 7]
+[--workers N] [--report-polls 1]` (or `bash scripts/dev.sh bench ...`) prints, per size: API calls per stream and in
+total next to the minimum the data needs (bench_minimum.py), 429s received, wall time next to the lower bound that
+the rate limits and the latency set, peak RSS, and the records per second of a zero-latency, unlimited sync of the
+entity streams. It is a measurement, not a test: it exits 1 only if a sync failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+from pinterest_emulator import Emulator, sample_config
+from pinterest_emulator.bench_minimum import (
+    DOWNLOAD,
+    TOKEN,
+    Metrics,
+    Plan,
+    SyncRange,
+    lower_bound_seconds,
+    minimum_calls,
+)
+from pinterest_emulator.ratelimit import LIMITS_PER_MINUTE
+from pinterest_emulator.sync_runner import (
+    MeasuredRun,
+    configured_catalog,
+    run_connector,
+    run_connector_measured,
+    state_for_next_run,
+)
+from pinterest_emulator.truth import STREAMS as ENTITY_STREAMS
+from source_pinterest.streams.metrics_specs import ANALYTICS_STREAMS, REPORT_STREAMS
+
+UNLIMITED = ",".join(f"{category}=1000000000/min" for category in LIMITS_PER_MINUTE)
+OTHER = "(not attributed to a stream)"
+
+
+@dataclass
+class SyncFigures:
+    """One measured sync and what it is compared with."""
+
+    measured: MeasuredRun
+    stats: dict
+    minimum: Plan
+    bound: tuple[float, str]
+    goal: Optional[Plan] = None
+
+    @property
+    def calls(self) -> int:
+        return self.stats["requests_total"] + self.stats["downloads"]
+
+    @property
+    def downloads(self) -> int:
+        return self.stats["downloads"]
+
+    def per_stream(self) -> dict[str, int]:
+        """The connector's own count per stream; what no stream counted (token refresh, listings that are not a
+        stream, retries) is the difference to the emulator's count."""
+        counts = self.measured.run.summary_requests()
+        counts[OTHER] = self.calls - sum(counts.values())
+        return counts
+
+    def per_category(self) -> dict[str, int]:
+        return {**self.stats["by_category"], DOWNLOAD: self.downloads}
+
+
+@dataclass
+class Throughput:
+    records: int
+    seconds: float
+    cpu_seconds: float
+    pins_records: int
+    pins_cpu_seconds: float
+
+
+def connector_metrics() -> Metrics:
+    """The connector's metrics streams as plain data for the minimum: which listing feeds each analytics stream,
+    and each report's level and jobs per window (one per targeting-type group)."""
+    return Metrics(
+        analytics={spec.name: spec.listing for spec in ANALYTICS_STREAMS},
+        reports={
+            spec.name: (spec.level.value, len(spec.targeting_groups) if spec.targeting else 1)
+            for spec in REPORT_STREAMS
+        },
+    )
+
+
+def cached_truth(emulator: Emulator):
+    cache: dict = {}
+
+    def truth(stream: str, statuses=None) -> list:
+        key = (stream, tuple(statuses or ()))
+        if key not in cache:
+            cache[key] = emulator.truth(stream, statuses=list(statuses) if statuses else None)["records"]
+        return cache[key]
+
+    return truth
+
+
+def run_size(args: argparse.Namespace, size: str, startup_cpu: float) -> dict:
+    limits = {category: max(1, round(n * args.rate_scale)) for category, n in LIMITS_PER_MINUTE.items()}
+    overrides = ",".join(f"{category}={n}/min" for category, n in limits.items())
+    pacing = {"latency_ms": args.latency_ms, "rate_limits": "published", "rate_limit_overrides": overrides}
+    with Emulator(seed=args.seed, size=size, report_polls=args.report_polls, **pacing) as emulator:
+        today = emulator.state.today
+        config = {**sample_config(), "start_date": (today - dt.timedelta(days=args.days - 1)).isoformat()}
+        if args.workers:
+            config["num_workers"] = args.workers
+        catalog = configured_catalog(run_connector("discover", emulator.base_url, config))
+        truth, metrics = cached_truth(emulator), connector_metrics()
+        latency = args.latency_ms / 1000
+        dates = SyncRange(today, today - dt.timedelta(days=args.days - 1))
+
+        def measure(state=None, incremental=False) -> SyncFigures:
+            emulator.configure(**pacing)  # fresh rate-limit windows for each sync
+            emulator.reset_stats()
+            measured = run_connector_measured("read", emulator.base_url, config, catalog, state)
+            span = SyncRange(dates.today, dates.start, incremental)
+            minimum = minimum_calls(truth, metrics, span, args.report_polls)
+            bound = lower_bound_seconds(minimum.per_category(), limits, minimum.chain, latency)
+            goal = minimum_calls(truth, metrics, span, args.report_polls, one_page_per_listing=True)
+            return SyncFigures(measured, emulator.stats(), minimum, bound, goal if incremental else None)
+
+        full = measure()
+        incremental = measure(state_for_next_run(full.measured.run), incremental=True)
+        throughput = zero_latency_throughput(emulator, config, catalog)
+        entities = sum(len(truth(name, None)) for name in ENTITY_STREAMS)
+    result = {"size": size, "accounts": len(truth("ad_accounts")), "entities": entities, "full": full}
+    result.update(incremental=incremental, throughput=throughput, limits=limits, config=config, startup=startup_cpu)
+    print_size(args, result)
+    return result
+
+
+def zero_latency_throughput(emulator: Emulator, config: dict, catalog: dict) -> Throughput:
+    """Entity streams only, full refresh, no latency and no rate limit: what the connector itself costs."""
+    emulator.configure(latency_ms=0, rate_limits="off", rate_limit_overrides=UNLIMITED)
+    streams = [c["stream"] for c in catalog["streams"] if c["stream"]["name"] in ENTITY_STREAMS]
+
+    def read(names) -> MeasuredRun:
+        chosen = [s for s in streams if s["name"] in names]
+        entity_catalog = {
+            "streams": [
+                {"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for s in chosen
+            ]
+        }
+        return run_connector_measured("read", emulator.base_url, config, entity_catalog)
+
+    everything, pins = read(ENTITY_STREAMS), read(("pins",))
+    return Throughput(
+        sum(everything.record_counts.values()),
+        everything.run.seconds,
+        everything.cpu_seconds,
+        sum(pins.record_counts.values()),
+        pins.cpu_seconds,
+    )
+
+
+# -- printing ----------------------------------------------------------------------------------------------------
+
+
+def pct(actual: int, minimum: int) -> str:
+    return f"{(actual - minimum) / minimum * 100:+.1f}%" if minimum else "-"
+
+
+def print_size(args: argparse.Namespace, result: dict) -> None:
+    full, incremental, limits = result["full"], result["incremental"], result["limits"]
+    config = result["config"]
+    print(f"\n== {result['size']}: {result['accounts']} ad accounts, {result['entities']:,} entity records ==")
+    rates = ", ".join(f"{c} {n}/min" for c, n in limits.items())
+    print(
+        f"emulator: {args.latency_ms} ms per request; rate limits {rates}; reports finish on poll {args.report_polls + 1}"
+    )
+    workers = config.get("num_workers", "3 (default)")
+    print(f"connector: num_workers {workers}; start_date {config['start_date']} ({args.days} days of metrics)\n")
+    print_stream_table(full, incremental)
+    print()
+    print_summary(full, incremental)
+    for label, figures in (("full", full), ("incremental", incremental)):
+        for error in figures.measured.run.errors():
+            print(f"{label} sync error: {error.get('message')}")
+    print_throughput(result["throughput"], result["startup"])
+
+
+def print_stream_table(full: SyncFigures, incremental: SyncFigures) -> None:
+    header = (
+        f"{'stream':<32}{'full: records':>14}{'calls':>7}{'min':>7}"
+        f"{'incr: records':>15}{'calls':>7}{'min':>7}{'goal':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    full_calls, inc_calls = full.per_stream(), incremental.per_stream()
+    full_min, inc_min, goal = full.minimum.per_stream(), incremental.minimum.per_stream(), incremental.goal.per_stream()
+    for plan in (full_min, inc_min, goal):
+        plan[OTHER] = plan.pop(TOKEN, 0)
+    names = [n for n in ENTITY_STREAMS] + sorted(set(full_calls) - set(ENTITY_STREAMS) - {OTHER}) + [OTHER]
+    full_records, inc_records = full.measured.record_counts, incremental.measured.record_counts
+    for name in names:
+        print(
+            f"{name:<32}{full_records.get(name, 0):>14,}{full_calls.get(name, 0):>7}{full_min.get(name, 0):>7}"
+            f"{inc_records.get(name, 0):>15,}{inc_calls.get(name, 0):>7}{inc_min.get(name, 0):>7}{goal.get(name, 0):>7}"
+        )
+    print("-" * len(header))
+    print(
+        f"{'total':<32}{sum(full_records.values()):>14,}{full.calls:>7}{full.minimum.total():>7}"
+        f"{sum(inc_records.values()):>15,}{incremental.calls:>7}{incremental.minimum.total():>7}"
+        f"{incremental.goal.total():>7}"
+    )
+
+
+def print_summary(full: SyncFigures, incremental: SyncFigures) -> None:
+    rows = [
+        ("exit code", lambda f: str(f.measured.run.returncode)),
+        ("calls (of which downloads)", lambda f: f"{f.calls:,} ({f.downloads})"),
+        ("minimum", lambda f: f"{f.minimum.total():,} ({f.minimum.per_category()[DOWNLOAD]})"),
+        ("calls vs minimum", lambda f: pct(f.calls, f.minimum.total())),
+        ("429s received", lambda f: str(f.stats["rate_limited"])),
+        ("wall time", lambda f: f"{f.measured.run.seconds:.1f} s"),
+        ("lower bound", lambda f: f"{f.bound[0]:.1f} s"),
+        ("wall / lower bound", lambda f: f"{f.measured.run.seconds / f.bound[0]:.2f}x" if f.bound[0] else "-"),
+        ("peak RSS", lambda f: f"{f.measured.peak_rss_kb / 1024:.0f} MB"),
+        ("connector CPU", lambda f: f"{f.measured.cpu_seconds:.1f} s"),
+    ]
+    print(f"{'':<28}{'full':>22}{'incremental':>22}")
+    for label, value in rows:
+        print(f"{label:<28}{value(full):>22}{value(incremental):>22}")
+    for label, figures in (("full", full), ("incremental", incremental)):
+        print(f"lower bound, {label}: {figures.bound[1]}")
+        minimum = figures.minimum.per_category()
+        actual = figures.per_category()
+        parts = [f"{c} {actual.get(c, 0)}/{minimum.get(c, 0)}" for c in sorted(set(minimum) | set(actual))]
+        print(f"calls/minimum by category, {label}: {', '.join(parts)}")
+
+
+def pins_rate(throughput: Throughput, startup_cpu: float) -> str:
+    """Records per CPU-second of the pins stream alone, start-up taken out: the cost of a record on full pages."""
+    cpu = throughput.pins_cpu_seconds - startup_cpu
+    # Below a second of work, the start-up's own variation (a few tenths) would swamp the figure.
+    return f"{throughput.pins_records / cpu:,.0f}" if cpu >= 1.0 else "too few to measure"
+
+
+def print_throughput(throughput: Throughput, startup_cpu: float) -> None:
+    wall_rate = throughput.records / throughput.seconds
+    cpu_rate = throughput.records / throughput.cpu_seconds
+    print(
+        f"zero latency, no rate limit, entity streams: {throughput.records:,} records in {throughput.seconds:.1f} s "
+        f"= {wall_rate:,.0f} records/s; connector CPU {throughput.cpu_seconds:.1f} s = {cpu_rate:,.0f} records per "
+        f"CPU-second (start-up {startup_cpu:.1f} s included); pins alone (full 250-record pages): "
+        f"{pins_rate(throughput, startup_cpu)} records per CPU-second after start-up"
+    )
+
+
+def print_overview(results: list[dict]) -> None:
+    """One Markdown row per size, as the README records them."""
+    print("\n== overview ==")
+    print(
+        "| size | full: calls / minimum | incremental: calls / minimum / goal | 429s | full: wall / bound "
+        "| incremental: wall / bound | peak RSS | entity records/s, zero latency | per CPU-second | pins alone per "
+        "CPU-second |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        full, inc, t = r["full"], r["incremental"], r["throughput"]
+        cells = [
+            r["size"],
+            f"{full.calls:,} / {full.minimum.total():,} ({pct(full.calls, full.minimum.total())})",
+            f"{inc.calls:,} / {inc.minimum.total():,} / {inc.goal.total():,}",
+            str(full.stats["rate_limited"] + inc.stats["rate_limited"]),
+            wall_vs_bound(full),
+            wall_vs_bound(inc),
+            f"{max(full.measured.peak_rss_kb, inc.measured.peak_rss_kb) / 1024:.0f} MB",
+            f"{t.records / t.seconds:,.0f}",
+            f"{t.records / t.cpu_seconds:,.0f}",
+            pins_rate(t, r["startup"]),
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
+def wall_vs_bound(figures: SyncFigures) -> str:
+    wall, bound = figures.measured.run.seconds, figures.bound[0]
+    return f"{wall:.0f} s / {bound:.1f} s ({wall / bound:.2f}x)" if bound else f"{wall:.0f} s / -"
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--sizes", nargs="+", default=["small", "medium", "large"], choices=["small", "medium", "large"]
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--latency-ms", type=int, default=100, help="emulated latency of every API request")
+    parser.add_argument(
+        "--rate-scale", type=float, default=1.0, help="multiply the published per-minute limits (shorter runs)"
+    )
+    parser.add_argument("--days", type=int, default=1, help="days of metrics history (1-90)")
+    parser.add_argument("--workers", type=int, default=None, help="the connector's num_workers (default: its own)")
+    parser.add_argument("--report-polls", type=int, default=1, help="polls that answer IN_PROGRESS per report")
+    args = parser.parse_args(argv)
+    if not 1 <= args.days <= 90:
+        parser.error("--days must be 1-90 (live analytics reach 90 days back)")
+    return args
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    startup = run_connector_measured("spec", "http://127.0.0.1:9/v5", {}).cpu_seconds
+    results = [run_size(args, size, startup) for size in args.sizes]
+    print_overview(results)
+    failed = [r["size"] for r in results for key in ("full", "incremental") if r[key].measured.run.returncode != 0]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The benchmark's minimum-call arithmetic: pages, date windows, id batches, report jobs and the wall-time bound."""
+
+import datetime as dt
+
+import pytest
+
+from pinterest_emulator.bench_minimum import (
+    DOWNLOAD,
+    TOKEN,
+    Metrics,
+    SyncRange,
+    lower_bound_seconds,
+    minimum_calls,
+    pages,
+    window_ends,
+)
+
+TODAY = dt.date(2025, 6, 1)
+EPOCH_TODAY = int(dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc).timestamp())
+
+
+@pytest.mark.parametrize("count, expected", [(0, 1), (1, 1), (250, 1), (251, 2), (500, 2), (60_000, 240)])
+def test_pages_of_250_and_one_call_for_an_empty_list(count, expected):
+    assert pages(count) == expected
+
+
+@pytest.mark.parametrize(
+    "days, max_days, expected_windows",
+    [(1, 90, 1), (90, 90, 1), (91, 90, 2), (90, 31, 3), (31, 31, 1), (32, 31, 2), (914, 186, 5)],
+)
+def test_windows_cover_the_range_in_requests_of_at_most_max_days(days, max_days, expected_windows):
+    start = TODAY - dt.timedelta(days=days - 1)
+    ends = window_ends(start, TODAY, max_days)
+    assert len(ends) == expected_windows and ends[-1] == TODAY
+
+
+def fake_truth(campaigns: int = 251, new_campaigns: int = 0):
+    """One ad account, two boards (one with 260 pins and a section of 3), 300 pins, a catalog."""
+    old, new = EPOCH_TODAY - 86_400 * 100, EPOCH_TODAY + 86_400
+    records = {
+        "boards": [{"id": "b1"}, {"id": "b2"}],
+        "board_sections": [{"id": "s1", "board_id": "b1"}],
+        "board_pins": [{"board_id": "b1"}] * 260,
+        "board_section_pins": [{"board_section_id": "s1"}] * 3,
+        "pins": [{}] * 300,
+        "ad_accounts": [{"id": "a1"}],
+        "campaigns": [{"ad_account_id": "a1", "created_time": old}] * campaigns
+        + [{"ad_account_id": "a1", "created_time": new}] * new_campaigns,
+        "ad_groups": [{"id": "g1", "ad_account_id": "a1", "created_time": old}],
+        "ads": [],
+        "audiences": [{"ad_account_id": "a1"}] * 3,
+        "customer_lists": [],
+        "keywords": [{"parent_id": "a1"}, {"parent_id": "g1"}, {"parent_id": "g1"}],
+        "catalogs": [{}],
+        "catalogs_feeds": [{}, {}],
+        "catalogs_product_groups": [],
+    }
+    return lambda stream, statuses: records[stream]
+
+
+METRICS = Metrics(
+    analytics={"ad_account_analytics": None, "campaign_analytics": "campaigns"},
+    reports={"campaign_report": ("CAMPAIGN", 1), "item_report": ("PRODUCT_ITEM", 1), "targeting": ("CAMPAIGN", 2)},
+)
+NINETY_DAYS = SyncRange(TODAY, TODAY - dt.timedelta(days=89))
+
+
+def test_full_sync_minimum_per_stream():
+    plan = minimum_calls(fake_truth(), METRICS, NINETY_DAYS, report_polls=1)
+    assert plan.per_stream() == {
+        TOKEN: 1,
+        "user_account": 1,
+        "boards": 1,
+        "board_sections": 2,  # one call per board, even for a board without sections
+        "board_pins": 2 + 1,
+        "board_section_pins": 1,
+        "pins": 2,
+        "ad_accounts": 1,
+        "campaigns": 2,
+        "ad_groups": 1,
+        "ads": 1,
+        "audiences": 1,
+        "customer_lists": 1,
+        "conversion_tags": 1,
+        "keywords": 1 + 1,  # the account's own, then one ad group's
+        "catalogs": 1,
+        "catalogs_feeds": 1,
+        "catalogs_product_groups": 1,
+        "user_account_analytics": 1,
+        "ad_account_analytics": 1,
+        "campaign_analytics": 2,  # 251 ids in batches of 250
+        # create + 2 polls (the second answers FINISHED) + the download, per report
+        "campaign_report": 1 * 4,
+        "item_report": 3 * 4,  # 90 days in windows of 31
+        "targeting": 2 * 4,  # two targeting-type groups per window
+    }
+    assert plan.per_category()[DOWNLOAD] == 1 + 3 + 2
+    # token, then the pins listing (2 pages) or boards (1) + board b1's pins (2) are the longest chains
+    assert plan.chain == 1 + max(2, 1 + 2, 1 + 4)
+
+
+def test_entities_created_after_a_window_need_no_analytics_call_for_it():
+    plan = minimum_calls(fake_truth(campaigns=250, new_campaigns=5), METRICS, NINETY_DAYS, report_polls=1)
+    assert plan.per_stream()["campaign_analytics"] == 1
+
+
+def test_incremental_reads_the_lookback_only_and_the_goal_prices_a_listing_at_one_page():
+    incremental = SyncRange(TODAY, TODAY - dt.timedelta(days=89), incremental=True, lookback_days=30)
+    plan = minimum_calls(fake_truth(), METRICS, incremental, report_polls=1)
+    goal = minimum_calls(fake_truth(), METRICS, incremental, report_polls=1, one_page_per_listing=True)
+    assert plan.per_stream()["item_report"] == 1 * 4  # 31 days: one PRODUCT_ITEM window
+    assert plan.per_stream()["pins"] == 2 and goal.per_stream()["pins"] == 1
+    assert goal.per_stream()["campaign_analytics"] == plan.per_stream()["campaign_analytics"]
+
+
+@pytest.mark.parametrize(
+    "calls, limit, latency, chain, expected",
+    [
+        ({"ads_read": 1000}, 1000, 0.1, 5, 60 * 0 + 0.1 * 5),  # fits in the first window: the chain decides
+        ({"ads_read": 1001}, 1000, 0.1, 5, 60 * 1 + 0.1),  # the 1001st call waits for the second window
+        ({"ads_read": 3100}, 1000, 0.0, 5, 60 * 3),
+        ({"download": 10_000}, 1000, 0.1, 2, 0.2),  # downloads have no rate limit
+    ],
+)
+def test_lower_bound(calls, limit, latency, chain, expected):
+    seconds, _ = lower_bound_seconds(calls, {"ads_read": limit}, chain, latency)
+    assert seconds == pytest.approx(expected)

@@ -12,6 +12,7 @@ from airbyte_cdk.sources.streams.call_rate import FixedWindowCallRatePolicy, Htt
 
 RATE_LIMIT_RESET_HEADER = "X-RateLimit-Reset"
 RATE_LIMIT_REMAINING_HEADER = "X-RateLimit-Remaining"
+RATE_LIMIT_LIMIT_HEADER = "X-RateLimit-Limit"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,20 @@ def category_of(path: str) -> Optional[str]:
     return None
 
 
+def category_of_template(template: str) -> Optional[str]:
+    """The category of a stream's path template, e.g. "ad_accounts/{ad_account_id}/campaigns" -> ads_read."""
+    return category_of("/" + re.sub(r"\{\w+\}", "0", template))
+
+
+class CategoryPolicy(FixedWindowCallRatePolicy):
+    """The CDK's fixed window, whose size can follow the server's X-RateLimit-Limit: an app with more than the
+    published budget then gets to use it (the CDK's own update only ever lowers the calls left)."""
+
+    def adopt_limit(self, limit: int) -> None:
+        with self._lock:
+            self._call_limit = limit  # the CDK keeps the limit private; only this subclass changes it
+
+
 class PinterestAPIBudget(HttpAPIBudget):
     """The CDK's header-aware budget; Pinterest's reset header counts seconds from now, not an epoch timestamp."""
 
@@ -54,6 +69,19 @@ class PinterestAPIBudget(HttpAPIBudget):
             ratelimit_reset_header=RATE_LIMIT_RESET_HEADER,
             ratelimit_remaining_header=RATE_LIMIT_REMAINING_HEADER,
             **kwargs,
+        )
+
+    def update_from_response(self, request: Any, response: Any) -> None:
+        """The CDK's update (calls left, reset time), preceded by the window size when the server states it."""
+        policy = self.get_matching_policy(request)
+        if policy is None or not isinstance(response, requests.Response):
+            return
+        limit = _positive_int(response.headers.get(RATE_LIMIT_LIMIT_HEADER))
+        if limit is not None and isinstance(policy, CategoryPolicy):
+            policy.adopt_limit(limit)
+        policy.update(
+            available_calls=self.get_calls_left_from_response(response),
+            call_reset_ts=self.get_reset_ts_from_response(response),
         )
 
     def get_reset_ts_from_response(self, response: requests.Response) -> Optional[datetime.datetime]:
@@ -76,11 +104,20 @@ class PinterestAPIBudget(HttpAPIBudget):
             return None
 
 
+def _positive_int(value: Optional[str]) -> Optional[int]:
+    """A header holding a plain positive count; anything else (absent, "100;w=1", "0") is not trusted."""
+    try:
+        number = int(value) if value else None
+    except ValueError:
+        return None
+    return number if number and number > 0 else None
+
+
 def build_api_budget() -> PinterestAPIBudget:
     """A fresh budget seeded with the published per-minute limits; response headers then keep it exact."""
     now = datetime.datetime.now()
     policies = [
-        FixedWindowCallRatePolicy(
+        CategoryPolicy(
             next_reset_ts=now + datetime.timedelta(minutes=1),
             period=datetime.timedelta(minutes=1),
             call_limit=category.calls_per_minute,

@@ -37,20 +37,32 @@ class PerParentCursor:
     def __init__(self, cursor_field: str, partitioned: bool) -> None:
         self.cursor_field = cursor_field
         self.partitioned = partitioned
-        self._committed: dict[str, tuple[Partition, Any]] = {}
+        # partition key -> its entry in the emitted state; an entry is replaced on change, never edited.
+        self._committed: dict[str, Mapping[str, Any]] = {}
         self._pending: dict[str, Any] = {}
         self._fallback: Any = None
+        # The CDK reads `state` after every record; it only changes when a parent closes, so it is built then.
+        self._state_out: Optional[MutableMapping[str, Any]] = None
+        # observe/is_new get the same slice object for every record of a listing: its key is computed once.
+        self._last_partition: Optional[Partition] = None
+        self._last_key = ""
+
+    def _key(self, partition: Partition) -> str:
+        if partition is not self._last_partition:
+            self._last_partition, self._last_key = partition, partition_key(partition)
+        return self._last_key
 
     # -- state in --------------------------------------------------------------------------------------------
     def set_state(self, state: Optional[Mapping[str, Any]]) -> None:
         self._committed, self._pending, self._fallback = {}, {}, None
+        self._state_out = None
         if not state:
             return
         for entry in state.get("states") or []:
             partition = entry.get("partition") or {}
             value = (entry.get("cursor") or {}).get(self.cursor_field)
             if value is not None:
-                self._committed[partition_key(partition)] = (dict(partition), value)
+                self._committed[partition_key(partition)] = self._entry(partition, value)
         if self.cursor_field in state:
             self._fallback = state[self.cursor_field]
 
@@ -58,8 +70,8 @@ class PerParentCursor:
         """The saved cursor of this parent; None (read everything) for a parent never synced before."""
         if not self.partitioned:
             return self._fallback
-        committed = self._committed.get(partition_key(partition))
-        return committed[1] if committed else self._fallback
+        committed = self._committed.get(self._key(partition))
+        return committed["cursor"][self.cursor_field] if committed else self._fallback
 
     def is_new(self, partition: Partition, record: Mapping[str, Any]) -> bool:
         value = record.get(self.cursor_field)
@@ -73,28 +85,34 @@ class PerParentCursor:
 
     # -- progress --------------------------------------------------------------------------------------------
     def observe(self, partition: Partition, record: Mapping[str, Any]) -> None:
-        key = partition_key(partition)
+        key = self._key(partition)
         self._pending[key] = _later(self._pending.get(key), record.get(self.cursor_field))
 
     def close(self, partition: Partition) -> None:
         """The parent's listing is complete: its cursor may advance to the latest value seen."""
-        key = partition_key(partition)
+        key = self._key(partition)
         seen = self._pending.pop(key, None)
         latest = _later(self.start_of(partition), seen)
         if latest is None:
             return
+        self._state_out = None
         if self.partitioned:
-            self._committed[key] = (dict(partition), latest)
+            self._committed[key] = self._entry(partition, latest)
         else:
             self._fallback = latest
 
     # -- state out -------------------------------------------------------------------------------------------
     def get_state(self) -> MutableMapping[str, Any]:
+        """The committed state; the same object until a parent closes or the state is set (never edited in place)."""
+        if self._state_out is None:
+            self._state_out = self._build_state()
+        return self._state_out
+
+    def _build_state(self) -> MutableMapping[str, Any]:
         if not self.partitioned:
             return {self.cursor_field: self._fallback} if self._fallback is not None else {}
-        states = [
-            {"partition": dict(partition), "cursor": {self.cursor_field: value}}
-            for partition, value in self._committed.values()
-        ]
         # An inherited flat value is not carried on: a parent that appears later must be read from the start.
-        return {"states": states}
+        return {"states": list(self._committed.values())}
+
+    def _entry(self, partition: Partition, value: Any) -> Mapping[str, Any]:
+        return {"partition": dict(partition), "cursor": {self.cursor_field: value}}

@@ -232,3 +232,31 @@ def test_given_boards_state_when_incremental_then_boards_created_since_and_flat_
 
     assert [r["id"] for r in records_of(output, "boards")] == ["2"]
     assert final_state(output, "boards") == {"created_at": "2024-03-01T00:00:00"}
+
+
+@pytest.mark.parametrize(
+    "no_proxy, expected",
+    [("", {"https": "http://proxy.internal:3128"}), ("api.pinterest.com", {})],
+)
+def test_given_proxy_variables_when_a_session_is_settled_then_it_keeps_what_requests_would_use(
+    monkeypatch, no_proxy, expected
+):
+    import requests
+
+    from source_pinterest.streams.base import settle_environment
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    url = "https://api.pinterest.com/v5/boards"
+    wanted = requests.Session().merge_environment_settings(url, {}, None, None, None)["proxies"]
+    session = requests.Session()
+
+    settle_environment(session, "https://api.pinterest.com/v5/")
+
+    assert session.trust_env is False
+    settled = session.merge_environment_settings(url, {}, None, None, None)["proxies"]
+    assert (
+        {k: v for k, v in settled.items() if k == "https"}
+        == expected
+        == {k: v for k, v in wanted.items() if k == "https"}
+    )

@@ -7,7 +7,7 @@ from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.models import SyncMode
 
-from source_pinterest.concurrency import SlicePrefetcher
+from source_pinterest.concurrency import StreamingPrefetcher
 from source_pinterest.config import EntityStatus
 from source_pinterest.normalize import RecordNormalizer
 from source_pinterest.state import PerParentCursor, partition_key
@@ -17,8 +17,12 @@ from source_pinterest.streams.specs import StreamSpec
 
 logger = logging.getLogger("airbyte")
 
-# Streams whose records define other streams' slices; their listings are kept for the rest of the sync.
-PARENT_STREAMS = frozenset({"ad_accounts", "boards", "board_sections", "campaigns", "ad_groups", "ads"})
+# Streams whose records define other entity streams' slices: their listings are kept whole for the rest of the sync,
+# so a parent stream read after its children replays them instead of listing again.
+PARENT_STREAMS = frozenset({"ad_accounts", "boards", "board_sections", "ad_groups"})
+# What is kept of a listing that only feeds the metrics streams' id batches (every status): memory then grows with
+# the number of entities by a few fields, not by whole ads (tens of thousands in a large account).
+ID_LISTING_FIELDS = ("id", "ad_account_id", "campaign_id", "ad_group_id", "status", "created_time")
 
 
 class EntityStream(PinterestStream):
@@ -32,7 +36,7 @@ class EntityStream(PinterestStream):
         self.listing_name = spec.name if same_as_stream else f"{spec.name}[{','.join(s.value for s in self.statuses)}]"
         self.skip_statuses = spec.skip_statuses
         super().__init__(ctx)
-        self._prefetcher: Optional[SlicePrefetcher] = None
+        self._prefetcher: Optional[StreamingPrefetcher] = None
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
         self._normalizer = RecordNormalizer(spec.name, load_schema(spec.name))
 
@@ -98,20 +102,30 @@ class EntityStream(PinterestStream):
             params["entity_statuses"] = [status.value for status in self.statuses]
         return params
 
+    def _kept_as(self) -> Optional[str]:
+        """How this listing is kept for the rest of the sync: "whole", "ids" (metrics only) or not at all (None)."""
+        if any(listing.listing_name == self.listing_name for listing in self.ctx.listings.values()):
+            # A listing that is also this stream's own (the configured statuses are every status) may be replayed
+            # as the stream's records, so it stays whole.
+            return "whole" if self.listing_name == self.spec.name else "ids"
+        return "whole" if self.name in PARENT_STREAMS else None
+
     def fetch(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         """All records of one partition as the API lists them (or as an earlier listing in this sync kept them)."""
-        keep = self.name in PARENT_STREAMS
-        if keep:
+        kept_as = self._kept_as()
+        if kept_as:
             cached = self.ctx.parents.cached(self.listing_name, partition_key(partition))
             if cached is not None:
                 yield from cached
                 return
         kept: list[Mapping[str, Any]] = []
         for record in self._fetch_from_api(partition):
-            if keep:
+            if kept_as == "whole":
                 kept.append(record)
+            elif kept_as == "ids":
+                kept.append({field: record.get(field) for field in ID_LISTING_FIELDS if field in record})
             yield record
-        if keep:
+        if kept_as:
             self.ctx.parents.store(self.listing_name, partition_key(partition), kept)
 
     def _fetch_from_api(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
@@ -142,10 +156,8 @@ class EntityStream(PinterestStream):
             return self.fetch(partition)
         if self._prefetcher is None:
             # The next slices are fetched in parallel while this one is emitted; see concurrency.py.
-            self._prefetcher = SlicePrefetcher(
-                self.stream_slices(), lambda s: list(self.fetch(s)), self.ctx.config.num_workers
-            )
-        return self._prefetcher.result_of(partition)
+            self._prefetcher = StreamingPrefetcher(self.stream_slices(), self.fetch, self.ctx.config.num_workers)
+        return self._prefetcher.records_of(partition)
 
     def list_everything(self) -> Iterable[Mapping[str, Any]]:
         for partition in self.stream_slices():

@@ -59,6 +59,18 @@ class AfterMessages(KillPoint):
         return self.seen >= self.count
 
 
+class AfterRecords(KillPoint):
+    """After `count` records of any stream: with streams read side by side, no one stream's progress is certain."""
+
+    def __init__(self, where: str, count: int) -> None:
+        super().__init__(where, "")
+        self.count = count
+
+    def kill_when(self, message: dict[str, Any]) -> bool:
+        self.seen += message.get("type") == "RECORD"
+        return self.seen >= self.count
+
+
 class AtRequest(KillPoint):
     def __init__(self, where: str, stream: str, path: str, count: int, next_page: bool = False) -> None:
         super().__init__(where, stream)
@@ -73,8 +85,9 @@ class AtRequest(KillPoint):
             self.pid = None
 
 
-# Where each run of the chain is killed, in sync order; the run after the last one completes.
-KILL_POINTS = [
+# Where each run of the chain is killed, in the order of a sequential sync (num_workers 1); the run after the last one
+# completes.
+SEQUENTIAL_KILL_POINTS = [
     AfterMessages("right after the first state message of the sync", "user_account", "STATE", 1),
     AtRequest("asking for the 9th board's pins", "board_pins", r"/v5/boards/\d+/pins", 9),
     AfterMessages("after the 2nd state of a per-section stream", "board_section_pins", "STATE", 2),
@@ -85,6 +98,16 @@ KILL_POINTS = [
         "asking for the 2nd ad account's metrics", ANALYTICS_STREAM, r"/v5/ad_accounts/\d+/campaigns/analytics", 2
     ),
 ]
+# The same with the default concurrency, where streams are read side by side and the order between them varies: kills
+# after a number of records of any stream, or at a request of a full-refresh stream (read again by every run).
+CONCURRENT_KILL_POINTS = [
+    AfterRecords("after 100 records of any stream", 100),
+    AtRequest("asking for keywords the 6th time", "keywords", r"/v5/ad_accounts/\d+/keywords", 6),
+    AfterRecords("after 250 records of any stream", 250),
+    AtRequest("asking for the 5th board's sections", "board_sections", r"/v5/boards/\d+/sections", 5),
+    AfterRecords("after 150 records of any stream", 150),
+]
+KILL_POINTS = {"sequential": SEQUENTIAL_KILL_POINTS, "concurrent": CONCURRENT_KILL_POINTS}
 
 
 def last_states(run: ConnectorRun) -> dict[str, dict[str, Any]]:
@@ -118,18 +141,21 @@ def key_of(stream: str, record: dict[str, Any]) -> tuple:
     return (record["id"],)
 
 
-@pytest.fixture(scope="module")
-def chain() -> Iterator[tuple[Emulator, dict, list[ConnectorRun]]]:
+@pytest.fixture(scope="module", params=["sequential", "concurrent"])
+def chain(request) -> Iterator[tuple[Emulator, dict, list[ConnectorRun], list[KillPoint]]]:
     """The runs of one interrupted sync: one killed run per kill point, then the run that completes."""
+    kill_points = KILL_POINTS[request.param]
     start_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=METRICS_DAYS)
     with Emulator(seed=7, size="small", latency_ms=LATENCY_MS) as emulator:
         connector = Connector(emulator)
         # No look-back: the analytics stream then re-reads only its cursor day, like the entity streams.
         connector.config = {**connector.config, "start_date": start_date.isoformat(), "attribution_lookback_days": 0}
+        if request.param == "sequential":
+            connector.config["num_workers"] = 1
         catalog = connector.catalog(ENTITY_STREAMS + (ANALYTICS_STREAM,))
         saved: dict[str, dict[str, Any]] = {}
         runs: list[ConnectorRun] = []
-        for point in KILL_POINTS + [KillPoint("never: this run completes", "")]:
+        for point in kill_points + [KillPoint("never: this run completes", "")]:
             emulator.state.stats.watch_requests(point.watch)
             run = run_connector_until(
                 "read",
@@ -143,15 +169,18 @@ def chain() -> Iterator[tuple[Emulator, dict, list[ConnectorRun]]]:
             point.pid = None
             runs.append(run)
             saved.update(last_states(run))
-        yield emulator, catalog, runs
+        yield emulator, catalog, runs, kill_points
 
 
 def test_each_run_but_the_last_was_killed_where_intended(chain):
-    _, _, runs = chain
+    _, _, runs, kill_points = chain
 
-    for run, point in zip(runs, KILL_POINTS, strict=False):
+    assert len(runs) == len(kill_points) + 1
+    for run, point in zip(runs, kill_points, strict=False):
         assert run.returncode == -9, f"{point.where}: the run was not killed ({run.returncode})"
         assert run.errors() == [], point.where
+        if not point.stream:
+            continue
         statuses = run.stream_statuses(point.stream)
         assert statuses, f"{point.where}: {point.stream} had not started"
         if isinstance(point, AtRequest):  # exact: the stream cannot have finished while waiting for its own page
@@ -161,7 +190,7 @@ def test_each_run_but_the_last_was_killed_where_intended(chain):
 
 @pytest.mark.parametrize("stream", ENTITY_STREAMS)
 def test_the_union_of_the_runs_holds_the_ground_truth_of_each_entity_stream(chain, stream):
-    emulator, _, runs = chain
+    emulator, _, runs, _ = chain
 
     latest = {}
     for run in runs:
@@ -172,7 +201,7 @@ def test_the_union_of_the_runs_holds_the_ground_truth_of_each_entity_stream(chai
 
 
 def test_the_union_of_the_runs_holds_every_analytics_row(chain):
-    emulator, _, runs = chain
+    emulator, _, runs, _ = chain
     end = dt.datetime.now(dt.timezone.utc).date()
     rows = emulator.truth(
         "analytics",
@@ -191,7 +220,7 @@ def test_the_union_of_the_runs_holds_every_analytics_row(chain):
 
 @pytest.mark.parametrize("stream", ENTITY_STREAMS + (ANALYTICS_STREAM,))
 def test_duplicates_are_only_the_unfinished_slice_or_the_saved_cursor_value(chain, stream):
-    emulator, catalog, runs = chain
+    emulator, catalog, runs, _ = chain
     (configured,) = [s for s in catalog["streams"] if s["stream"]["name"] == stream]
     if configured["sync_mode"] != "incremental":
         # Full refresh: every run lists the stream whole (the destination overwrites), so the last run holds it all.

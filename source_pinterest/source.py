@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, FailureType
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.utils.schema_helpers import split_config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import limits
 from source_pinterest.auth import PinterestAuthenticator
+from source_pinterest.concurrency import merge_in_threads
 from source_pinterest.config import EntityStatus, PinterestConfig, parse_config
 from source_pinterest.progress import CountingSliceLogger, SyncProgress, activate, summary_lines
-from source_pinterest.rate_limits import build_api_budget
+from source_pinterest.rate_limits import build_api_budget, category_of_template
 from source_pinterest.streams.analytics import AnalyticsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.entity import EntityStream
@@ -72,6 +75,17 @@ def build_streams(ctx: SyncContext) -> list[Stream]:
     return list(ctx.streams.values())
 
 
+def lane_of(stream: Optional[Stream]) -> str:
+    """Streams are read in lanes, side by side: entity streams one lane per rate-limit category (a child stream
+    then replays its parents' listings instead of racing them), each async report in its own (a report job is
+    mostly a wait for Pinterest to build the file), and the live analytics together."""
+    if isinstance(stream, EntityStream):
+        return category_of_template(stream.spec.path) or "other"
+    if isinstance(stream, ReportStream):
+        return stream.name
+    return "analytics"
+
+
 class SourcePinterest(AbstractSource):
     """Pinterest API v5: organic (boards, pins), ads (accounts, campaigns, ad groups, ads ...), catalogs and metrics."""
 
@@ -82,6 +96,8 @@ class SourcePinterest(AbstractSource):
     def __init__(self) -> None:
         super().__init__()
         self._streams: list[Stream] = []
+        self._ctx: Optional[SyncContext] = None
+        self._reading = False
 
     @staticmethod
     def read_config(config_path: str) -> MutableMapping[str, Any]:
@@ -106,7 +122,10 @@ class SourcePinterest(AbstractSource):
         return True, None
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
-        self._streams = build_streams(build_context(config))
+        if self._reading:  # the lanes of one read share the streams, their context and its request budgets
+            return self._streams
+        self._ctx = build_context(config)
+        self._streams = build_streams(self._ctx)
         return self._streams
 
     def read(
@@ -119,14 +138,44 @@ class SourcePinterest(AbstractSource):
         progress = SyncProgress()
         self._slice_logger = CountingSliceLogger(progress)
         activate(progress)
+        # One lane per rate-limit category, read side by side (concurrency.merge_in_threads): the CDK reads streams
+        # one after another, which leaves every other category's budget idle while one stream waits for its own.
+        instances = {stream.name: stream for stream in self.streams(split_config(config)[0])}
+        lanes: dict[str, list] = {}
+        for configured in catalog.streams:
+            lane = lane_of(instances.get(configured.stream.name)) if self._ctx.config.num_workers > 1 else "all"
+            lanes.setdefault(lane, []).append(configured)
+        failures: list[AirbyteTracedException] = []
+        lane_reads = [functools.partial(self._read_lane, logger, config, group, state, failures) for group in lanes.values()]
+        self._reading = True
         try:
-            for message in super().read(logger, config, catalog, state):
+            for message in merge_in_threads(lane_reads):
                 yield message
                 line = progress.observe(message)
                 if line:
                     logger.info(line)
         finally:
+            self._reading = False
             activate(None)
             selected = {configured.stream.name for configured in catalog.streams}
             for line in summary_lines(progress, self._streams, selected):
                 logger.info(line)
+        if failures:
+            # Each lane has already emitted its failed streams' errors; the sync ends with one that names them all.
+            message = " ".join(failure.message or "" for failure in failures)
+            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+    def _read_lane(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        streams: list,
+        state: Optional[List[AirbyteStateMessage]],
+        failures: list[AirbyteTracedException],
+    ) -> Iterator[AirbyteMessage]:
+        """The CDK's read of some of the streams. Its closing error (streams that failed) is kept for the end, so
+        the other lanes finish their streams first, as a sequential read would have."""
+        try:
+            yield from AbstractSource.read(self, logger, config, ConfiguredAirbyteCatalog(streams=streams), state)
+        except AirbyteTracedException as failure:
+            failures.append(failure)

@@ -7,7 +7,7 @@ import threading
 
 from source_pinterest.source import build_context, build_streams, lane_of
 from source_pinterest.streams.entity import EntityStream
-from unit_tests.conftest import make_config, records_of, read_streams
+from unit_tests.conftest import API, make_config, records_of, read_streams
 
 BOARD = {"id": "1", "name": "b", "created_at": "2024-01-01T00:00:00"}
 AD_ACCOUNT = {"id": "7", "name": "a", "updated_time": 1700000000}
@@ -64,3 +64,21 @@ def test_a_failed_stream_stops_neither_its_lane_nor_the_others_and_the_sync_fail
     assert failed == {"boards", "ad_accounts"}
     closing = output.errors[-1].trace.error.message
     assert "boards" in closing and "ad_accounts" in closing
+
+
+def test_a_parent_needed_by_two_lanes_is_listed_once(api):
+    # ad_accounts is read in the ads lane and, at the same time, listed by the analytics lane for its partitions;
+    # a slow answer makes sure the second lane asks while the first listing is under way.
+    def slow_listing(request, context):
+        threading.Event().wait(0.3)  # a real wait: time.sleep is patched out in unit tests
+        return {"items": [AD_ACCOUNT], "bookmark": None}
+
+    listing = api.mocker.get(API + "ad_accounts", json=slow_listing)
+    api.json("ad_accounts/7/analytics", [])
+
+    output = read_streams(make_config(), ["ad_accounts", "ad_account_analytics"])
+
+    assert not output.errors
+    assert [r["id"] for r in records_of(output, "ad_accounts")] == ["7"]
+    assert listing.call_count == 1
+    assert len(api.requests_to("ad_accounts/7/analytics")) == 1

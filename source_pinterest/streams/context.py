@@ -30,6 +30,10 @@ class ParentListings:
         with self._guard:
             return self._locks.setdefault(stream, threading.Lock())
 
+    def lock_for(self, stream: str, partition_key: str) -> threading.Lock:
+        """Held while one partition is listed, so a stream read in another lane waits and replays, never re-lists."""
+        return self._lock(f"{stream}\x00{partition_key}")
+
     def cached(self, stream: str, partition_key: str) -> list[Record] | None:
         return self._records.get(stream, {}).get(partition_key)
 

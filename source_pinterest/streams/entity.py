@@ -113,20 +113,23 @@ class EntityStream(PinterestStream):
     def fetch(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         """All records of one partition as the API lists them (or as an earlier listing in this sync kept them)."""
         kept_as = self._kept_as()
-        if kept_as:
-            cached = self.ctx.parents.cached(self.listing_name, partition_key(partition))
+        if not kept_as:
+            yield from self._fetch_from_api(partition)
+            return
+        key = partition_key(partition)
+        with self.ctx.parents.lock_for(self.listing_name, key):
+            cached = self.ctx.parents.cached(self.listing_name, key)
             if cached is not None:
                 yield from cached
                 return
-        kept: list[Mapping[str, Any]] = []
-        for record in self._fetch_from_api(partition):
-            if kept_as == "whole":
-                kept.append(record)
-            elif kept_as == "ids":
-                kept.append({field: record.get(field) for field in ID_LISTING_FIELDS if field in record})
-            yield record
-        if kept_as:
-            self.ctx.parents.store(self.listing_name, partition_key(partition), kept)
+            kept: list[Mapping[str, Any]] = []
+            for record in self._fetch_from_api(partition):
+                if kept_as == "whole":
+                    kept.append(record)
+                else:
+                    kept.append({field: record.get(field) for field in ID_LISTING_FIELDS if field in record})
+                yield record
+            self.ctx.parents.store(self.listing_name, key, kept)
 
     def _fetch_from_api(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         path = self.path(stream_slice=partition)

@@ -131,6 +131,26 @@ def test_given_refreshed_token_when_used_again_then_refreshed_again_only_if_expi
     assert api.token_calls == expected_refreshes
 
 
+def test_the_saved_expiry_is_parsed_once_per_value_not_on_every_request(api, monkeypatch):
+    import airbyte_cdk.sources.streams.http.requests_native_auth.oauth as cdk_oauth
+
+    parsed = []
+    real_parse = cdk_oauth.ab_datetime_parse
+    monkeypatch.setattr(cdk_oauth, "ab_datetime_parse", lambda value: parsed.append(value) or real_parse(value))
+    config = config_with_token("still-valid-token", dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    authenticator = PinterestAuthenticator(config, API)
+    assert len(parsed) == 1  # when the authenticator is built
+
+    headers = [authenticator.get_auth_header() for _ in range(100)]
+
+    assert headers[-1] == {"Authorization": "Bearer still-valid-token"} and len(token_requests(api)) == 0
+    assert len(parsed) == 1  # and never again for the same stored value
+    # A new stored expiry (a refresh, or another writer of the config) is read: now expired, so one refresh.
+    config["credentials"]["token_expiry_date"] = str(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    assert authenticator.get_auth_header() == {"Authorization": f"Bearer {ACCESS_TOKEN}"}
+    assert len(token_requests(api)) == 1
+
+
 def test_given_valid_saved_token_when_read_then_no_refresh_and_the_saved_token_is_sent(api):
     api.json("user_account", USER)
     config = config_with_token("still-valid-token", dt.datetime.now(dt.UTC) + dt.timedelta(days=1))

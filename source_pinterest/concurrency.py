@@ -199,7 +199,7 @@ class _Lane:
         self.error: Optional[BaseException] = None
 
 
-def merge_in_threads(producers: Sequence[Callable[[], Iterable[Any]]], max_buffered: int = 1_000) -> Iterator[Any]:
+def merge_in_threads(producers: Sequence[Callable[[], Iterable[Any]]], max_buffered: int = 200) -> Iterator[Any]:
     """The items of several iterables, each drained in its own thread, as they arrive; each keeps its own order.
 
     Used to read groups of streams side by side (one per rate-limit category), so one category's budget is not idle

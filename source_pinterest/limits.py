@@ -48,7 +48,10 @@ def operator_number(name: str, default: float, allow_zero: bool = False) -> floa
 
 
 def http_timeout() -> tuple[float, float]:
-    return (HTTP_CONNECT_TIMEOUT_SECONDS, operator_number("PINTEREST_HTTP_READ_TIMEOUT_SECONDS", HTTP_READ_TIMEOUT_SECONDS))
+    return (
+        HTTP_CONNECT_TIMEOUT_SECONDS,
+        operator_number("PINTEREST_HTTP_READ_TIMEOUT_SECONDS", HTTP_READ_TIMEOUT_SECONDS),
+    )
 
 
 def _column_set(file_name: str) -> frozenset[str]:

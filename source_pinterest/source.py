@@ -107,7 +107,9 @@ class SourcePinterest(AbstractSource):
             return AbstractSource.read_config(config_path)
         except ValueError as error:
             message = f"Invalid configuration file: {error}"
-            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error) from None
+            raise AirbyteTracedException(
+                message=message, internal_message=message, failure_type=FailureType.config_error
+            ) from None
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
         """Valid config, a token refresh and one cheap call (GET /user_account)."""
@@ -138,15 +140,17 @@ class SourcePinterest(AbstractSource):
         progress = SyncProgress()
         self._slice_logger = CountingSliceLogger(progress)
         activate(progress)
-        # One lane per rate-limit category, read side by side (concurrency.merge_in_threads): the CDK reads streams
-        # one after another, which leaves every other category's budget idle while one stream waits for its own.
+        # Lanes (see lane_of) read side by side through concurrency.merge_in_threads: the CDK reads streams one after
+        # another, which leaves every other category's budget idle while one stream waits for its own.
         instances = {stream.name: stream for stream in self.streams(split_config(config)[0])}
         lanes: dict[str, list] = {}
         for configured in catalog.streams:
             lane = lane_of(instances.get(configured.stream.name)) if self._ctx.config.num_workers > 1 else "all"
             lanes.setdefault(lane, []).append(configured)
         failures: list[AirbyteTracedException] = []
-        lane_reads = [functools.partial(self._read_lane, logger, config, group, state, failures) for group in lanes.values()]
+        lane_reads = [
+            functools.partial(self._read_lane, logger, config, group, state, failures) for group in lanes.values()
+        ]
         self._reading = True
         try:
             for message in merge_in_threads(lane_reads):
@@ -163,7 +167,9 @@ class SourcePinterest(AbstractSource):
         if failures:
             # Each lane has already emitted its failed streams' errors; the sync ends with one that names them all.
             message = " ".join(failure.message or "" for failure in failures)
-            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+            raise AirbyteTracedException(
+                message=message, internal_message=message, failure_type=FailureType.config_error
+            )
 
     def _read_lane(
         self,

@@ -450,8 +450,9 @@ def printed_texts(output) -> list[str]:
 
 def run_check(config: dict[str, Any]):
     """`check` through the connector's own entrypoint (run.py), as the CLI, the Docker image and PyAirbyte run it."""
-    with tempfile.TemporaryDirectory() as directory, mock.patch.object(
-        entrypoint_wrapper, "AirbyteEntrypoint", PinterestEntrypoint
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        mock.patch.object(entrypoint_wrapper, "AirbyteEntrypoint", PinterestEntrypoint),
     ):
         path = Path(directory) / "config.json"
         path.write_text(json.dumps(config))

@@ -7,7 +7,7 @@ import threading
 
 from source_pinterest.source import build_context, build_streams, lane_of
 from source_pinterest.streams.entity import EntityStream
-from unit_tests.conftest import API, make_config, records_of, read_streams
+from unit_tests.conftest import API, make_config, read_streams, records_of
 
 BOARD = {"id": "1", "name": "b", "created_at": "2024-01-01T00:00:00"}
 AD_ACCOUNT = {"id": "7", "name": "a", "updated_time": 1700000000}

@@ -35,6 +35,19 @@ def make_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
+def token_body(access_token: str, refresh_token: str = REFRESH_TOKEN, expires_in: int = 2592000) -> dict[str, Any]:
+    """Pinterest's answer to a token refresh."""
+    return {
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": expires_in,
+        "scope": "ads:read",
+        "refresh_token": refresh_token,
+        "refresh_token_expires_in": 5184000,
+        "refresh_token_expires_at": 1900000000,
+    }
+
+
 class FakePinterest:
     """requests-mock with Pinterest's shapes: the token endpoint and bookmark-paged lists."""
 
@@ -56,15 +69,7 @@ class FakePinterest:
             context.status_code = status
             if body is not None:
                 return dict(body)
-            return {
-                "access_token": access_token,
-                "token_type": "bearer",
-                "expires_in": expires_in,
-                "scope": "ads:read",
-                "refresh_token": refresh_token,
-                "refresh_token_expires_in": 5184000,
-                "refresh_token_expires_at": 1900000000,
-            }
+            return token_body(access_token, refresh_token, expires_in)
 
         self.mocker.post(API + "oauth/token", json=answer)
 

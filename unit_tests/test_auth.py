@@ -25,23 +25,12 @@ from unit_tests.conftest import (
     make_config,
     read_streams,
     records_of,
+    token_body,
 )
 from unit_tests.test_config import run_check
 
 USER = {"id": "77", "username": "shop", "account_type": "BUSINESS"}
 NEW_REFRESH_TOKEN = "rotated-refresh-token-n3w"
-
-
-def token_body(access_token: str, refresh_token: str = REFRESH_TOKEN, expires_in: int = 2592000) -> dict[str, Any]:
-    return {
-        "access_token": access_token,
-        "token_type": "bearer",
-        "expires_in": expires_in,
-        "scope": "ads:read",
-        "refresh_token": refresh_token,
-        "refresh_token_expires_in": 5184000,
-        "refresh_token_expires_at": 1900000000,
-    }
 
 
 def token_requests(api) -> list:

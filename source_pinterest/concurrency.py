@@ -23,9 +23,20 @@ def slice_key(stream_slice: Optional[Slice]) -> str:
 
 
 class SlicePrefetcher:
-    def __init__(self, slices: Iterable[Slice], fetch: Callable[[Slice], Any], workers: int) -> None:
+    """`close` (when the stream ends or fails) cancels the slices not started and hands results nobody will ask
+    for to `discard` (e.g. temp files to delete), those still being fetched included once they finish; telling a
+    running fetch to stop is the caller's part (report jobs watch an Event)."""
+
+    def __init__(
+        self,
+        slices: Iterable[Slice],
+        fetch: Callable[[Slice], Any],
+        workers: int,
+        discard: Optional[Callable[[Any], None]] = None,
+    ) -> None:
         self._pending: Iterator[Slice] = iter(slices)
         self._fetch = fetch
+        self._discard = discard
         self._workers = max(1, workers)
         self._executor: Optional[ThreadPoolExecutor] = None
         self._in_flight: "OrderedDict[str, Future]" = OrderedDict()
@@ -55,11 +66,17 @@ class SlicePrefetcher:
 
     def close(self) -> None:
         for future in self._in_flight.values():
-            future.cancel()
+            if not future.cancel() and self._discard is not None:
+                future.add_done_callback(self._discard_result)  # runs now if it is done already
         self._in_flight.clear()
+        self._pending = iter(())
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+    def _discard_result(self, future: Future) -> None:
+        if not future.cancelled() and future.exception() is None and future.result() is not None:
+            self._discard(future.result())
 
 
 _DONE = object()

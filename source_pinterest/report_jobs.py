@@ -11,6 +11,7 @@ together get four times that. Raise it for very large reports; end-to-end tests 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -112,6 +113,10 @@ class ReportJobFailed(AirbyteTracedException):
     """A report that could not be produced within the bounded attempts; fails its stream only."""
 
 
+class ReportJobCancelled(Exception):
+    """The stream that wanted this report has stopped (it failed or ended): the job is left, nobody waits for it."""
+
+
 @dataclass(frozen=True)
 class PollResult:
     status: ReportStatus
@@ -127,11 +132,11 @@ class ReportJobRunner(Generic[T]):
         self,
         policy: Optional[PollPolicy] = None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Optional[Callable[[float], None]] = None,
     ) -> None:
         self.policy = policy or PollPolicy.from_env()
         self.clock = clock
-        self.sleep = sleep
+        self.sleep = sleep  # None: wait on the cancellation event, so a stopped stream stops waiting at once
 
     def run(
         self,
@@ -139,12 +144,15 @@ class ReportJobRunner(Generic[T]):
         create: Callable[[], Optional[tuple[str, PollResult]]],
         poll: Callable[[str], PollResult],
         fetch: Callable[[str], Optional[T]],
+        cancelled: Optional[threading.Event] = None,
     ) -> Optional[T]:
+        """The fetched file; raises ReportJobCancelled at the next poll or wait once `cancelled` is set."""
         started = self.clock()
+        cancelled = cancelled or threading.Event()
         last, attempts = Fail("never created", True), 0
         while attempts < self.policy.max_attempts:
             attempts += 1
-            outcome = self._one_job(started, create, poll, fetch)
+            outcome = self._one_job(started, create, poll, fetch, cancelled)
             if not isinstance(outcome, Fail):
                 return outcome
             last = outcome
@@ -153,7 +161,8 @@ class ReportJobRunner(Generic[T]):
         message = f"{describe}: the report could not be produced after {attempts} attempt(s); last: {last.reason}."
         raise ReportJobFailed(message=message, internal_message=message, failure_type=FailureType.transient_error)
 
-    def _one_job(self, started: float, create, poll, fetch) -> Union[T, Fail, None]:
+    def _one_job(self, started: float, create, poll, fetch, cancelled: threading.Event) -> Union[T, Fail, None]:
+        _stop_if(cancelled)
         created = create()
         if created is None:
             return None
@@ -165,13 +174,25 @@ class ReportJobRunner(Generic[T]):
             if isinstance(step, Fail):
                 return step
             if isinstance(step, PollAfter):
-                self.sleep(step.seconds)
+                self._wait(step.seconds, cancelled)
             else:
                 content = fetch(step.url)
                 if content is not None:
                     return content
                 stale_urls += 1
                 if stale_urls > self.policy.max_stale_urls:
-                    return Fail(f"{stale_urls} download URLs expired before they could be fetched", True)
+                    return Fail(f"{stale_urls} download URLs expired before the file was fetched", True)
+            _stop_if(cancelled)
             result = poll(token)
             polls += 1
+
+    def _wait(self, seconds: float, cancelled: threading.Event) -> None:
+        if self.sleep is not None:
+            self.sleep(seconds)
+        else:
+            cancelled.wait(seconds)
+
+
+def _stop_if(cancelled: threading.Event) -> None:
+    if cancelled.is_set():
+        raise ReportJobCancelled()

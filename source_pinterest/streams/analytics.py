@@ -146,7 +146,8 @@ class AnalyticsStream(DatedMetricsStream):
                 params = {**self.request_params(), **window.params()}
                 if ids:
                     params[self.spec.ids_param] = list(ids)  # repeated key, the OpenAPI default for id arrays
-                rows = self.get(self.path(stream_slice=partition), params)
+                # Read from a temp file, not parsed whole: with every column one answer can be ~27 MB.
+                rows = self.get_array(self.path(stream_slice=partition), params)
                 if rows is None:
                     return  # skipped (no access to this account): its cursor stays where it was
                 for row in rows:

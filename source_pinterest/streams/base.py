@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -13,8 +14,10 @@ from airbyte_cdk.sources.streams.http import HttpClient, HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_pinterest.errors import PinterestBackoff, PinterestErrorHandler, endpoint_of, response_json
+from source_pinterest.downloads import JsonArrayBody
+from source_pinterest.errors import MAX_RETRIES, PinterestBackoff, PinterestErrorHandler, endpoint_of, response_json
 from source_pinterest.limits import http_timeout
 from source_pinterest.pagination import BookmarkPaginator
 from source_pinterest.streams.context import SyncContext
@@ -83,6 +86,8 @@ class StorageErrorHandler(ErrorHandler):
                 return ErrorResolution(response_action=ResponseAction.SUCCESS)
             if status in (400, 403, 404):
                 return ErrorResolution(ResponseAction.IGNORE, None, f"{prefix} URL expired (HTTP {status})")
+            if status == 416:  # the range asked for is not there (any more): the download starts over
+                return ErrorResolution(ResponseAction.IGNORE, None, f"{prefix} range not satisfiable (HTTP 416)")
             if status == 429 or status >= 500:
                 return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, f"{prefix} got HTTP {status}")
             return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"{prefix} got HTTP {status}")
@@ -93,6 +98,20 @@ class StorageErrorHandler(ErrorHandler):
         return ErrorResolution(
             ResponseAction.FAIL, FailureType.system_error, f"{prefix} failed: {response_or_exception}"
         )
+
+
+class UnreadBodyErrorHandler(PinterestErrorHandler):
+    """PinterestErrorHandler for requests whose body is read after the handler ran (stream=True): a successful
+    answer is accepted unread, as parsing it here would load it whole; the reader checks it complete instead."""
+
+    def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
+            return ErrorResolution(response_action=ResponseAction.SUCCESS)
+        return super().interpret_response(response_or_exception)
+
+
+class IncompleteBody(requests.RequestException):
+    """A successful answer whose body broke off or is not JSON (what the backoff log names)."""
 
 
 class PinterestStream(HttpStream):
@@ -156,9 +175,10 @@ class PinterestStream(HttpStream):
             return None
         return response_json(response)
 
-    def download(self, url: str) -> Optional[requests.Response]:
-        """Stream a pre-signed report file through a second CDK client that has no authenticator: the storage
-        host must not receive our bearer token. None when the URL has expired."""
+    def download(self, url: str, headers: Mapping[str, str]) -> requests.Response:
+        """GET a pre-signed report file (stream=True, the body is left unread) through a second CDK client that has
+        no authenticator: the storage host must not receive our bearer token. 429, 5xx and network errors before
+        the body are retried there; an expired URL (400/403/404) or a lost range (416) comes back as it is."""
         if getattr(self, "_download_client", None) is None:
             self._download_client = HttpClient(
                 name=self.name,
@@ -169,9 +189,60 @@ class PinterestStream(HttpStream):
             )
         self.requests_made += 1
         _, response = self._download_client.send_request(
-            http_method="GET", url=url, request_kwargs={"stream": True, "timeout": http_timeout()}
+            http_method="GET", url=url, headers=dict(headers), request_kwargs={"stream": True, "timeout": http_timeout()}
         )
-        return response if response.ok else None
+        return response
+
+    def get_array(self, path: str, params: Mapping[str, Any]) -> Optional[Iterator[Any]]:
+        """The items of a JSON-array answer (live analytics: ~27 MB for 250 ids with every column), for answers too
+        large to parse whole: the body is copied to a temp file at network speed, checked complete, and parsed item
+        by item from there. A cut or non-JSON body is asked for again, PINTEREST_MAX_RETRIES times as the error
+        handler does for parsed answers. None when the error handler chose to skip the response."""
+        url = self._join_url(self.url_base, path)
+        for attempt in range(1, MAX_RETRIES + 2):
+            self.requests_made += 1
+            _, response = self._streaming_client().send_request(
+                http_method="GET",
+                url=url,
+                request_kwargs={"stream": True, "timeout": http_timeout()},
+                params=dict(params),
+            )
+            if not response.ok:
+                logger.warning(f"Stream {self.name}: skipped {endpoint_of(response)} (HTTP {response.status_code})")
+                response.close()
+                return None
+            said = f"Stream {self.name}: {endpoint_of(response)} answered HTTP {response.status_code}"
+            try:
+                body = JsonArrayBody(response, said)
+            finally:
+                response.close()
+            problem = body.problem()
+            if problem is None:
+                return body.items()
+            body.close()
+            if attempt > MAX_RETRIES:
+                message = f"{said} with a body that is not complete JSON ({problem}), {attempt} times"
+                raise AirbyteTracedException(
+                    message=message, internal_message=message, failure_type=FailureType.transient_error
+                )
+            logger.warning(f"{said} with a body that is not complete JSON ({problem}); retrying")
+            time.sleep(self.get_backoff_strategy().backoff_time(IncompleteBody(problem), attempt) or 0)
+        return None  # not reached: the last attempt returns or raises
+
+    def _streaming_client(self) -> HttpClient:
+        # The stream's own client, but with an error handler that leaves successful bodies unread (stream=True).
+        if getattr(self, "_streamed_client", None) is None:
+            self._streamed_client = HttpClient(
+                name=self.name,
+                logger=self.logger,
+                error_handler=UnreadBodyErrorHandler(self.name, self.skip_statuses),
+                api_budget=self.ctx.api_budget,
+                authenticator=self.ctx.authenticator,
+                backoff_strategy=self.get_backoff_strategy(),
+                message_repository=InMemoryMessageRepository(),
+            )
+            settle_environment(self._streamed_client._session, self.url_base)
+        return self._streamed_client
 
     def get_pages(self, path: str, params: Mapping[str, Any], paginated: bool = True) -> Iterable[list[Any]]:
         """Every page's items of one listing, at the largest page size, following the bookmark to the end."""

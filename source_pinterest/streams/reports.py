@@ -2,23 +2,27 @@
 
 Per ad account and date window (914 days back / 186 days per report; PRODUCT_ITEM 92/31; HOUR 8/3) one report is
 created (POST /ad_accounts/{id}/reports, JSON body only), polled (GET ?token=) by the state machine in
-report_jobs.py, and its file downloaded from the pre-signed URL without our Authorization header. The JSON file
-({"<entity id>": [rows]}) is parsed as it streams in, so a large report never sits in memory whole.
+report_jobs.py, and its file downloaded from the pre-signed URL without our Authorization header into a temp file at
+network speed (downloads.py: resumed after a cut, re-polled when the URL expires), then parsed from disk
+({"<entity id>": [rows]}) and deleted, so a multi-GB report never sits in memory and no slow reader is dropped.
+While one window is emitted the next ones are created, polled and downloaded (concurrency.SlicePrefetcher); when
+the stream ends or fails that work is stopped and its files deleted.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, List, Mapping, Optional
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional
 from urllib.parse import urlsplit
 
-import ijson
-import requests
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest.concurrency import SlicePrefetcher
 from source_pinterest.config import Granularity
 from source_pinterest.date_windows import Window, parse_day
+from source_pinterest.downloads import ReportDownload, deleted_after, deleted_on_failure
 from source_pinterest.metrics_schema import columns_schema, typed
 from source_pinterest.report_jobs import PollResult, ReportJobRunner, ReportStatus
 from source_pinterest.streams.analytics import DatedMetricsStream, warn_if_clamped
@@ -29,14 +33,6 @@ logger = logging.getLogger("airbyte")
 
 # How report jobs are waited for; tests replace it with a runner on a fake clock.
 job_runner_factory: Callable[[], ReportJobRunner] = ReportJobRunner
-
-
-def file_rows(response: requests.Response) -> Iterable[tuple[str, dict[str, Any]]]:
-    """(entity id, row) pairs of a JSON report file, parsed incrementally from the response stream."""
-    response.raw.decode_content = True  # undo gzip transfer encoding, as response.content would
-    for entity_id, rows in ijson.kvitems(response.raw, "", use_float=True):
-        for row in rows or ():
-            yield str(entity_id), row
 
 
 def window_of(stream_slice: Mapping[str, Any]) -> Window:
@@ -60,6 +56,7 @@ class ReportStream(DatedMetricsStream):
     def __init__(self, spec: ReportSpec, ctx: SyncContext) -> None:
         self.spec = spec
         self._prefetcher: Optional[SlicePrefetcher] = None
+        self._stopped = threading.Event()  # set when the stream fails: report jobs read ahead stop
         self.days_back = spec.days_back
         self.max_range_days = spec.max_range_days
         self.attribution_days = spec.attribution_days
@@ -109,28 +106,45 @@ class ReportStream(DatedMetricsStream):
         stream_slice = stream_slice or {}
         partition = {"ad_account_id": stream_slice["ad_account_id"]}
         if self._prefetcher is None:
-            # While this window's file is parsed, the next windows' reports are created and polled (concurrency.py).
+            # While this window's file is parsed, the next windows' reports are created, polled and downloaded.
             slices = self._slices(sync_mode)
-            self._prefetcher = SlicePrefetcher(slices, self._reports_of_window, self.ctx.config.num_workers)
-        reports = self._prefetcher.result_of(stream_slice)
-        if reports is None:
-            return  # skipped (no access to this account): its cursor stays where it was
-        for report in reports:
-            for entity_id, row in file_rows(report):
-                yield self._record(partition, entity_id, row)
+            self._prefetcher = SlicePrefetcher(
+                slices, self._reports_of_window, self.ctx.config.num_workers, discard=delete_all
+            )
+        with self._stopped_on_failure():
+            reports = self._prefetcher.result_of(stream_slice)
+            if reports is None:
+                return  # skipped (no access to this account): its cursor stays where it was
+            with deleted_after(reports):
+                for report in reports:
+                    for entity_id, row in report.rows():
+                        yield self._record(partition, entity_id, row)
         self.window_done(partition, window_of(stream_slice))
         self._cursor.close(partition)
 
-    def _reports_of_window(self, stream_slice: Mapping[str, Any]) -> Optional[list[requests.Response]]:
-        """The finished report files (opened, not yet read) of one window: one per targeting-type group."""
+    @contextmanager
+    def _stopped_on_failure(self) -> Iterator[None]:
+        """A failed window (or a read closed early) ends the stream: the windows read ahead stop polling and
+        downloading at once, those not started never start, and their files are deleted."""
+        try:
+            yield
+        except BaseException:
+            self._stopped.set()
+            self._prefetcher.close()
+            raise
+
+    def _reports_of_window(self, stream_slice: Mapping[str, Any]) -> Optional[list[ReportDownload]]:
+        """The downloaded report files of one window, complete on disk: one per targeting-type group."""
         partition = {"ad_account_id": stream_slice["ad_account_id"]}
         groups = self.spec.targeting_groups if self.spec.targeting else ((),)
-        reports = []
-        for targeting_types in groups:
-            report = self._run_report(partition, window_of(stream_slice), targeting_types)
-            if report is None:
-                return None
-            reports.append(report)
+        reports: list[ReportDownload] = []
+        with deleted_on_failure(reports):
+            for targeting_types in groups:
+                report = self._run_report(partition, window_of(stream_slice), targeting_types)
+                if report is None:
+                    delete_all(reports)
+                    return None
+                reports.append(report)
         return reports
 
     def _record(self, partition: Mapping[str, Any], entity_id: str, row: dict[str, Any]) -> Mapping[str, Any]:
@@ -142,7 +156,7 @@ class ReportStream(DatedMetricsStream):
 
     def _run_report(
         self, partition: Mapping[str, Any], window: Window, targeting_types: tuple[str, ...]
-    ) -> Optional[requests.Response]:
+    ) -> Optional[ReportDownload]:
         path = self.path(stream_slice=partition)
         body = self.spec.request_body(window, targeting_types)
         endpoint = urlsplit(self._join_url(self.url_base, path)).path
@@ -153,7 +167,10 @@ class ReportStream(DatedMetricsStream):
         if targeting_types:
             describe += f", targeting {','.join(targeting_types)}"
 
+        download = ReportDownload(describe, self.download, self._stopped)
+
         def create() -> Optional[tuple[str, PollResult]]:
+            download.restart()  # a new job makes a new file: bytes of an earlier job's file are not resumed
             answer = self.post(path, body)
             if answer is None:
                 return None
@@ -168,4 +185,13 @@ class ReportStream(DatedMetricsStream):
             return PollResult(ReportStatus.of(answer.get("report_status")), answer.get("url"))
 
         logger.info(f"{describe}: requesting the report")
-        return job_runner_factory().run(describe, create, poll, self.download)
+        with deleted_on_failure([download]):
+            fetched = job_runner_factory().run(describe, create, poll, download.fetch, cancelled=self._stopped)
+        if fetched is None:
+            download.delete()
+        return fetched
+
+
+def delete_all(reports: Optional[list[ReportDownload]]) -> None:
+    for report in reports or ():
+        report.delete()

@@ -1,0 +1,318 @@
+"""Response bodies fetched whole, at network speed, into temporary files, and parsed from disk once complete.
+
+A body parsed while its rows are emitted keeps the connection open at the emission rate, and storage (S3) and
+proxies drop a slow reader: the report ended with IncompleteRead. Here a body is copied to a file under the system
+temp dir (TMPDIR is honoured) as fast as the network delivers it, checked complete (no transport error, every byte
+Content-Length and Content-Range promised), and only then parsed with ijson, so memory stays flat in the body's size
+and rows only ever come from a complete body: a retried download cannot duplicate or drop one.
+
+ReportDownload is one async report's file: a cut download resumes with `Range: bytes=N-` where storage honours it,
+and starts over where it does not. JsonArrayBody is one API answer that is a JSON array (live analytics, up to
+~27 MB for 250 ids with every column), in a temp file that stays in memory while small.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import http.client
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from typing import IO, Any, Callable, Iterator, Mapping, Optional
+
+import ijson
+import requests
+import urllib3
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_pinterest.errors import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
+
+logger = logging.getLogger("airbyte")
+
+CHUNK_BYTES = 1 << 20
+IN_MEMORY_BYTES = 1 << 20  # a JsonArrayBody smaller than this never touches the disk
+MAX_CUTS = 5  # cut downloads of one report before its stream fails
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+# What a body that breaks off raises while it is read: urllib3's ProtocolError / IncompleteRead / ReadTimeoutError,
+# http.client's IncompleteRead, or the socket's OSError (connection reset).
+_BODY_ERRORS = (urllib3.exceptions.HTTPError, requests.RequestException, http.client.HTTPException, OSError)
+
+
+class BodyCut(Exception):
+    """The body ended before it was complete; `copied` bytes of it arrived."""
+
+    def __init__(self, reason: str, copied: int = 0) -> None:
+        super().__init__(reason)
+        self.copied = copied
+
+
+class DownloadCancelled(Exception):
+    """The stream that wanted this body has stopped; nobody will read it."""
+
+
+def disk_full(where: str, written: int, error: OSError) -> AirbyteTracedException:
+    message = (
+        f"No space left on the device for the temporary file {where} ({written} bytes written): free disk space "
+        f"there or set TMPDIR to a directory with room for the largest report."
+    )
+    return AirbyteTracedException(
+        message=message, internal_message=f"{message} {error}", failure_type=FailureType.config_error, exception=error
+    )
+
+
+def copy_body(
+    response: requests.Response, out: IO[bytes], where: str, decode: bool, cancelled: Optional[threading.Event] = None
+) -> int:
+    """Copies the body to `out` and returns how many bytes were written. `decode` undoes the Content-Encoding (an
+    answer parsed once); without it the stored bytes are the ones on the wire, so offsets match a later Range.
+    Raises BodyCut when the connection breaks or fewer bytes arrive than Content-Length announced."""
+    chunks = response.raw.stream(CHUNK_BYTES, decode_content=decode)
+    written = 0
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except _BODY_ERRORS as error:
+            raise BodyCut(f"{type(error).__name__}: {error}", written) from error
+        if chunk is None:
+            break
+        try:
+            out.write(chunk)
+        except OSError as error:
+            if error.errno in _DISK_FULL:
+                raise disk_full(where, written, error) from error
+            raise
+        written += len(chunk)
+        if cancelled is not None and cancelled.is_set():
+            raise DownloadCancelled()
+    announced = response.headers.get("Content-Length")
+    on_wire = response.raw.tell()
+    if announced and announced.isdigit() and on_wire < int(announced):
+        raise BodyCut(f"the body ended after {on_wire} of the {announced} bytes of its Content-Length", written)
+    return written
+
+
+def content_range(response: requests.Response) -> Optional[tuple[int, Optional[int]]]:
+    """(first byte, full size or None) of a 206 answer's Content-Range; None when it has none we can read."""
+    match = _CONTENT_RANGE.fullmatch((response.headers.get("Content-Range") or "").strip())
+    if match is None:
+        return None
+    return int(match.group(1)), None if match.group(3) == "*" else int(match.group(3))
+
+
+class ReportDownload:
+    """One report's file in a temp file: fetched from the pre-signed URLs its job hands out (`fetch` is the job
+    runner's fetch), resumed after a cut, parsed once complete (`rows`), then deleted (`delete`).
+
+    `send(url, headers)` GETs the URL without our Authorization header and returns the response (stream=True).
+    Storage answering 400/403/404 means the URL has expired (they live 5 minutes): `fetch` returns None and the
+    runner polls the job for a fresh one. The bytes on disk are resumed from a fresh URL only when the file's full
+    size is known and the 206 answer's Content-Range names that same size (and If-Range carries the ETag where
+    storage gave one, so a changed file is sent whole); otherwise the download starts over. At most MAX_CUTS cut
+    bodies per report, each logged with its reason, then the stream fails with a transient error."""
+
+    def __init__(
+        self,
+        describe: str,
+        send: Callable[[str, Mapping[str, str]], requests.Response],
+        cancelled: Optional[threading.Event] = None,
+        max_cuts: int = MAX_CUTS,
+    ) -> None:
+        self.describe = describe
+        self._send = send
+        self._cancelled = cancelled
+        self._max_cuts = max_cuts
+        fd, self.path = tempfile.mkstemp(prefix="pinterest-report-", suffix=".json")
+        os.close(fd)
+        self.received = 0  # bytes on disk
+        self.total: Optional[int] = None  # the file's full size, once storage said it
+        self.cuts = 0
+        self._etag: Optional[str] = None
+        self._encoding = "identity"
+
+    def restart(self) -> None:
+        """Forget the bytes so far (a new report job makes a new file)."""
+        self.received, self.total, self._etag, self._encoding = 0, None, None, "identity"
+
+    def fetch(self, url: str) -> Optional["ReportDownload"]:
+        """This download, complete on disk; None when the URL has expired."""
+        while True:
+            headers = {"Accept-Encoding": "gzip"}
+            resuming = self.received > 0 and self.total is not None
+            if resuming:
+                headers["Range"] = f"bytes={self.received}-"
+                if self._etag:
+                    headers["If-Range"] = self._etag
+            response = self._send(url, headers)
+            try:
+                if response.status_code in (400, 403, 404):
+                    logger.info(
+                        f"{self.describe}: the download URL expired (HTTP {response.status_code}) with "
+                        f"{self.received} bytes on disk; asking the job for a fresh URL"
+                    )
+                    return None
+                self._take(response, resuming)
+                return self
+            except BodyCut as cut:
+                self._count_cut(cut)
+            finally:
+                response.close()
+
+    def _take(self, response: requests.Response, resuming: bool) -> None:
+        status = response.status_code
+        if status == 206:
+            first, size = content_range(response) or (None, None)
+            if not resuming or first != self.received or size is None or size != self.total:
+                said = response.headers.get("Content-Range")
+                self.restart()
+                raise BodyCut(f"storage answered Content-Range {said!r}, which does not continue this file")
+        elif status == 200:
+            if resuming:
+                logger.info(
+                    f"{self.describe}: storage ignored the Range request (HTTP 200); starting over, "
+                    f"{self.received} bytes dropped"
+                )
+            self.restart()
+            length = response.headers.get("Content-Length")
+            self.total = int(length) if length and length.isdigit() else None
+            self._etag = response.headers.get("ETag")
+            self._encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+        else:  # e.g. 416: the range is gone; the next try starts over
+            self.restart()
+            raise BodyCut(f"storage answered HTTP {status} to the download")
+        with open(self.path, "r+b") as out:
+            out.seek(self.received)
+            out.truncate()
+            try:
+                self.received += copy_body(response, out, self.path, decode=False, cancelled=self._cancelled)
+            except BodyCut as cut:
+                self.received += cut.copied
+                raise
+        if self.total is not None and self.received != self.total:
+            raise BodyCut(f"the file has {self.received} of its {self.total} bytes")
+
+    def _count_cut(self, cut: BodyCut) -> None:
+        self.cuts += 1
+        so_far = f"{self.received} of {self.total if self.total is not None else 'an unknown number of'} bytes"
+        if self.cuts > self._max_cuts:
+            message = (
+                f"{self.describe}: the report file could not be downloaded, cut {self.cuts} times; "
+                f"last after {so_far}: {cut}."
+            )
+            raise AirbyteTracedException(
+                message=message, internal_message=message, failure_type=FailureType.transient_error
+            )
+        wait = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (self.cuts - 1))
+        then = f"resuming at byte {self.received}" if self.received and self.total is not None else "starting over"
+        logger.warning(
+            f"{self.describe}: download cut after {so_far} ({cut}); try {self.cuts + 1} of {self._max_cuts + 1}, "
+            f"{then} in {wait:.1f} s"
+        )
+        if self._cancelled is not None:
+            self._cancelled.wait(wait)  # a stopped stream does not wait out the backoff
+        else:
+            time.sleep(wait)
+
+    def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(entity id, row) pairs of the JSON file ({"<entity id>": [rows]}), parsed from disk as they are read."""
+        with open(self.path, "rb") as raw:
+            source: IO[bytes] = gzip.GzipFile(fileobj=raw) if self._encoding == "gzip" else raw
+            try:
+                for entity_id, rows in ijson.kvitems(source, "", use_float=True):
+                    for row in rows or ():
+                        yield str(entity_id), row
+            except (ijson.JSONError, EOFError, gzip.BadGzipFile) as error:
+                message = (
+                    f"{self.describe}: the downloaded report file ({self.received} bytes, all that storage "
+                    f"announced) is not complete JSON: {error}"
+                )
+                raise AirbyteTracedException(
+                    message=message, internal_message=message, failure_type=FailureType.system_error
+                ) from error
+
+    def delete(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+@contextmanager
+def deleted_on_failure(downloads: list[ReportDownload]) -> Iterator[None]:
+    """Deletes the files if the block fails or is closed early; on success the caller keeps them."""
+    try:
+        yield
+    except BaseException:
+        for download in downloads:
+            download.delete()
+        raise
+
+
+@contextmanager
+def deleted_after(downloads: list[ReportDownload]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for download in downloads:
+            download.delete()
+
+
+class JsonArrayBody:
+    """One API answer that is a JSON array, copied whole into a temp file (in memory below IN_MEMORY_BYTES) and then
+    parsed item by item: the answer is never one Python list. `problem()` says why a body is not complete JSON."""
+
+    def __init__(
+        self, response: requests.Response, describe: str, cancelled: Optional[threading.Event] = None
+    ) -> None:
+        self.describe = describe
+        self._file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES)
+        self._cut: Optional[BodyCut] = None
+        try:
+            self.size = copy_body(response, self._file, f"in {tempfile.gettempdir()}", decode=True, cancelled=cancelled)
+        except BodyCut as cut:
+            self._cut, self.size = cut, cut.copied
+        except BaseException:
+            self._file.close()
+            raise
+
+    def problem(self) -> Optional[str]:
+        """None for a complete array; else what is wrong (a cut body, or one that is not a JSON array at all). A
+        body whose transport was complete and whose first and last characters are an array's is complete."""
+        if self._cut is not None:
+            return f"cut after {self.size} bytes: {self._cut}"
+        first, last = self._edge(0), self._edge(-1)
+        if first != b"[":
+            return f"{self.size} bytes starting with {first!r}, not a JSON array"
+        if last != b"]":
+            return f"{self.size} bytes, the array is not closed"
+        return None
+
+    def _edge(self, side: int) -> bytes:
+        """The first (side 0) or last (side -1) non-blank byte."""
+        window = 64
+        self._file.seek(0 if side == 0 else max(0, self.size - window))
+        text = self._file.read(window).strip()
+        return text[side:][:1] if text else b""
+
+    def items(self) -> Iterator[Any]:
+        """The array's items; the file is closed once they are read, or when the reader stops early."""
+        try:
+            self._file.seek(0)
+            yield from ijson.items(self._file, "item", use_float=True)
+        except ijson.JSONError as error:
+            # Complete as far as transport and brackets tell, yet broken inside: asking again would not help.
+            message = f"{self.describe}: the answer ({self.size} bytes) is not valid JSON: {error}"
+            raise AirbyteTracedException(
+                message=message, internal_message=message, failure_type=FailureType.system_error
+            ) from error
+        finally:
+            self._file.close()
+
+    def close(self) -> None:
+        self._file.close()

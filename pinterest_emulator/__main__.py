@@ -49,6 +49,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--no-catalog", action="store_true", help="the user has no catalog (product groups -> 409)")
     p.add_argument("--download-ttl", type=int, default=300, help="seconds a report download URL stays valid")
+    p.add_argument(
+        "--download-stall-seconds",
+        type=float,
+        default=30.0,
+        help="reset a download whose reader takes no bytes for this long",
+    )
+    p.add_argument(
+        "--no-download-ranges",
+        action="store_true",
+        help="ignore Range headers on downloads: always the whole file with 200",
+    )
+    p.add_argument(
+        "--report-scale",
+        type=int,
+        default=1,
+        help="each targeting type gets N times its values: targeting report files grow about N times",
+    )
     return p.parse_args(argv)
 
 
@@ -68,6 +85,9 @@ def main(argv=None) -> int:
         board_pins_cap=args.board_pins_cap,
         no_catalog=args.no_catalog,
         download_ttl=args.download_ttl,
+        download_stall_seconds=args.download_stall_seconds,
+        download_ranges=not args.no_download_ranges,
+        report_scale=args.report_scale,
         rate_limit_overrides=",".join(args.rate_limit),
         daily_caps=",".join(args.daily_cap),
     )

@@ -25,12 +25,35 @@ def configure(state, body: dict) -> dict:
         state.settings.report_polls = int(body["report_polls"])
     if "download_ttl" in body:
         state.settings.download_ttl = int(body["download_ttl"])
+    if "download_stall_seconds" in body:
+        state.settings.download_stall_seconds = float(body["download_stall_seconds"])
+    if "download_ranges" in body:
+        state.settings.download_ranges = _flag(body["download_ranges"])
+    if "report_scale" in body:
+        state.settings.report_scale = _scale(body["report_scale"])
     return {
         "faults": state.settings.faults,
         "latency_ms": state.settings.latency_ms,
         "rate_limits": state.limiter.mode,
         "report_polls": state.settings.report_polls,
+        "download_ttl": state.settings.download_ttl,
+        "download_stall_seconds": state.settings.download_stall_seconds,
+        "download_ranges": state.settings.download_ranges,
+        "report_scale": state.settings.report_scale,
     }
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _scale(value) -> int:
+    scale = int(value)
+    if scale < 1:
+        raise bad_param("'report_scale' must be an integer >= 1")
+    return scale
 
 
 def truth(state, query: dict) -> dict:

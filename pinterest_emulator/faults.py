@@ -35,7 +35,10 @@ REQUEST_KINDS = (
 )
 TOKEN_KINDS = tuple("token_" + k for k in ("429", "500", "502", "503", "reset", "truncate", "nonjson", "slow"))
 REPORT_KINDS = ("report_fail", "report_expire", "report_hang")
-DOWNLOAD_KINDS = ("download_expire",)
+# download_expire is decided when a URL is issued; the body kinds on each fetch of a job's file (any of its URLs).
+DOWNLOAD_URL_KINDS = ("download_expire",)
+DOWNLOAD_BODY_KINDS = ("download_cut", "download_expire_mid")
+DOWNLOAD_KINDS = DOWNLOAD_URL_KINDS + DOWNLOAD_BODY_KINDS
 ALL_KINDS = REQUEST_KINDS + TOKEN_KINDS + REPORT_KINDS + DOWNLOAD_KINDS
 OPTIONS = {"max_consecutive": 2, "slow_seconds": 3.0, "timeout_seconds": 30.0, "retry_after": 1}
 _ITEM = re.compile(r"^(?P<kind>[a-z0-9_]+?)(?::(?P<prob>[0-9.]+))?(?:x(?P<k>\d+|inf))?$")

@@ -11,13 +11,15 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from . import downloads
 from .analytics_rows import DEFAULT_TARGETING, entity_rows, targeting_rows
 from .columns import report_columns
 from .dates import check_granularity, check_range, check_window, parse_date
 from .endpoints_entities import account_of
 from .errors import bad_param
-from .faults import DOWNLOAD_KINDS, REPORT_KINDS
+from .faults import REPORT_KINDS
 from .levels import ID_COLUMNS, attributes, entities
+from .report_files import MemoryFile
 from .request import Request, Response
 
 LEVELS = (
@@ -49,7 +51,7 @@ class ReportJob:
     fate: str | None  # None, report_fail, report_expire or report_hang
     created: float = field(default_factory=time.time)
     polls: int = 0
-    content: bytes | None = None
+    file: object | None = None  # a report_files file once rendered
     downloads_issued: int = 0
 
 
@@ -186,47 +188,11 @@ def poll_report(state, req: Request) -> Response:
         return Response(body={"report_status": "FAILED", "url": None, "size": None})
     if job.fate == "report_expire" or time.time() - job.created > REPORT_LIFETIME:
         return Response(body={"report_status": "EXPIRED", "url": None, "size": None})
-    if job.content is None:
+    if job.file is None:
         spec = validate(state, job.body)
         spec["filters"] = {k: job.body[k] for k in FILTERS if k in job.body}
-        job.content = _render_file(report_rows(state, job.account_id, spec), job.body)
-    return Response(body={"report_status": "FINISHED", "url": issue_download(state, job), "size": len(job.content)})
-
-
-def issue_download(state, job: ReportJob) -> str:
-    """A fresh URL per poll, valid download_ttl seconds (Pinterest: 5 minutes)."""
-    job.downloads_issued += 1
-    expired = state.faults.choose("download:" + job.token, DOWNLOAD_KINDS) is not None
-    dl_token = secrets.token_hex(16)
-    ttl = state.settings.download_ttl
-    state.downloads[dl_token] = (job.token, time.time() + ttl, expired)
-    ext = "csv" if job.body.get("report_format") == "CSV" else "json"
-    return f"{state.root_url}/_emulator/downloads/{dl_token}.{ext}?X-Amz-Expires={ttl}"
-
-
-EXPIRED_XML = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-    b"<Message>Request has expired</Message></Error>"
-)
-
-
-def download(state, dl_token: str, has_authorization: bool) -> Response:
-    """Serve a report file like a pre-signed S3 URL: no auth, 403 XML once expired."""
-    state.stats.bump("downloads")
-    if has_authorization:
-        state.stats.bump("downloads_with_authorization_header")
-    entry = state.downloads.get(dl_token)
-    if entry is None:
-        denied = EXPIRED_XML.replace(b"Request has expired", b"Access Denied")
-        return Response(403, denied, content_type="application/xml")
-    report_token, expires_at, fated = entry
-    job = state.reports.get(report_token)
-    if fated or time.time() > expires_at or job is None or job.content is None:
-        if fated:
-            state.stats.fault("download_expire")
-        return Response(403, EXPIRED_XML, content_type="application/xml")
-    ctype = "text/csv" if job.body.get("report_format") == "CSV" else "application/json"
-    return Response(200, job.content, content_type=ctype)
+        job.file = MemoryFile(_render_file(report_rows(state, job.account_id, spec), job.body))
+    return Response(body={"report_status": "FINISHED", "url": downloads.issue(state, job), "size": job.file.size})
 
 
 ROUTES = [

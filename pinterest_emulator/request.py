@@ -32,3 +32,17 @@ class Response:
     body: object = None  # JSON-serialisable, or bytes sent as-is
     headers: dict = field(default_factory=dict)
     content_type: str = "application/json"
+
+
+@dataclass
+class FileBody:
+    """Bytes [start, stop) of a report file, written to the socket in chunks; `cut_at` bytes then a reset, if set."""
+
+    source: object  # has size and chunks(start, stop) -> Iterator[bytes]
+    start: int
+    stop: int
+    cut_at: int | None = None
+
+    @property
+    def length(self) -> int:
+        return self.stop - self.start

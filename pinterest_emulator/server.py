@@ -1,19 +1,21 @@
 """HTTP layer: parse requests, apply latency / rate limits / faults / auth, dispatch, write responses."""
 
+import fcntl
 import json
 import socket
 import struct
+import termios
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import admin, reports, routes
+from . import admin, downloads, routes
 from .errors import ApiError
 from .faults import REQUEST_KINDS, TOKEN_KINDS
-from .request import Request, Response
+from .request import FileBody, Request, Response
 from .stats import ISSUED_CREDENTIALS
 
-DOWNLOAD_PREFIX = "/_emulator/downloads/"
+DOWNLOAD_PREFIX = downloads.PREFIX
 HTML_ERROR = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
 # Faults that replace the response before the handler runs.
 ERROR_FAULTS = {"429": 429, "429noheaders": 429, "500": 500, "502": 502, "503": 503}
@@ -48,6 +50,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self._serve("POST")
+
+    def do_HEAD(self):
+        self._serve("HEAD")
 
     def do_DELETE(self):
         self._serve("DELETE")
@@ -161,9 +166,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _admin(self, state, method: str, url, body: bytes) -> Response:
         try:
-            if method == "GET" and url.path.startswith(DOWNLOAD_PREFIX):
+            if method in ("GET", "HEAD") and url.path.startswith(DOWNLOAD_PREFIX):
                 token = url.path[len(DOWNLOAD_PREFIX) :].rsplit(".", 1)[0]
-                return reports.download(state, token, "Authorization" in self.headers)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                return downloads.download(state, token, headers, head=method == "HEAD")
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             if method == "GET" and url.path in admin.GET:
                 return Response(body=admin.GET[url.path](state, query))
@@ -179,6 +185,8 @@ class Handler(BaseHTTPRequestHandler):
     # --- writing ------------------------------------------------------------------------------------------------
 
     def _send(self, resp: Response, truncate: bool = False) -> int:
+        if isinstance(resp.body, FileBody):
+            return self._send_file(resp)
         payload = resp.body if isinstance(resp.body, bytes) else json.dumps(resp.body).encode()
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
@@ -186,6 +194,8 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in resp.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if self.command == "HEAD":
+            return resp.status
         if truncate:  # promise the full length, send half, hang up
             self.wfile.write(payload[: len(payload) // 2])
             self.wfile.flush()
@@ -193,6 +203,59 @@ class Handler(BaseHTTPRequestHandler):
             return resp.status
         self.wfile.write(payload)
         return resp.status
+
+    def _send_file(self, resp: Response) -> int:
+        """Write a report file in chunks. Like a storage host behind its load balancer, drop a reader that takes
+        no bytes for download_stall_seconds: each chunk's sendall must finish within that time."""
+        body: FileBody = resp.body
+        stats = self.server.state.stats
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(body.length))
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        self.connection.settimeout(self.server.state.settings.download_stall_seconds)
+        sent = 0
+        try:
+            self.end_headers()
+            if self.command == "HEAD":
+                return resp.status
+            for chunk in body.source.chunks(body.start, body.stop):
+                if body.cut_at is not None and sent + len(chunk) >= body.cut_at:
+                    self.wfile.write(chunk[: body.cut_at - sent])
+                    sent = body.cut_at
+                    self._reset_when_sent()
+                    return resp.status
+                self.wfile.write(chunk)
+                sent += len(chunk)
+            if body.cut_at is not None:  # an empty body: nothing to cut but the connection
+                self._reset_when_sent()
+                return resp.status
+            stats.bump("downloads_completed")
+        except TimeoutError:
+            stats.bump("downloads_dropped_slow")
+            self._reset()
+        except OSError:  # the client hung up
+            self.close_connection = True
+        finally:
+            stats.bump("download_bytes_sent", sent)
+            if not self.close_connection:
+                self.connection.settimeout(None)
+        return resp.status
+
+    def _reset_when_sent(self):
+        """Reset once the peer has acknowledged every byte written, so it receives exactly what was sent:
+        a reset discards whatever is still queued."""
+        deadline = time.monotonic() + self.server.state.settings.download_stall_seconds
+        while time.monotonic() < deadline:
+            try:
+                queued = struct.unpack("i", fcntl.ioctl(self.connection, termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+            except OSError:
+                break
+            if queued == 0:
+                break
+            time.sleep(0.005)
+        self._reset()
 
     def _reset(self):
         """Drop the connection with a TCP RST and no (further) response bytes."""

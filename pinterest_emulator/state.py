@@ -28,6 +28,9 @@ class Settings:
     rate_limit_overrides: str = ""  # "ads_read=100/min,..."
     daily_caps: str = ""  # "ads_analytics=1000,..."
     download_ttl: int = 300  # seconds a report download URL stays valid
+    download_stall_seconds: float = 30.0  # a download whose reader takes no bytes this long is reset
+    download_ranges: bool = True  # honour Range headers on downloads (off: always the whole file with 200)
+    report_scale: int = 1  # each targeting type has report_scale times its base values (bigger targeting files)
 
 
 def today_date(settings: Settings) -> date:

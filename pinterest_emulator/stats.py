@@ -34,6 +34,16 @@ class IssuedCredentials:
 ISSUED_CREDENTIALS = IssuedCredentials()
 
 
+DOWNLOAD_COUNTERS = (
+    "downloads_completed",
+    "downloads_ranged",
+    "downloads_range_ignored",
+    "downloads_range_unsatisfiable",
+    "downloads_expired",
+    "downloads_dropped_slow",
+    "download_bytes_sent",
+)
+
 RequestWatcher = Callable[[str, str, Mapping[str, list[str]]], None]
 
 
@@ -64,6 +74,13 @@ class Stats:
         self.faults_injected: Counter = Counter()
         self.downloads_with_authorization_header = 0
         self.downloads = 0
+        self.downloads_completed = 0  # bodies written to the end (full or ranged)
+        self.downloads_ranged = 0  # 206 answers to a Range header
+        self.downloads_range_ignored = 0  # Range headers answered with the whole file (download_ranges off)
+        self.downloads_range_unsatisfiable = 0  # 416 answers
+        self.downloads_expired = 0  # 403 "Request has expired" answers, whatever the reason
+        self.downloads_dropped_slow = 0  # reset after the reader took no bytes for download_stall_seconds
+        self.download_bytes_sent = 0  # body bytes written to download sockets
         self.reports_created = 0
         self.token_refreshes = 0
         self.max_page_size_seen = 0
@@ -115,6 +132,7 @@ class Stats:
                 "faults_injected": dict(self.faults_injected),
                 "downloads_with_authorization_header": self.downloads_with_authorization_header,
                 "downloads": self.downloads,
+                **{name: getattr(self, name) for name in DOWNLOAD_COUNTERS},
                 "reports_created": self.reports_created,
                 "token_refreshes": self.token_refreshes,
                 "max_page_size_seen": self.max_page_size_seen,

@@ -6,8 +6,9 @@ import logging
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, TraceType, Type
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
@@ -31,8 +32,9 @@ class _Wait:
 
 @dataclass
 class SyncProgress:
-    """Counters of one sync. The CDK reads streams one after another, so slices belong to the stream whose STARTED
-    status went by last; waits are reported by the backoff strategy, from whichever worker thread slept."""
+    """Counters of one sync. Slices are counted by the slice logger for the stream its thread is reading; waits are
+    reported by the backoff strategy, from whichever worker thread slept. The progress line follows the stream whose
+    STARTED status went by last."""
 
     interval: float = field(default_factory=progress_interval)
     clock: Callable[[], float] = time.monotonic
@@ -53,9 +55,9 @@ class SyncProgress:
             self.waited[stream] += seconds
             self._last_wait[stream] = _Wait(seconds, reason, self.clock() + seconds)
 
-    def slice_started(self) -> None:
-        if self.current is not None:
-            self.slices[self.current] += 1
+    def slice_started(self, stream: str) -> None:
+        with self._lock:
+            self.slices[stream] += 1
 
     def observe(self, message: AirbyteMessage) -> Optional[str]:
         """Counts the message; returns a progress line when one is due."""
@@ -84,13 +86,27 @@ class SyncProgress:
 
 
 class CountingSliceLogger(DebugSliceLogger):
-    """The CDK asks its slice logger once per slice; answering also counts the slice for the progress line."""
+    """The CDK asks its slice logger once per slice, without naming the stream; answering also counts the slice.
+
+    Lanes read streams side by side, each lane in its own thread and its streams one after another, so the source
+    says which stream a thread is reading (`reading`) and each slice is counted for that stream."""
 
     def __init__(self, progress: SyncProgress) -> None:
         self._progress = progress
+        self._thread = threading.local()
+
+    @contextmanager
+    def reading(self, stream: str) -> Iterator[None]:
+        self._thread.stream = stream
+        try:
+            yield
+        finally:
+            self._thread.stream = None
 
     def should_log_slice_message(self, logger: logging.Logger) -> bool:
-        self._progress.slice_started()
+        stream = getattr(self._thread, "stream", None)
+        if stream is not None:
+            self._progress.slice_started(stream)
         return super().should_log_slice_message(logger)
 
 

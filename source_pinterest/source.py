@@ -6,17 +6,26 @@ import copy
 import functools
 import logging
 from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
+from urllib.parse import urlsplit
 
-from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, FailureType
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteStream,
+    FailureType,
+)
 from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.streams import Stream
-from airbyte_cdk.sources.utils.schema_helpers import split_config
+from airbyte_cdk.sources.utils.schema_helpers import InternalConfig, split_config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import limits
 from source_pinterest.auth import PinterestAuthenticator
 from source_pinterest.concurrency import merge_in_threads
 from source_pinterest.config import EntityStatus, PinterestConfig, parse_config
+from source_pinterest.errors import stream_failure, sync_failure
 from source_pinterest.progress import CountingSliceLogger, SyncProgress, activate, summary_lines
 from source_pinterest.rate_limits import build_api_budget, category_of_template
 from source_pinterest.streams.analytics import AnalyticsStream, UserAccountAnalyticsStream
@@ -98,6 +107,8 @@ class SourcePinterest(AbstractSource):
         self._streams: list[Stream] = []
         self._ctx: Optional[SyncContext] = None
         self._reading = False
+        self._slice_logger = CountingSliceLogger(SyncProgress())
+        self._failures: dict[str, AirbyteTracedException] = {}  # stream -> what stopped it, in this read
 
     @staticmethod
     def read_config(config_path: str) -> MutableMapping[str, Any]:
@@ -139,6 +150,7 @@ class SourcePinterest(AbstractSource):
     ) -> Iterator[AirbyteMessage]:
         progress = SyncProgress()
         self._slice_logger = CountingSliceLogger(progress)
+        self._failures = {}
         activate(progress)
         # Lanes (see lane_of) read side by side through concurrency.merge_in_threads: the CDK reads streams one after
         # another, which leaves every other category's budget idle while one stream waits for its own.
@@ -147,10 +159,7 @@ class SourcePinterest(AbstractSource):
         for configured in catalog.streams:
             lane = lane_of(instances.get(configured.stream.name)) if self._ctx.config.num_workers > 1 else "all"
             lanes.setdefault(lane, []).append(configured)
-        failures: list[AirbyteTracedException] = []
-        lane_reads = [
-            functools.partial(self._read_lane, logger, config, group, state, failures) for group in lanes.values()
-        ]
+        lane_reads = [functools.partial(self._read_lane, logger, config, group, state) for group in lanes.values()]
         self._reading = True
         try:
             for message in merge_in_threads(lane_reads):
@@ -164,12 +173,12 @@ class SourcePinterest(AbstractSource):
             selected = {configured.stream.name for configured in catalog.streams}
             for line in summary_lines(progress, self._streams, selected):
                 logger.info(line)
-        if failures:
-            # Each lane has already emitted its failed streams' errors; the sync ends with one that names them all.
-            message = " ".join(failure.message or "" for failure in failures)
-            raise AirbyteTracedException(
-                message=message, internal_message=message, failure_type=FailureType.config_error
-            )
+        if self._failures:
+            # Each failed stream has had its own error trace; the sync ends with one that names them all.
+            failed = {
+                c.stream.name: self._failures[c.stream.name] for c in catalog.streams if c.stream.name in self._failures
+            }
+            raise sync_failure(failed, len(catalog.streams))
 
     def _read_lane(
         self,
@@ -177,11 +186,37 @@ class SourcePinterest(AbstractSource):
         config: Mapping[str, Any],
         streams: list,
         state: Optional[List[AirbyteStateMessage]],
-        failures: list[AirbyteTracedException],
     ) -> Iterator[AirbyteMessage]:
-        """The CDK's read of some of the streams. Its closing error (streams that failed) is kept for the end, so
-        the other lanes finish their streams first, as a sequential read would have."""
+        """The CDK's read of some of the streams. Its closing error only sums up the failures `_read_stream` has
+        kept, always as a config error; the sync's own closing error is raised once every lane is done."""
         try:
             yield from AbstractSource.read(self, logger, config, ConfiguredAirbyteCatalog(streams=streams), state)
-        except AirbyteTracedException as failure:
-            failures.append(failure)
+        except AirbyteTracedException:
+            if not any(configured.stream.name in self._failures for configured in streams):
+                raise
+
+    def _read_stream(
+        self,
+        logger: logging.Logger,
+        stream_instance: Stream,
+        configured_stream: ConfiguredAirbyteStream,
+        state_manager: ConnectorStateManager,
+        internal_config: InternalConfig,
+    ) -> Iterator[AirbyteMessage]:
+        """The CDK's read of one stream (AbstractSource.read calls it per stream, with no other per-stream hook),
+        with its slices counted for it. What stops the stream is kept with its own failure type for the closing
+        error, and is raised as a traced exception naming the stream, so the error trace the CDK emits for the
+        stream carries that message instead of "Something went wrong in the connector"."""
+        name = configured_stream.stream.name
+        try:
+            with self._slice_logger.reading(name):
+                yield from super()._read_stream(
+                    logger, stream_instance, configured_stream, state_manager, internal_config
+                )
+        except Exception as error:
+            api_host = urlsplit(self._ctx.base_url).hostname if self._ctx else None
+            failure = stream_failure(name, error, api_host)
+            self._failures[name] = failure
+            if failure is error:
+                raise
+            raise failure from error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteStreamStatus, Level, SyncMode, Type
 
 from source_pinterest.progress import PROGRESS_INTERVAL_ENV, SyncProgress
@@ -114,3 +115,46 @@ def test_given_the_interval_has_not_passed_then_no_progress_line_is_due():
 
 def _log_message() -> AirbyteMessage:
     return AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message="x"))
+
+
+BOARDS = [{"id": str(number), "created_at": "2024-01-01T00:00:00"} for number in range(1, 11)]
+AD_GROUPS = {"1": [{"id": "g1", "ad_account_id": "1"}, {"id": "g2", "ad_account_id": "1"}], "2": []}
+
+
+def _sliced_account(api) -> None:
+    """Two ad accounts (campaigns: 2 slices), ten boards (board_pins: 10), and keywords, sliced by both ad accounts
+    and ad groups (2 + 2)."""
+    api.pages("ad_accounts", [AD_ACCOUNTS])
+    api.pages("boards", [BOARDS])
+    for account in ("1", "2"):
+        api.pages(f"ad_accounts/{account}/campaigns", [[{"id": f"c{account}", "updated_time": 5}]])
+        api.pages(f"ad_accounts/{account}/ad_groups", [AD_GROUPS[account]])
+        api.pages(f"ad_accounts/{account}/keywords", [[{"id": f"k{account}"}]])
+    for board in BOARDS:
+        api.pages(f"boards/{board['id']}/pins", [[{"id": f"p{board['id']}", "created_at": "2024-01-01T00:00:00"}]])
+
+
+def _slices_in_summary(output) -> dict[str, int]:
+    found = {}
+    for line in logs(output):
+        match = re.match(r"Sync summary: stream=(\w+) .*slices=(\d+)", line)
+        if match:
+            found[match.group(1)] = int(match.group(2))
+    return found
+
+
+@pytest.mark.parametrize("num_workers", [1, 3])
+def test_given_streams_read_in_lanes_then_each_stream_counts_its_own_slices(api, num_workers):
+    _sliced_account(api)
+    streams = ["ad_accounts", "campaigns", "boards", "board_pins", "keywords"]
+
+    output = read_streams(make_config(num_workers=num_workers), streams)
+
+    assert not output.errors
+    assert _slices_in_summary(output) == {
+        "ad_accounts": 1,
+        "campaigns": 2,
+        "boards": 1,
+        "board_pins": 10,
+        "keywords": 4,
+    }

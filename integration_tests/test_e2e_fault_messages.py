@@ -1,7 +1,8 @@
 """What a failed sync tells the user, through the real CLI: the fault matrix (test_e2e_faults.py) checks that
 unrecoverable faults fail only their stream; here the message carries everything needed to act on it (stream,
-endpoint, HTTP status, Pinterest's code and message), the process ends with an exit code and an error trace, and
-a sync stopped by a daily cap resumes where it stopped once the cap resets."""
+endpoint, HTTP status, Pinterest's code and message), the process ends with an exit code and an error trace whose
+failure type is the most severe of the failed streams', and a sync stopped by a daily cap resumes where it stopped
+once the cap resets."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pinterest_emulator import Emulator
 from pinterest_emulator.sync_runner import state_for_next_run
 
 STREAMS = ("ad_accounts", "campaigns", "boards", "pins")
+GENERIC = "Something went wrong in the connector"
 FAST_RETRIES = {"PINTEREST_MAX_RETRIES": "2", "PINTEREST_BACKOFF_BASE_SECONDS": "0.1"}
 
 UNRECOVERABLE = [
@@ -41,6 +43,32 @@ def test_given_an_endpoint_that_always_fails_then_its_error_names_stream_endpoin
     for other in set(STREAMS) - {stream}:
         assert run.stream_statuses(other)[-1] == "COMPLETE", other
         assert other in run.final_states(), f"{other}: its state must be saved"
+    closing = closing_error(run)
+    assert closing["failure_type"] == failure_type, "one failed stream: the sync fails as that stream did"
+    assert closing["message"].startswith(f"1 of {len(STREAMS)} streams did not sync successfully:\n{stream} (")
+    assert "http://" not in closing["message"] and "?" not in closing["message"]
+
+
+def closing_error(run) -> dict:
+    """The sync's last error trace, the one that sums up the failed streams."""
+    closing = [e for e in run.errors() if not e.get("stream_descriptor")]
+    assert closing, "no closing error trace"
+    assert all(GENERIC not in e["message"] for e in run.errors())
+    return closing[-1]
+
+
+def test_given_report_downloads_always_cut_then_the_report_stream_fails_transiently_naming_the_download():
+    streams = ("boards", "advertiser_report")
+    with Emulator(seed=5, size="small", faults="download_cut:1.0xinf") as emulator:
+        run = Connector(emulator).read(streams, extra_env=FAST_RETRIES)
+
+    assert run.returncode == 1
+    (error,) = [e for e in run.errors() if (e.get("stream_descriptor") or {}).get("name") == "advertiser_report"]
+    assert error["failure_type"] == "transient_error"
+    assert error["message"].startswith("Stream advertiser_report")
+    assert "download" in error["message"]
+    assert run.stream_statuses("boards")[-1] == "COMPLETE"
+    assert closing_error(run)["failure_type"] == "transient_error"
 
 
 def test_given_a_daily_cap_when_the_next_sync_runs_after_the_reset_then_it_resumes_where_the_first_stopped():
@@ -53,6 +81,8 @@ def test_given_a_daily_cap_when_the_next_sync_runs_after_the_reset_then_it_resum
         expected = {stream: truth(emulator, stream) for stream in streams}
 
     assert capped.returncode == 1 and resumed.returncode == 0, resumed.errors()
+    # Nothing to fix: the platform may retry on its own once the cap resets.
+    assert closing_error(capped)["failure_type"] == "transient_error"
     done_before = [s for s in streams if capped.stream_statuses(s)[-1] == "COMPLETE"]
     assert "boards" in done_before and "ad_groups" not in done_before
     for stream in done_before:

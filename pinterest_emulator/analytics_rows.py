@@ -33,17 +33,29 @@ def entity_rows(ds, level: str, node, start: date, end: date, granularity: str, 
     return rows
 
 
-def targeting_rows(ds, level: str, node, start, end, granularity, columns, types, id_attrs=()) -> list:
+def targeting_values(ttype: str, scale: int = 1) -> tuple:
+    """A type's values: the base ones, then with report_scale > 1 each again with suffixes _2 .. _scale."""
+    base = TARGETING_VALUES.get(ttype, ("UNKNOWN",))
+    return base + tuple(f"{v}_{i}" for i in range(2, scale + 1) for v in base)
+
+
+def targeting_rows(ds, level: str, node, start, end, granularity, columns, types, id_attrs=(), scale=1) -> list:
     """The entity's rows split over targeting values; each targeting type's parts add up to the whole."""
+    return list(iter_targeting_rows(ds, level, node, start, end, granularity, columns, types, id_attrs, scale))
+
+
+def iter_targeting_rows(ds, level: str, node, start, end, granularity, columns, types, id_attrs=(), scale=1):
+    """targeting_rows one at a time, so a report file can be written without holding an entity's rows."""
     hourly = granularity == "HOUR"
     attrs = attributes(ds, node)
     head = {ID_COLUMN[level.removesuffix("_TARGETING")]: node.id}
     head.update({c: attrs[c] for c in id_attrs if attrs.get(c) is not None})
-    rows = []
+    splits = []
+    for ttype in types:
+        values = targeting_values(ttype, scale)
+        splits.append((ttype, values, [1 + stable_int(ds.seed, node.id, ttype, v) % 10 for v in values]))
     for key, base in metrics.series(ds, leaves(ds, node), start, end, granularity):
-        for ttype in types:
-            values = TARGETING_VALUES.get(ttype, ("UNKNOWN",))
-            weights = [1 + stable_int(ds.seed, node.id, ttype, v) % 10 for v in values]
+        for ttype, values, weights in splits:
             for value, part in zip(values, metrics.split(base, weights), strict=True):
                 if not any(part):
                     continue
@@ -52,5 +64,4 @@ def targeting_rows(ds, level: str, node, start, end, granularity, columns, types
                     row["DATE"] = key
                 row.update(TARGETING_TYPE=ttype, TARGETING_VALUE=value)
                 row.update(metrics.select(metrics.columns_of(part, hourly), columns))
-                rows.append(row)
-    return rows
+                yield row

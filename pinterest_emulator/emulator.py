@@ -72,6 +72,7 @@ class Emulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self.state.close()
 
     def __enter__(self) -> "Emulator":
         self.start()

@@ -4,22 +4,22 @@ Job fates (fail / expire / hang) and expired download URLs come from the fault
 injector, keyed on the report request body, so they are deterministic too.
 """
 
-import csv
-import io
 import json
 import secrets
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
-from . import downloads
-from .analytics_rows import DEFAULT_TARGETING, entity_rows, targeting_rows
+from . import downloads, report_files
+from .analytics_rows import DEFAULT_TARGETING, entity_rows, iter_targeting_rows
 from .columns import report_columns
 from .dates import check_granularity, check_range, check_window, parse_date
 from .endpoints_entities import account_of
 from .errors import bad_param
 from .faults import REPORT_KINDS
-from .levels import ID_COLUMNS, attributes, entities
-from .report_files import MemoryFile
+from .levels import ID_COLUMN, ID_COLUMNS, attributes, entities
+from .metrics import CONVERSION_COLUMNS, MODELLED_COLUMNS
 from .request import Request, Response
 
 LEVELS = (
@@ -40,6 +40,7 @@ LEVELS = (
 # (max days back, max days per report)
 LIMITS_DEFAULT, LIMITS_HOUR, LIMITS_PRODUCT_ITEM = (914, 186), (8, 3), (92, 31)
 REPORT_LIFETIME = 3600  # a finished report stays downloadable for an hour
+RENDER_WAIT = 1.0  # seconds a poll waits for a file being rendered before answering IN_PROGRESS
 FILTERS = {"campaign_ids": "CAMPAIGN_ID", "ad_group_ids": "AD_GROUP_ID", "ad_ids": "AD_ID"}
 
 
@@ -51,7 +52,10 @@ class ReportJob:
     fate: str | None  # None, report_fail, report_expire or report_hang
     created: float = field(default_factory=time.time)
     polls: int = 0
+    report_scale: int = 1  # the setting when the job was created
     file: object | None = None  # a report_files file once rendered
+    rendering: Future | None = None
+    render_seconds: float | None = None
     downloads_issued: int = 0
 
 
@@ -102,36 +106,56 @@ def validate(state, body) -> dict:
     }
 
 
-def report_rows(state, account_id: str, spec: dict) -> dict:
-    """{entity id: [rows]} for one account; the truth endpoint flattens the same data."""
+def iter_report_rows(state, account_id: str, spec: dict):
+    """(entity id, rows iterator) for one account's entities, in file order; the truth endpoint reads the same."""
     level, ds = spec["level"], state.ds
-    out = {}
     base_level = level.removesuffix("_TARGETING")
-    # Every row has AD_ACCOUNT_ID; the other id columns only when requested (and when the entity has that id).
-    id_attrs = ("AD_ACCOUNT_ID", *(c for c in spec["columns"] if c in ID_COLUMNS and c != "AD_ACCOUNT_ID"))
+    id_attrs = _id_attrs(spec)
     filters = {FILTERS[k]: set(map(str, v)) for k, v in spec.get("filters", {}).items()}
+    scale = spec.get("report_scale", state.settings.report_scale)
+    start, end, granularity, columns = spec["start"], spec["end"], spec["granularity"], spec["columns"]
     for node in entities(ds, level, account_id):
         if filters and _filtered_out(ds, node, filters):
             continue
         if level.endswith("_TARGETING"):
-            rows = targeting_rows(
-                ds,
-                level,
-                node,
-                spec["start"],
-                spec["end"],
-                spec["granularity"],
-                spec["columns"],
-                spec["targeting_types"],
-                id_attrs,
-            )
+            types = spec["targeting_types"]
+            rows = iter_targeting_rows(ds, level, node, start, end, granularity, columns, types, id_attrs, scale)
         else:
-            rows = entity_rows(
-                ds, base_level, node, spec["start"], spec["end"], spec["granularity"], spec["columns"], id_attrs
-            )
+            rows = iter(entity_rows(ds, base_level, node, start, end, granularity, columns, id_attrs))
+        yield node.id, rows
+
+
+def report_rows(state, account_id: str, spec: dict) -> dict:
+    """{entity id: [rows]} for one account, entities without rows left out: the file's content as objects."""
+    out = {}
+    for entity_id, rows in iter_report_rows(state, account_id, spec):
+        rows = list(rows)
         if rows:
-            out[node.id] = rows
+            out[entity_id] = rows
     return out
+
+
+def _id_attrs(spec: dict) -> tuple:
+    """Every row has AD_ACCOUNT_ID; the other id columns only when requested (and when the entity has that id)."""
+    return ("AD_ACCOUNT_ID", *(c for c in spec["columns"] if c in ID_COLUMNS and c != "AD_ACCOUNT_ID"))
+
+
+def csv_header(state, account_id: str, spec: dict) -> list:
+    """Every column a row of this report can carry, in row order: the level's id, the requested id columns some
+    entity has, DATE, the targeting pair, and the requested modelled columns."""
+    level, ds = spec["level"], state.ds
+    names = [ID_COLUMN[level.removesuffix("_TARGETING")]]
+    nodes = entities(ds, level, account_id)
+    for column in _id_attrs(spec):
+        if any(attributes(ds, n).get(column) is not None for n in nodes):
+            names.append(column)
+    if spec["granularity"] != "TOTAL":
+        names.append("DATE")
+    if level.endswith("_TARGETING"):
+        names += ["TARGETING_TYPE", "TARGETING_VALUE"]
+    hourly = spec["granularity"] == "HOUR"
+    names += [c for c in spec["columns"] if c in MODELLED_COLUMNS and not (hourly and c in CONVERSION_COLUMNS)]
+    return list(dict.fromkeys(names))
 
 
 def _filtered_out(ds, node, filters: dict) -> bool:
@@ -140,21 +164,30 @@ def _filtered_out(ds, node, filters: dict) -> bool:
     return any(attrs.get(col) is not None and attrs[col] not in ids for col, ids in filters.items())
 
 
-def _render_file(by_id: dict, body: dict) -> bytes:
-    rows = [row for rs in by_id.values() for row in rs]
-    if body.get("report_format") == "CSV":
-        names = list(dict.fromkeys(k for row in rows for k in row))
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, names, restval=0)
-        writer.writeheader()
-        writer.writerows(rows)
-        return buf.getvalue().encode()
-    if body.get("primary_sort") == "BY_DATE":
-        by_date: dict = {}
-        for row in rows:
-            by_date.setdefault(row.get("DATE", "TOTAL"), []).append(row)
-        return json.dumps(by_date).encode()
-    return json.dumps(by_id).encode()
+def _file_pieces(state, job: "ReportJob"):
+    """The bytes of a job's file, piece by piece; stops when the emulator is closed."""
+    spec = validate(state, job.body)
+    spec["filters"] = {k: job.body[k] for k in FILTERS if k in job.body}
+    spec["report_scale"] = job.report_scale
+    groups = iter_report_rows(state, job.account_id, spec)
+    if job.body.get("report_format") == "CSV":
+        pieces = report_files.csv_rows(groups, csv_header(state, job.account_id, spec))
+    elif job.body.get("primary_sort") == "BY_DATE":
+        pieces = report_files.json_by_date(groups)
+    else:
+        pieces = report_files.json_by_id(groups)
+    for piece in pieces:
+        if state.closed:
+            raise RuntimeError("emulator stopped while rendering a report")
+        yield piece
+
+
+def render(state, job: "ReportJob") -> None:
+    """Render a job's file once, in the background worker: polls answer IN_PROGRESS until it is written."""
+    suffix = ".csv" if job.body.get("report_format") == "CSV" else ".json"
+    started = time.monotonic()
+    job.file = report_files.write(state.report_dir(), _file_pieces(state, job), suffix)
+    job.render_seconds = time.monotonic() - started
 
 
 def create_report(state, req: Request) -> Response:
@@ -168,7 +201,11 @@ def create_report(state, req: Request) -> Response:
     if fate:
         state.stats.fault(fate)
     token = secrets.token_hex(16)
-    state.reports[token] = ReportJob(token, account.id, body, fate)
+    job = ReportJob(token, account.id, body, fate, report_scale=state.settings.report_scale)
+    _forget_expired(state)
+    state.reports[token] = job
+    if fate is None:
+        job.rendering = state.renderer().submit(render, state, job)
     state.stats.bump("reports_created")
     return Response(body={"token": token, "report_status": "IN_PROGRESS", "message": None})
 
@@ -188,11 +225,22 @@ def poll_report(state, req: Request) -> Response:
         return Response(body={"report_status": "FAILED", "url": None, "size": None})
     if job.fate == "report_expire" or time.time() - job.created > REPORT_LIFETIME:
         return Response(body={"report_status": "EXPIRED", "url": None, "size": None})
-    if job.file is None:
-        spec = validate(state, job.body)
-        spec["filters"] = {k: job.body[k] for k in FILTERS if k in job.body}
-        job.file = MemoryFile(_render_file(report_rows(state, job.account_id, spec), job.body))
+    try:
+        job.rendering.result(timeout=RENDER_WAIT)
+    except FutureTimeout:
+        return Response(body={"report_status": "IN_PROGRESS", "url": None, "size": None})
+    except Exception:  # a file that could not be written (disk full...) is a failed report
+        return Response(body={"report_status": "FAILED", "url": None, "size": None})
     return Response(body={"report_status": "FINISHED", "url": downloads.issue(state, job), "size": job.file.size})
+
+
+def _forget_expired(state) -> None:
+    """Delete the files of jobs past their lifetime, so a long run does not fill the disk."""
+    now = time.time()
+    for job in list(state.reports.values()):
+        if now - job.created > REPORT_LIFETIME and job.file is not None:
+            job.file.delete()
+            job.file = None
 
 
 ROUTES = [

@@ -1,7 +1,11 @@
 """Everything a running emulator holds, shared by the HTTP handler and the admin API."""
 
+import shutil
+import tempfile
 import threading
 import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -53,7 +57,10 @@ class State:
         self.faults = FaultInjector(settings.seed, settings.faults)
         self.stats = Stats()
         self.reports: dict = {}  # token -> ReportJob
-        self.downloads: dict = {}  # download token -> (report token, expires_at)
+        self.downloads: dict = {}  # download token -> downloads.DownloadUrl
+        self.closed = False
+        self._report_dir: str | None = None
+        self._renderer: ThreadPoolExecutor | None = None
         self.base_url = ""  # http://127.0.0.1:PORT/v5, set once listening
         self.root_url = ""  # http://127.0.0.1:PORT
 
@@ -63,3 +70,28 @@ class State:
         if not self.settings.today:
             return int(real)
         return self.ds.today_epoch + int(real % 86400)
+
+    def report_dir(self) -> str:
+        """The temp directory of this emulator's report files, made on first use, removed by close() or at exit."""
+        with self.lock:
+            if self._report_dir is None:
+                self._report_dir = tempfile.mkdtemp(prefix="pinterest-emulator-reports-")
+                weakref.finalize(self, shutil.rmtree, self._report_dir, True)
+            return self._report_dir
+
+    def renderer(self) -> ThreadPoolExecutor:
+        """One background worker renders report files, one at a time, as Pinterest's queue would."""
+        with self.lock:
+            if self._renderer is None:
+                self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-render")
+            return self._renderer
+
+    def close(self) -> None:
+        """Stop rendering and delete every report file."""
+        self.closed = True
+        with self.lock:
+            renderer, directory = self._renderer, self._report_dir
+        if renderer is not None:
+            renderer.shutdown(wait=True, cancel_futures=True)
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)

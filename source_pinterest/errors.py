@@ -286,6 +286,12 @@ SYSTEM_ADVICE = (
     "This is a problem in the connector or an answer it does not understand, not a setting to fix: please report it "
     "with this message and the sync's logs. The other streams are read as usual."
 )
+CONFIG_ADVICE = "Check the connection's credentials (re-authorize the app if needed) and settings, then sync again."
+ADVICE = {
+    FailureType.transient_error: TRANSIENT_ADVICE,
+    FailureType.config_error: CONFIG_ADVICE,
+    FailureType.system_error: SYSTEM_ADVICE,
+}
 
 
 def without_urls(text: str) -> str:
@@ -316,29 +322,32 @@ def stream_failure(stream: str, error: Exception, api_host: Optional[str]) -> Ai
     descriptor = StreamDescriptor(name=stream)
     if isinstance(error, AirbyteTracedException):
         message = without_urls(error.message or error.internal_message or "")
+        failure_type = error.failure_type or FailureType.system_error
         if f"Stream {stream}" not in message:
             # The CDK's own words ("API rate limit exceeded.") keep ours, the last error, in the internal message.
             detail = without_urls(error.internal_message or "")
-            message = f"Stream {stream}: {message}" + (f" ({detail})" if detail and detail not in message else "")
+            if detail and detail not in message:
+                message += f" ({_shortened(detail, MAX_STREAM_MESSAGE_CHARS)})"
+            message = f"Stream {stream}: {message} {ADVICE[failure_type]}"
         if message == error.message:
             return error
         return AirbyteTracedException(
             internal_message=error.internal_message,
-            message=_shortened(message, MAX_STREAM_MESSAGE_CHARS),
-            failure_type=error.failure_type or FailureType.system_error,
+            message=message,
+            failure_type=failure_type,
             exception=error,
             stream_descriptor=descriptor,
         )
-    transient = is_network_error(error)
+    failure_type = FailureType.transient_error if is_network_error(error) else FailureType.system_error
     detail = _shortened(without_urls(" ".join(str(error).split())), MAX_DETAIL_CHARS) or "no detail"
     message = (
         f"Stream {stream}: {_subject(error, api_host)} failed with {type(error).__name__}: {detail}. "
-        f"{TRANSIENT_ADVICE if transient else SYSTEM_ADVICE}"
+        f"{ADVICE[failure_type]}"
     )
     return AirbyteTracedException(
         internal_message=f"{type(error).__name__}: {error}",
         message=message,
-        failure_type=FailureType.transient_error if transient else FailureType.system_error,
+        failure_type=failure_type,
         exception=error,
         stream_descriptor=descriptor,
     )

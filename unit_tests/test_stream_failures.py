@@ -187,8 +187,22 @@ def test_a_cdk_message_that_does_not_name_the_stream_gets_its_name_and_the_last_
     assert failure.failure_type == FailureType.transient_error
     assert failure.message == (
         "Stream campaign_analytics: API rate limit exceeded. (Rate limit retry budget exhausted. Last exception: "
-        "GET /v5/ad_accounts/1/campaigns/analytics answered HTTP 429)"
+        "GET /v5/ad_accounts/1/campaigns/analytics answered HTTP 429) This is a network or server problem that "
+        "usually passes: run the sync again, it resumes from the saved state."
     )
+
+
+def test_given_a_token_rejected_after_its_refresh_then_the_stream_error_says_to_reauthorize(api):
+    api.json("boards", {"code": 2, "message": "Authentication failed."}, 401)
+
+    output = read_streams(make_config(), ["boards"], expect_failure=True)
+
+    failed = stream_error(output, "boards")
+    assert failed.failure_type == FailureType.config_error
+    assert failed.message.startswith("Stream boards: Refreshed OAuth access token is rejected by the API.")
+    assert "Pinterest code 2: Authentication failed." in failed.message
+    assert failed.message.endswith("re-authorize the app if needed) and settings, then sync again.")
+    assert "https://" not in failed.message
 
 
 def test_a_message_that_already_names_the_stream_is_kept_as_it_is():

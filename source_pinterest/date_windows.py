@@ -64,6 +64,21 @@ def sync_windows(
     return windows(sync_start(earliest, configured_start, cursor, lookback_days), today, max_days)
 
 
+def resumed_windows(
+    today: dt.date,
+    days_back: int,
+    max_days: int,
+    done_through: dt.date,
+    configured_start: Optional[dt.date] = None,
+) -> list[Window]:
+    """The rest of a pass a killed attempt left unfinished: the day after `done_through` to today, with no new
+    look-back (the pass already began with one); never before what the API allows or the configured start."""
+    start = max(done_through + dt.timedelta(days=1), earliest_allowed(today, days_back))
+    if configured_start is not None:
+        start = max(start, configured_start)
+    return windows(start, today, max_days)
+
+
 def windows(start: dt.date, end: dt.date, max_days: int) -> list[Window]:
     """[start, end] cut into consecutive windows of at most `max_days` days, oldest first; empty if start > end."""
     if max_days < 1:

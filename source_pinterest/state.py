@@ -8,12 +8,27 @@ State shapes (the same as Airbyte's Pinterest connector, so connections migrate 
   parentless stream:  {"updated_time": 1700000000}
   per-parent stream:  {"states": [{"partition": {"ad_account_id": "1"}, "cursor": {"updated_time": 1700000000}}]}
 A per-parent stream given a flat state (an older connector version) uses that value for every parent.
+
+Two more cursors build on this, for resumed attempts (a sync killed or capped is started again from its last state):
+  PassCursor (metrics): a partition whose pass (look-back included) is under way carries where that pass began and
+    how far it got, {"partition": ..., "cursor": {"DATE": d}, "pass_start": d0, "pass_done_through": d1}; a
+    resumed attempt continues from d1, and only a pass that completed (an entry without the two keys, which is
+    also every state written before they existed) lets the next read start a new look-back.
+  ParentsDoneCursor (full refresh with parents): the CDK's resumable full refresh for substreams, i.e.
+    {"states": [{"partition": ..., "cursor": {"__ab_full_refresh_sync_complete": true}}]} while a pass is under
+    way, and {"__ab_full_refresh_sync_complete": true} once every parent is done, after which the next read
+    starts over.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, MutableMapping, Optional
+import threading
+from typing import Any, Iterable, Mapping, MutableMapping, Optional
+
+from airbyte_cdk.sources.streams.checkpoint import Cursor
+from airbyte_cdk.sources.streams.checkpoint.checkpoint_reader import FULL_REFRESH_COMPLETE_STATE
+from airbyte_cdk.sources.types import Record, StreamSlice
 
 Partition = Mapping[str, Any]
 
@@ -116,3 +131,131 @@ class PerParentCursor:
 
     def _entry(self, partition: Partition, value: Any) -> Mapping[str, Any]:
         return {"partition": dict(partition), "cursor": {self.cursor_field: value}}
+
+
+PASS_START, PASS_DONE_THROUGH = "pass_start", "pass_done_through"
+
+
+class PassCursor(PerParentCursor):
+    """PerParentCursor for date-windowed metrics: progress is committed per window, and a pass is resumable.
+
+    A pass is what one sync reads of a partition: from the look-back start (or the configured start) to the day it
+    began. While it is under way its entry says where it began and the last day done; the cursor value itself is
+    the latest day ever read, as before, so older connector versions still read the state."""
+
+    def __init__(self, cursor_field: str, partitioned: bool) -> None:
+        self._passes: dict[str, tuple[str, str]] = {}  # partition key -> (pass_start, pass_done_through)
+        self._planned: dict[str, tuple[str, str]] = {}  # partition key -> (start, end) of this process's pass
+        super().__init__(cursor_field, partitioned)
+
+    def set_state(self, state: Optional[Mapping[str, Any]]) -> None:
+        self._passes, self._planned = {}, {}
+        entries = (state or {}).get("states") or [] if self.partitioned else [{"partition": {}, **(state or {})}]
+        for entry in entries:
+            if entry.get(PASS_START) and entry.get(PASS_DONE_THROUGH):
+                key = partition_key(entry.get("partition") or {})
+                self._passes[key] = (str(entry[PASS_START]), str(entry[PASS_DONE_THROUGH]))
+        super().set_state(state)  # builds the entries, pass markers included (see _entry)
+
+    def pass_under_way(self, partition: Partition) -> Optional[tuple[str, str]]:
+        """(first day, last day done) of this partition's unfinished pass; None if its last pass completed."""
+        return self._passes.get(self._key(partition))
+
+    def begin_pass(self, partition: Partition, start: str, end: str) -> None:
+        """This process reads the partition's pass from `start` (its first day: the saved one if it is under way)
+        to `end`; the pass completes when the window ending on `end` is done."""
+        self._planned[self._key(partition)] = (start, end)
+
+    def window_done(self, partition: Partition, last_day: str) -> None:
+        """Every row of the partition up to `last_day` is emitted: commit it; the pass ends with its last window."""
+        key = self._key(partition)
+        start, end = self._planned.get(key, (last_day, last_day))
+        latest = _later(self.start_of(partition), last_day)
+        if last_day < end:
+            self._passes[key] = (self._passes.get(key, (start,))[0], last_day)
+        else:
+            self._passes.pop(key, None)
+        self._state_out = None
+        if self.partitioned:
+            self._committed[key] = self._entry(partition, latest)
+        else:
+            self._fallback = latest
+
+    def close(self, partition: Partition) -> None:
+        """Progress is committed window by window (window_done): nothing is left to do when the partition ends."""
+
+    def _build_state(self) -> MutableMapping[str, Any]:
+        if self.partitioned:
+            return super()._build_state()
+        flat = super()._build_state()
+        under_way = self._passes.get(partition_key({}))
+        return {**flat, PASS_START: under_way[0], PASS_DONE_THROUGH: under_way[1]} if under_way else flat
+
+    def _entry(self, partition: Partition, value: Any) -> Mapping[str, Any]:
+        entry = dict(super()._entry(partition, value))
+        under_way = self._passes.get(partition_key(partition))
+        if under_way:
+            entry[PASS_START], entry[PASS_DONE_THROUGH] = under_way
+        return entry
+
+
+class ParentsDoneCursor(Cursor):
+    """The CDK's resumable full refresh cursor for a stream read per parent, with an end to the pass.
+
+    Each parent is closed once its listing is emitted; a resumed attempt skips the closed ones. When the last parent
+    of the pass closes, the state becomes the CDK's "sync complete" value, and a read that starts from it starts a
+    new pass over every parent (the CDK's own substream cursor never says the pass is over)."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, Mapping[str, Any]] = {}
+        self._planned: Optional[set[str]] = None
+        self._complete = False
+        self._lock = threading.Lock()
+
+    # -- state in --------------------------------------------------------------------------------------------
+    def set_initial_state(self, stream_state: Optional[Mapping[str, Any]]) -> None:
+        # The CDK sets the state again after it has drawn the first slices (which planned the pass): the plan stays.
+        with self._lock:
+            self._done = {}
+            for entry in (stream_state or {}).get("states") or []:
+                if (entry.get("cursor") or {}) == FULL_REFRESH_COMPLETE_STATE:
+                    partition = dict(entry.get("partition") or {})
+                    self._done[partition_key(partition)] = {"partition": partition, "cursor": dict(entry["cursor"])}
+            self._complete = self._planned is not None and self._planned <= set(self._done)
+
+    def to_read(self, partitions: Iterable[Partition]) -> list[Partition]:
+        """The parents of this pass not closed yet, in order; the pass is complete at once if there are none."""
+        pending = [p for p in partitions if partition_key(p) not in self._done]
+        with self._lock:
+            self._planned = {partition_key(p) for p in pending}
+            if not pending:
+                self._complete = True
+        return pending
+
+    # -- progress --------------------------------------------------------------------------------------------
+    def observe(self, stream_slice: StreamSlice, record: Record) -> None:
+        """Progress is per parent (close_slice), not per record."""
+
+    def close_slice(self, stream_slice: StreamSlice, *args: Any) -> None:
+        partition = dict(stream_slice.partition)
+        key = partition_key(partition)
+        with self._lock:
+            self._done[key] = {"partition": partition, "cursor": dict(FULL_REFRESH_COMPLETE_STATE)}
+            if self._planned is not None and self._planned <= set(self._done):
+                self._complete = True
+
+    def should_be_synced(self, record: Record) -> bool:
+        return True  # a full refresh keeps every record of the parents it reads
+
+    def select_state(self, stream_slice: Optional[StreamSlice] = None) -> Optional[Mapping[str, Any]]:
+        if self._complete:
+            return FULL_REFRESH_COMPLETE_STATE
+        done = self._done.get(partition_key(stream_slice.partition if stream_slice is not None else {}))
+        return done["cursor"] if done else {}
+
+    # -- state out -------------------------------------------------------------------------------------------
+    def get_stream_state(self) -> MutableMapping[str, Any]:
+        with self._lock:
+            if self._complete:
+                return dict(FULL_REFRESH_COMPLETE_STATE)
+            return {"states": list(self._done.values())}

@@ -15,9 +15,17 @@ from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
-from source_pinterest.date_windows import Window, batches, created_by, earliest_allowed, parse_day, sync_windows
+from source_pinterest.date_windows import (
+    Window,
+    batches,
+    created_by,
+    earliest_allowed,
+    parse_day,
+    resumed_windows,
+    sync_windows,
+)
 from source_pinterest.metrics_schema import columns_schema, typed, user_account_analytics_schema
-from source_pinterest.state import PerParentCursor
+from source_pinterest.state import PassCursor, partition_key
 from source_pinterest.streams.base import PinterestStream
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.metrics_specs import DEFAULT_WINDOWS, LIVE_COLUMNS, LIVE_ID_BATCH, AnalyticsSpec
@@ -40,17 +48,25 @@ def warn_if_clamped(stream: str, configured: Optional[dt.date], days_back: int, 
 
 
 class DatedMetricsStream(PinterestStream):
-    """What the live analytics streams share: a date cursor per partition and the windows of one sync."""
+    """What the live analytics streams share: a date cursor per partition and the windows of one pass.
+
+    A pass is what one sync reads of a partition: from its look-back start to today. It is saved window by window
+    (state.PassCursor), so an attempt started again after a kill or a daily cap continues the pass where the last
+    one stopped instead of paying the look-back again; only a partition whose last pass completed starts a new one."""
 
     cursor_key = "DATE"
     partitioned = True
     days_back = limits.LIVE_ANALYTICS_DAYS_BACK
     max_range_days = limits.LIVE_ANALYTICS_MAX_RANGE_DAYS
     attribution_days = max(DEFAULT_WINDOWS.values())
+    # Within a long slice (an account's windows and id batches) the CDK emits the state every this many records,
+    # so a window completed inside the slice is saved before the slice ends.
+    state_checkpoint_interval = 1000
 
     def __init__(self, ctx: SyncContext) -> None:
         super().__init__(ctx)
-        self._cursor = PerParentCursor(self.cursor_key, partitioned=self.partitioned)
+        self._cursor = PassCursor(self.cursor_key, partitioned=self.partitioned)
+        self._passes: dict[str, list[Window]] = {}  # partition -> the windows of its pass, planned once per process
 
     @property
     def cursor_field(self) -> str | List[str]:
@@ -67,25 +83,39 @@ class DatedMetricsStream(PinterestStream):
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
         self._cursor.set_state(value)
+        self._passes = {}
 
     @property
     def start_date(self) -> Optional[dt.date]:
         return self.ctx.config.start_date
 
     def sync_windows(self, partition: Mapping[str, Any], sync_mode: SyncMode) -> list[Window]:
-        cursor = parse_day(self._cursor.start_of(partition)) if sync_mode == SyncMode.incremental else None
-        return sync_windows(
-            limits.today(),
-            self.days_back,
-            self.max_range_days,
-            self.start_date,
-            cursor,
-            lookback_days(self.ctx, self.attribution_days),
-        )
+        """The windows of the partition's pass in this process, the same on every call (slices and prefetch)."""
+        key = partition_key(partition)
+        if key not in self._passes:
+            self._passes[key] = self._plan_pass(partition, sync_mode)
+        return self._passes[key]
+
+    def _plan_pass(self, partition: Mapping[str, Any], sync_mode: SyncMode) -> list[Window]:
+        today = limits.today()
+        under_way = self._cursor.pass_under_way(partition)
+        done_through = parse_day(under_way[1]) if under_way else None
+        if done_through is not None:
+            planned = resumed_windows(today, self.days_back, self.max_range_days, done_through, self.start_date)
+        else:
+            cursor = parse_day(self._cursor.start_of(partition)) if sync_mode == SyncMode.incremental else None
+            lookback = lookback_days(self.ctx, self.attribution_days)
+            planned = sync_windows(
+                today, self.days_back, self.max_range_days, self.start_date, cursor, lookback
+            )
+        if planned:
+            first = under_way[0] if under_way else planned[0].start.isoformat()
+            self._cursor.begin_pass(partition, first, planned[-1].end.isoformat())
+        return planned
 
     def window_done(self, partition: Mapping[str, Any], window: Window) -> None:
         # The cursor is the last day requested, not the last day with data: quiet days are not read again.
-        self._cursor.observe(partition, {self.cursor_key: window.end.isoformat()})
+        self._cursor.window_done(partition, window.end.isoformat())
 
 
 class AnalyticsStream(DatedMetricsStream):

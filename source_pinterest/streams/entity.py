@@ -6,11 +6,12 @@ import logging
 from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.types import StreamSlice
 
 from source_pinterest.concurrency import StreamingPrefetcher
 from source_pinterest.config import EntityStatus
 from source_pinterest.normalize import RecordNormalizer
-from source_pinterest.state import PerParentCursor, partition_key
+from source_pinterest.state import ParentsDoneCursor, PerParentCursor, partition_key
 from source_pinterest.streams.base import PinterestStream, load_schema, stringify_ids
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.specs import StreamSpec
@@ -26,7 +27,11 @@ ID_LISTING_FIELDS = ("id", "ad_account_id", "campaign_id", "ad_group_id", "statu
 
 
 class EntityStream(PinterestStream):
-    """GET <spec.path> for every parent slice; state and parent reuse as described in state.py and context.py."""
+    """GET <spec.path> for every parent slice; state and parent reuse as described in state.py and context.py.
+
+    A stream with a cursor field is incremental per parent (PerParentCursor). One without (keywords, board_sections,
+    conversion_tags, user_account) is a resumable full refresh: the CDK's cursor-based checkpoint reader with
+    state.ParentsDoneCursor, so an attempt started again skips the parents an earlier attempt of the pass finished."""
 
     def __init__(self, spec: StreamSpec, ctx: SyncContext, statuses: Optional[tuple[EntityStatus, ...]] = None) -> None:
         self.spec = spec
@@ -38,6 +43,8 @@ class EntityStream(PinterestStream):
         super().__init__(ctx)
         self._prefetcher: Optional[StreamingPrefetcher] = None
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
+        # The CDK reads a stream whose get_cursor() answers a cursor, and no cursor field, as resumable full refresh.
+        self.cursor = None if spec.cursor_field else ParentsDoneCursor()
         self._normalizer = RecordNormalizer(spec.name, load_schema(spec.name))
 
     @property
@@ -58,17 +65,18 @@ class EntityStream(PinterestStream):
 
     @property
     def is_resumable(self) -> bool:
-        # Streams without a cursor are plain full refresh: the CDK must not wait for a "sync complete" state from them.
-        return self._cursor is not None
+        return True  # incremental per parent, or resumable full refresh per parent
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        return self._cursor.get_state() if self._cursor else {}
+        return self._cursor.get_state() if self._cursor else self.cursor.get_stream_state()
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
         if self._cursor:
             self._cursor.set_state(value)
+        else:
+            self.cursor.set_initial_state(value)
 
     def path(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
         keys = {k: v for k, v in (stream_slice or {}).items() if k not in self.spec.query_from_slice}
@@ -76,6 +84,16 @@ class EntityStream(PinterestStream):
 
     # -- slices ----------------------------------------------------------------------------------------------
     def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+        """The slices this read emits: every parent, or for a full refresh the parents its pass has not done yet
+        (as the CDK's StreamSlice, which its resumable full refresh reader requires)."""
+        if self._cursor is not None:
+            yield from self.partitions()
+            return
+        for partition in self.cursor.to_read(list(self.partitions())):
+            yield StreamSlice(partition=partition, cursor_slice={})
+
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
+        """Every parent of the stream, once each, as listed in this sync."""
         if not self.spec.parents:
             yield {}
             return
@@ -163,7 +181,7 @@ class EntityStream(PinterestStream):
         return self._prefetcher.records_of(partition)
 
     def list_everything(self) -> Iterable[Mapping[str, Any]]:
-        for partition in self.stream_slices():
+        for partition in self.partitions():  # children need every parent, whatever this stream's own state says
             yield from self.fetch(partition or {})
 
     def read_records(
@@ -182,3 +200,5 @@ class EntityStream(PinterestStream):
                 yield record
         if self._cursor:
             self._cursor.close(partition)
+        else:
+            self.cursor.close_slice(StreamSlice(partition=dict(partition), cursor_slice={}))

@@ -338,12 +338,22 @@ def stream_failure(stream: str, error: Exception, api_host: Optional[str]) -> Ai
             exception=error,
             stream_descriptor=descriptor,
         )
+    return unexpected_failure(f"Stream {stream}", "the read", error, api_host, descriptor)
+
+
+def unexpected_failure(
+    who: str,
+    doing: str,
+    error: BaseException,
+    api_host: Optional[str],
+    descriptor: Optional[StreamDescriptor] = None,
+) -> AirbyteTracedException:
+    """An exception no one classified, as a traced one: transient if the network broke, else ours (system). The
+    message names the request or download it came from, else what `who` was `doing`."""
     failure_type = FailureType.transient_error if is_network_error(error) else FailureType.system_error
     detail = _shortened(without_urls(" ".join(str(error).split())), MAX_DETAIL_CHARS) or "no detail"
-    message = (
-        f"Stream {stream}: {_subject(error, api_host)} failed with {type(error).__name__}: {detail}. "
-        f"{ADVICE[failure_type]}"
-    )
+    subject = _subject(error, api_host) or doing
+    message = f"{who}: {subject} failed with {type(error).__name__}: {detail}. {ADVICE[failure_type]}"
     return AirbyteTracedException(
         internal_message=f"{type(error).__name__}: {error}",
         message=message,
@@ -368,10 +378,10 @@ def sync_failure(failures: Mapping[str, AirbyteTracedException], streams_in_sync
     )
 
 
-def _subject(error: BaseException, api_host: Optional[str]) -> str:
+def _subject(error: BaseException, api_host: Optional[str]) -> Optional[str]:
     request = _request_of(error)
     if request is None or not request.url:
-        return "the read"
+        return None
     host = urlsplit(request.url).hostname
     if api_host and host != api_host:
         return f"the report file download from {host}"

@@ -1,25 +1,49 @@
 """The console entry point (`source-pinterest`), also used by main.py and the Docker image."""
 
+import argparse
 import ctypes
 import ctypes.util
 import os
 import sys
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.models import ConnectorSpecification
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_pinterest import limits
+from source_pinterest.errors import unexpected_failure
 from source_pinterest.source import SourcePinterest, validated_config
 
 
 class PinterestEntrypoint(AirbyteEntrypoint):
-    """The CDK's entrypoint with one change: `check` validates the config with the connector's own parser. The
+    """The CDK's entrypoint with two changes. `check` validates the config with the connector's own parser: the
     CDK's JSON-schema check would answer first, with messages such as "None is not of type 'object'" that neither
-    name the field nor say what it accepts, and that repeat the offending value (a mistyped secret included)."""
+    name the field nor say what it accepts, and that repeat the offending value (a mistyped secret included). And
+    an exception that is not a traced one says what happened instead of "Something went wrong in the connector"
+    (during a read, each stream's own failures are already described by SourcePinterest._read_stream)."""
 
     @staticmethod
     def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
         validated_config(config)
+
+    def run(self, parsed_args: argparse.Namespace) -> Iterable[str]:
+        try:
+            yield from super().run(parsed_args)
+        except AirbyteTracedException:
+            raise
+        except Exception as error:
+            raise unexpected_failure(
+                "Source Pinterest", f"the {parsed_args.command} command", error, _api_host()
+            ) from error
+
+
+def _api_host() -> str | None:
+    try:
+        return urlsplit(limits.base_url()).hostname
+    except ValueError:
+        return None
 
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter for the number of malloc arenas

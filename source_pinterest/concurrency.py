@@ -56,9 +56,11 @@ class SlicePrefetcher:
             return future.result()
         finally:
             self._fill()
+            if not self._in_flight:  # the last slice was handed out: the stream has ended, its threads can go
+                self.close()
 
     def _fill(self) -> None:
-        while len(self._in_flight) < self._workers:
+        while len(self._in_flight) < self._workers and self._executor is not None:
             upcoming = next(self._pending, None)
             if upcoming is None:
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from typing import Any, Callable, Optional
@@ -54,9 +55,31 @@ def default_rows(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {"111": [{"DATE": body["start_date"], "SPEND_IN_DOLLAR": 1.5, "TOTAL_IMPRESSION": 7, "CAMPAIGN_ID": 111}]}
 
 
+class CutBody(io.RawIOBase):
+    """A response body that breaks off after `at` bytes with a connection reset, as a dropped socket does."""
+
+    def __init__(self, data: bytes, at: int) -> None:
+        self.data, self.at, self.position = data, at, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.position >= self.at:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        count = min(len(buffer), self.at - self.position)
+        buffer[:count] = self.data[self.position : self.position + count]
+        self.position += count
+        return count
+
+
 class ReportApi:
     """POST .../reports answers a token; GET ...?token= answers `statuses` in turn (the last one repeats), FINISHED
-    with a fresh storage URL each time; the URL serves `rows(body)` unless listed in `expired_downloads`."""
+    with a fresh storage URL each time; the URL serves `rows(body)` unless listed in `expired_downloads`.
+
+    Storage like S3: Content-Length always; `Range: bytes=N-` answered 206 with Content-Range if `ranges`, else the
+    whole file (200). The first `cut_downloads` answers break off halfway; the first `expire_mid` ones too, after
+    which that URL answers 403 (expired)."""
 
     def __init__(
         self,
@@ -66,6 +89,10 @@ class ReportApi:
         rows: Callable[[dict], dict] = default_rows,
         expired_downloads: int = 0,
         statuses_by_level: Optional[dict[str, tuple[str, ...]]] = None,
+        cut_downloads: int = 0,
+        ranges: bool = True,
+        expire_mid: int = 0,
+        statuses_of: Optional[Callable[[dict], tuple[str, ...]]] = None,
     ) -> None:
         self.api = api
         self.bodies: list[dict[str, Any]] = []
@@ -73,12 +100,15 @@ class ReportApi:
         self.rows = rows
         self.expired_downloads = expired_downloads
         self.statuses_by_level = statuses_by_level or {}
+        self.statuses_of = statuses_of
+        self.cut_downloads, self.ranges, self.expire_mid = cut_downloads, ranges, expire_mid
+        self.expired_urls: set[str] = set()
         self.polls: dict[str, int] = {}
         self.urls_issued = 0
         path = API + f"ad_accounts/{account_id}/reports"
         api.mocker.post(path, json=self._create)
         api.mocker.get(path, json=self._poll)
-        api.mocker.get(re.compile(re.escape(STORAGE + f"{account_id}/")), text=self._download)
+        api.mocker.get(re.compile(re.escape(STORAGE + f"{account_id}/")), body=self._download)
 
     def _create(self, request, context):
         self.bodies.append(request.json())
@@ -89,7 +119,9 @@ class ReportApi:
     def _poll(self, request, context):
         token = parse_qs(urlsplit(request.url).query)["token"][0]
         self.polls[token] += 1
-        statuses = self.statuses_by_level.get(self.bodies[int(token) - 1]["level"], self.statuses)
+        body = self.bodies[int(token) - 1]
+        statuses = self.statuses_of(body) if self.statuses_of else None
+        statuses = statuses or self.statuses_by_level.get(body["level"], self.statuses)
         status = statuses[min(self.polls[token], len(statuses)) - 1]
         if status != "FINISHED":
             return {"report_status": status, "url": None, "size": None}
@@ -102,12 +134,32 @@ class ReportApi:
         }
 
     def _download(self, request, context):
-        if self.expired_downloads:
-            self.expired_downloads -= 1
+        if self.expired_downloads or request.url in self.expired_urls:
+            self.expired_downloads = max(0, self.expired_downloads - 1)
             context.status_code = 403
-            return EXPIRED_XML
+            return io.BytesIO(EXPIRED_XML.encode())
         token = urlsplit(request.url).path.rsplit("/", 1)[1].split("-")[0]
-        return json.dumps(self.rows(self.bodies[int(token) - 1]))
+        data = self.file(token)
+        start = 0
+        asked = re.fullmatch(r"bytes=(\d+)-", request.headers.get("Range", ""))
+        if asked and self.ranges:
+            start = int(asked.group(1))
+            context.status_code = 206
+            context.headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+        context.headers["Content-Length"] = str(len(data) - start)
+        context.headers["ETag"] = f'"{token}"'
+        if self.cut_downloads or self.expire_mid:
+            if self.expire_mid:
+                self.expire_mid -= 1
+                self.expired_urls.add(request.url)
+            else:
+                self.cut_downloads -= 1
+            return CutBody(data[start:], (len(data) - start) // 2)
+        return io.BytesIO(data[start:])
+
+    def file(self, token: str) -> bytes:
+        """The report file of job `token`, as storage serves it."""
+        return json.dumps(self.rows(self.bodies[int(token) - 1])).encode()
 
     def downloads(self) -> list:
         return [r for r in self.api.mocker.request_history if r.url.startswith(STORAGE)]

@@ -147,3 +147,30 @@ def test_records_before_an_error_are_delivered_then_the_error_is_raised():
             received.append(record)
     assert received == ["first"]
     prefetcher.close()
+
+
+def test_closing_cancels_slices_not_started_and_discards_results_nobody_will_ask_for():
+    started, release = threading.Event(), threading.Event()
+    discarded, fetched = [], []
+
+    def fetch(stream_slice):
+        fetched.append(stream_slice["a"])
+        if stream_slice["a"] == 2:
+            started.set()
+            release.wait(5)
+        return [f"file-{stream_slice['a']}"]
+
+    slices = [{"a": i} for i in range(1, 7)]
+    prefetcher = SlicePrefetcher(slices, fetch, workers=3, discard=discarded.append)
+    assert prefetcher.result_of({"a": 1}) == ["file-1"]
+    started.wait(5)
+    prefetcher.close()  # slice 2 still running, 3 done or running, 4 queued; 5 and 6 never submitted
+    release.set()
+    for _ in range(50):
+        if ["file-2"] in discarded:
+            break
+        threading.Event().wait(0.05)
+
+    assert ["file-2"] in discarded  # handed over once it finished, after close
+    assert 5 not in fetched and 6 not in fetched
+    assert ["file-1"] not in discarded

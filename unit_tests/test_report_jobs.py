@@ -184,3 +184,32 @@ def test_given_job_deadline_env_when_runner_built_then_both_deadlines_follow_it(
 
     assert (policy.job_deadline, policy.total_deadline) == (job_deadline, total_deadline)
     assert policy.max_attempts == 3
+
+
+def test_given_the_stream_stopped_while_a_job_waits_then_the_wait_ends_at_once_and_no_more_polls():
+    import threading
+    import time
+
+    from source_pinterest.report_jobs import ReportJobCancelled
+
+    api = FakeApi([["IN_PROGRESS"]])
+    cancelled = threading.Event()
+    runner = ReportJobRunner(PollPolicy(first_wait=30, max_wait=30))  # no injected sleep: waits on the event
+    outcome: list = []
+
+    def run():
+        try:
+            runner.run("Stream x", api.create, api.poll, api.fetch, cancelled=cancelled)
+        except ReportJobCancelled as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.2)  # created, now in its 30 s wait
+    started = time.monotonic()
+    cancelled.set()
+    worker.join(5)
+
+    assert time.monotonic() - started < 1
+    assert len(outcome) == 1
+    assert (api.created, api.polls) == (1, 0)

@@ -33,7 +33,17 @@ shift || true
 case "$task" in
   setup) ensure_env ;;
   demo) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator.demo "$@" ;;
-  test) ensure_env; exec "$VENV/bin/python" -m pytest "$@" ;;
+  test)
+    ensure_env
+    # The image tests (integration_tests/test_docker_image.py) need a Docker engine: installed and started here
+    # when missing, and the daemon started here is stopped afterwards. Where Docker cannot run they skip, saying why.
+    docker_status=0
+    bash scripts/docker.sh up || docker_status=$?
+    [ "$docker_status" -eq 0 ] && bash scripts/docker.sh image >/dev/null || true
+    test_status=0
+    "$VENV/bin/python" -m pytest "$@" || test_status=$?
+    bash scripts/docker.sh down
+    exit "$test_status" ;;
   audit)
     # Every locked package (main and dev), pinned with its hashes, against the known-vulnerability database;
     # scripts/audit.py explains the verdict and .ci/pip-audit-ignore.txt holds the justified exceptions.

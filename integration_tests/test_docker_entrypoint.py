@@ -1,4 +1,5 @@
-"""The Docker image's entrypoint, run in an equivalent virtualenv (no Docker engine is needed, nor available in CI).
+"""The Docker image's entrypoint, run in an equivalent virtualenv, with no Docker engine: a quick check of the layout
+that also runs where Docker cannot (test_docker_image.py runs the real image wherever it can).
 
 The Dockerfile is parsed, not copied: its COPY lines decide which files land in the work directory, its install
 step is mirrored by installing the connector's wheel with --no-deps (the dependencies come from the project's
@@ -16,6 +17,7 @@ import shlex
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -121,13 +123,12 @@ def _make_venv(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def image(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
-    """(python, workdir) of the emulated image: the connector's wheel installed with --no-deps, files copied."""
+def wheel(tmp_path_factory) -> tuple[Path, Path]:
+    """(the image's workdir, the wheel its `pip install --no-deps .` builds)."""
     if not TOOLS_PYTHON.exists():
         pytest.skip(f"{TOOLS_PYTHON} (with poetry-core) is missing: run `bash scripts/dev.sh setup` first")
     root = tmp_path_factory.mktemp("image")
     workdir = _lay_out(root / "fs")
-    python = _make_venv(root / "venv")
     wheels = root / "wheels"
     # The Dockerfile's `pip install --no-deps .`, in two steps so that nothing is downloaded: build the wheel with
     # the tools env's poetry-core, then install it into the new virtualenv.
@@ -148,7 +149,16 @@ def image(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
         check=True,
         cwd=root,
     )
-    (wheel,) = wheels.glob("source_pinterest-*.whl")
+    (built,) = wheels.glob("source_pinterest-*.whl")
+    return workdir, built
+
+
+@pytest.fixture(scope="module")
+def image(wheel, tmp_path_factory) -> Iterator[tuple[Path, Path]]:
+    """(python, workdir) of the emulated image: the connector's wheel installed with --no-deps, files copied."""
+    workdir, built = wheel
+    root = tmp_path_factory.mktemp("venv")
+    python = _make_venv(root / "venv")
     subprocess.run(
         [
             sys.executable,
@@ -161,7 +171,7 @@ def image(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
             "--no-deps",
             "--no-index",
             "--disable-pip-version-check",
-            str(wheel),
+            str(built),
         ],
         check=True,
         cwd=root,
@@ -189,6 +199,14 @@ def _run_entrypoint(image: tuple[Path, Path], *args: str, env: dict[str, str] | 
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_the_wheel_holds_the_connector_package_only(wheel):
+    _, built = wheel
+    with zipfile.ZipFile(built) as archive:
+        top_level = {name.split("/", 1)[0] for name in archive.namelist()}
+
+    assert {name for name in top_level if not name.endswith(".dist-info")} == {"source_pinterest"}
 
 
 def test_the_image_reads_the_connector_from_its_own_files_not_the_checkout(image):

@@ -66,6 +66,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=1,
         help="each targeting type gets N times its values: targeting report files grow about N times",
     )
+    p.add_argument(
+        "--report-disk-budget-mb",
+        type=int,
+        default=20_000,
+        help="rendered report files kept on disk; beyond it the oldest are deleted and re-rendered when polled",
+    )
     return p.parse_args(argv)
 
 
@@ -88,6 +94,7 @@ def main(argv=None) -> int:
         download_stall_seconds=args.download_stall_seconds,
         download_ranges=not args.no_download_ranges,
         report_scale=args.report_scale,
+        report_disk_budget_mb=args.report_disk_budget_mb,
         rate_limit_overrides=",".join(args.rate_limit),
         daily_caps=",".join(args.daily_cap),
     )

@@ -31,6 +31,8 @@ def configure(state, body: dict) -> dict:
         state.settings.download_ranges = _flag(body["download_ranges"])
     if "report_scale" in body:
         state.settings.report_scale = _scale(body["report_scale"])
+    if "report_disk_budget_mb" in body:
+        state.settings.report_disk_budget_mb = int(body["report_disk_budget_mb"])
     return {
         "faults": state.settings.faults,
         "latency_ms": state.settings.latency_ms,
@@ -40,6 +42,7 @@ def configure(state, body: dict) -> dict:
         "download_stall_seconds": state.settings.download_stall_seconds,
         "download_ranges": state.settings.download_ranges,
         "report_scale": state.settings.report_scale,
+        "report_disk_budget_mb": state.settings.report_disk_budget_mb,
     }
 
 

@@ -50,6 +50,7 @@ def iter_targeting_rows(ds, level: str, node, start, end, granularity, columns, 
     attrs = attributes(ds, node)
     head = {ID_COLUMN[level.removesuffix("_TARGETING")]: node.id}
     head.update({c: attrs[c] for c in id_attrs if attrs.get(c) is not None})
+    columns = [c for c in columns if c in metrics.MODELLED_COLUMNS]  # the others never have a value
     splits = []
     for ttype in types:
         values = targeting_values(ttype, scale)

@@ -185,6 +185,7 @@ def _file_pieces(state, job: "ReportJob"):
 def render(state, job: "ReportJob") -> None:
     """Render a job's file once, in the background worker: polls answer IN_PROGRESS until it is written."""
     suffix = ".csv" if job.body.get("report_format") == "CSV" else ".json"
+    _keep_disk_budget(state)
     started = time.monotonic()
     job.file = report_files.write(state.report_dir(), _file_pieces(state, job), suffix)
     job.render_seconds = time.monotonic() - started
@@ -231,7 +232,11 @@ def poll_report(state, req: Request) -> Response:
         return Response(body={"report_status": "IN_PROGRESS", "url": None, "size": None})
     except Exception:  # a file that could not be written (disk full...) is a failed report
         return Response(body={"report_status": "FAILED", "url": None, "size": None})
-    return Response(body={"report_status": "FINISHED", "url": downloads.issue(state, job), "size": job.file.size})
+    file = job.file
+    if file is None:  # evicted to keep the disk budget: the same data renders to the same bytes
+        job.rendering = state.renderer().submit(render, state, job)
+        return Response(body={"report_status": "IN_PROGRESS", "url": None, "size": None})
+    return Response(body={"report_status": "FINISHED", "url": downloads.issue(state, job), "size": file.size})
 
 
 def _forget_expired(state) -> None:
@@ -241,6 +246,22 @@ def _forget_expired(state) -> None:
         if now - job.created > REPORT_LIFETIME and job.file is not None:
             job.file.delete()
             job.file = None
+
+
+def _keep_disk_budget(state) -> None:
+    """Before a render, delete the oldest files until the rest fit in report_disk_budget_mb. Their URLs answer
+    403 expired and their next poll renders them again; a download already reading one finishes (Linux keeps an
+    unlinked file until its last reader closes it)."""
+    budget = state.settings.report_disk_budget_mb * 1_000_000
+    done = sorted((j for j in list(state.reports.values()) if j.file is not None), key=lambda j: j.created)
+    used = sum(j.file.size for j in done)
+    for job in done:
+        if used <= budget:
+            return
+        used -= job.file.size
+        job.file.delete()
+        job.file = None
+        state.stats.bump("report_files_evicted")
 
 
 ROUTES = [

@@ -35,6 +35,7 @@ class Settings:
     download_stall_seconds: float = 30.0  # a download whose reader takes no bytes this long is reset
     download_ranges: bool = True  # honour Range headers on downloads (off: always the whole file with 200)
     report_scale: int = 1  # each targeting type has report_scale times its base values (bigger targeting files)
+    report_disk_budget_mb: int = 20_000  # rendered report files kept on disk; the oldest are evicted beyond it
 
 
 def today_date(settings: Settings) -> date:

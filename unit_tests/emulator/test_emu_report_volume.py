@@ -108,3 +108,18 @@ def test_report_scale_is_configurable_and_checked(fresh):
     assert emu.configure(report_scale=3)["report_scale"] == 3
     with pytest.raises(Exception, match="report_scale"):
         emu.configure(report_scale=0)
+
+
+def test_given_disk_budget_exceeded_when_next_report_renders_then_oldest_file_is_evicted_and_rendered_again(fresh):
+    emu, api = fresh(report_polls=0, report_disk_budget_mb=0)
+    account = emu.state.ds.accounts[0].id
+    path = f"/ad_accounts/{account}/reports"
+    first = api.post(path, json=BODY).json()["token"]
+    url = api.get(path, {"token": first}).json()["url"]
+    original = requests.get(url).content
+    _file(api, account, {**BODY, "start_date": "2025-05-02"})  # its render evicts the first file
+    assert emu.stats()["report_files_evicted"] == 1
+    assert requests.get(url).status_code == 403
+    statuses = [api.get(path, {"token": first}).json() for _ in range(2)]
+    assert [s["report_status"] for s in statuses] == ["IN_PROGRESS", "FINISHED"]
+    assert requests.get(statuses[1]["url"]).content == original

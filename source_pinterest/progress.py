@@ -33,15 +33,15 @@ class _Wait:
 @dataclass
 class SyncProgress:
     """Counters of one sync. Slices are counted by the slice logger for the stream its thread is reading; waits are
-    reported by the backoff strategy, from whichever worker thread slept. The progress line follows the stream whose
-    STARTED status went by last."""
+    reported by the backoff strategy, from whichever worker thread slept. A progress line is due for every stream
+    being read (STARTED and not yet COMPLETE or INCOMPLETE): lanes read several at once."""
 
     interval: float = field(default_factory=progress_interval)
     clock: Callable[[], float] = time.monotonic
     records: Counter = field(default_factory=Counter)
     slices: Counter = field(default_factory=Counter)
     waited: Counter = field(default_factory=Counter)
-    current: Optional[str] = None
+    running: dict = field(default_factory=dict)  # stream -> None, in the order they started
     _last_wait: dict = field(default_factory=dict)
     _next_log: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -59,19 +59,21 @@ class SyncProgress:
         with self._lock:
             self.slices[stream] += 1
 
-    def observe(self, message: AirbyteMessage) -> Optional[str]:
-        """Counts the message; returns a progress line when one is due."""
+    def observe(self, message: AirbyteMessage) -> list[str]:
+        """Counts the message; returns the progress lines of the streams being read when they are due."""
         if message.type == Type.RECORD:
             self.records[message.record.stream] += 1
         elif message.type == Type.TRACE and message.trace.type == TraceType.STREAM_STATUS:
             status = message.trace.stream_status
             if status.status == AirbyteStreamStatus.STARTED:
-                self.current = status.stream_descriptor.name
+                self.running[status.stream_descriptor.name] = None
+            elif status.status in (AirbyteStreamStatus.COMPLETE, AirbyteStreamStatus.INCOMPLETE):
+                self.running.pop(status.stream_descriptor.name, None)
         now = self.clock()
-        if self.current is None or now < self._next_log:
-            return None
+        if not self.running or now < self._next_log:
+            return []
         self._next_log = now + self.interval
-        return self.line(self.current)
+        return [self.line(stream) for stream in self.running]
 
     def line(self, stream: str) -> str:
         text = (

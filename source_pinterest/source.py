@@ -164,8 +164,7 @@ class SourcePinterest(AbstractSource):
         try:
             for message in merge_in_threads(lane_reads):
                 yield message
-                line = progress.observe(message)
-                if line:
+                for line in progress.observe(message):
                     logger.info(line)
         finally:
             self._reading = False

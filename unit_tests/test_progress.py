@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteStreamStatus, Level, SyncMode, Type
+from airbyte_cdk.models import (
+    AirbyteLogMessage,
+    AirbyteMessage,
+    AirbyteStreamStatus,
+    Level,
+    StreamDescriptor,
+    SyncMode,
+    Type,
+)
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
 from source_pinterest.progress import PROGRESS_INTERVAL_ENV, SyncProgress
 from unit_tests.conftest import make_config, read_streams
@@ -92,7 +101,6 @@ class FakeClock:
 def test_given_a_wait_in_progress_then_the_progress_line_says_how_long_and_why():
     clock = FakeClock()
     progress = SyncProgress(interval=30, clock=clock)
-    progress.current = "campaigns"
     progress.record_wait("campaigns", 12.0, "GET /v5/ad_accounts/1/campaigns answered HTTP 429")
     clock.now += 2
 
@@ -105,16 +113,34 @@ def test_given_a_wait_in_progress_then_the_progress_line_says_how_long_and_why()
 def test_given_the_interval_has_not_passed_then_no_progress_line_is_due():
     clock = FakeClock()
     progress = SyncProgress(interval=30, clock=clock)
-    progress.current = "boards"
+    progress.observe(_status("boards", AirbyteStreamStatus.STARTED))
 
     clock.now += 29
-    assert progress.line("boards") and progress.observe(_log_message()) is None
+    assert progress.line("boards") and progress.observe(_log_message()) == []
     clock.now += 2
-    assert progress.observe(_log_message()).startswith("Progress: stream=boards")
+    (line,) = progress.observe(_log_message())
+    assert line.startswith("Progress: stream=boards")
+
+
+def test_given_streams_read_side_by_side_then_each_one_being_read_gets_its_progress_line():
+    clock = FakeClock()
+    progress = SyncProgress(interval=30, clock=clock)
+    for stream in ("boards", "campaigns", "ad_group_report"):
+        progress.observe(_status(stream, AirbyteStreamStatus.STARTED))
+    progress.observe(_status("boards", AirbyteStreamStatus.COMPLETE))
+
+    clock.now += 31
+    lines = progress.observe(_log_message())
+
+    assert [line.split()[1] for line in lines] == ["stream=campaigns", "stream=ad_group_report"]
 
 
 def _log_message() -> AirbyteMessage:
     return AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message="x"))
+
+
+def _status(stream: str, status: AirbyteStreamStatus) -> AirbyteMessage:
+    return stream_status_as_airbyte_message(StreamDescriptor(name=stream), status)
 
 
 BOARDS = [{"id": str(number), "created_at": "2024-01-01T00:00:00"} for number in range(1, 11)]

@@ -3,7 +3,7 @@
 from .errors import bad_param
 from .mutate import mutate
 from .ratelimit import parse_limits
-from .truth import analytics_rows, report_truth_rows, stream_records, user_account_analytics
+from .truth import analytics_rows, report_truth_rows, report_truth_summary, stream_records, user_account_analytics
 
 
 def configure(state, body: dict) -> dict:
@@ -68,6 +68,7 @@ GET = {
     "/_emulator/truth": truth,
     "/_emulator/truth/analytics": lambda state, q: {"rows": analytics_rows(state, q)},
     "/_emulator/truth/report": lambda state, q: {"rows": report_truth_rows(state, q)},
+    "/_emulator/truth/report_summary": report_truth_summary,
     "/_emulator/truth/user_account_analytics": user_account_analytics,
     "/_emulator/stats": lambda state, q: state.stats.snapshot(),
     "/_emulator/health": lambda state, q: {"ok": True, "base_url": state.base_url},

@@ -5,7 +5,7 @@ import threading
 from . import admin
 from .server import EmulatorServer
 from .state import Settings, State
-from .truth import analytics_rows, report_truth_rows, user_account_analytics
+from .truth import analytics_rows, report_truth_rows, report_truth_summary, user_account_analytics
 
 
 class Emulator:
@@ -85,11 +85,14 @@ class Emulator:
 
     def truth(self, stream: str, **params):
         """Records of a stream ({"records"} like GET /_emulator/truth), or analytics/report/user_account_analytics
-        rows when stream is one of those names and params carry level/start_date/end_date/granularity."""
+        rows when stream is one of those names and params carry level/start_date/end_date/granularity;
+        "report_summary" counts a report's rows and sums its integer columns without building them."""
         if stream == "analytics":
             return {"rows": analytics_rows(self.state, params)}
         if stream == "report":
             return {"rows": report_truth_rows(self.state, params)}
+        if stream == "report_summary":
+            return report_truth_summary(self.state, params)
         if stream == "user_account_analytics":
             return user_account_analytics(self.state, params)
         statuses = params.get("statuses")

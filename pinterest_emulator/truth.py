@@ -22,7 +22,7 @@ from .errors import bad_param
 from .filters import DEFAULT_STATUSES
 from .levels import ID_COLUMN, entities
 from .metrics import MODELLED_COLUMNS
-from .reports import LEVELS, report_rows
+from .reports import LEVELS, iter_report_rows, report_rows
 
 STREAMS = (
     "user_account",
@@ -119,6 +119,29 @@ def analytics_rows(state, query: dict) -> list:
 
 def report_truth_rows(state, query: dict) -> list:
     """Flattened rows of the async report of a level across all ad accounts (all modelled report columns)."""
+    spec = _report_spec(state, query)
+    return [row for a in state.ds.accounts for rows in report_rows(state, a.id, spec).values() for row in rows]
+
+
+def report_truth_summary(state, query: dict) -> dict:
+    """What report_truth_rows would return, counted without holding it: rows per account and the sum of every
+    integer column, for checking syncs of reports too big to compare row by row."""
+    spec = _report_spec(state, query)
+    by_account: dict = {}
+    sums: dict = {}
+    for account in state.ds.accounts:
+        count = 0
+        for _, rows in iter_report_rows(state, account.id, spec):
+            for row in rows:
+                count += 1
+                for name, value in row.items():
+                    if type(value) is int:
+                        sums[name] = sums.get(name, 0) + value
+        by_account[account.id] = count
+    return {"row_count": sum(by_account.values()), "row_count_by_account": by_account, "sums": sums}
+
+
+def _report_spec(state, query: dict) -> dict:
     level = query.get("level") or "CAMPAIGN"
     if level not in LEVELS:
         raise bad_param(f"Unknown level '{level}'; known: {', '.join(LEVELS)}")
@@ -133,7 +156,9 @@ def report_truth_rows(state, query: dict) -> list:
         else sorted(MODELLED_COLUMNS & report_columns()),
         "targeting_types": query.get("targeting_types", "APPTYPE").split(","),
     }
-    return [row for a in state.ds.accounts for rows in report_rows(state, a.id, spec).values() for row in rows]
+    if query.get("report_scale"):
+        spec["report_scale"] = int(query["report_scale"])
+    return spec
 
 
 def user_account_analytics(state, query: dict) -> dict:

@@ -123,3 +123,19 @@ def test_given_disk_budget_exceeded_when_next_report_renders_then_oldest_file_is
     statuses = [api.get(path, {"token": first}).json() for _ in range(2)]
     assert [s["report_status"] for s in statuses] == ["IN_PROGRESS", "FINISHED"]
     assert requests.get(statuses[1]["url"]).content == original
+
+
+def test_report_summary_counts_and_sums_what_the_truth_rows_hold(fresh):
+    emu, _ = fresh(report_scale=3)
+    query = {
+        "level": BODY["level"],
+        "start_date": BODY["start_date"],
+        "end_date": BODY["end_date"],
+        "columns": ",".join(BODY["columns"]),
+        "targeting_types": ",".join(TYPES),
+    }
+    rows = emu.truth("report", **query)["rows"]
+    summary = emu.truth("report_summary", **query)
+    assert summary["row_count"] == len(rows) == sum(summary["row_count_by_account"].values())
+    assert summary["sums"]["IMPRESSION_1"] == sum(r["IMPRESSION_1"] for r in rows)
+    assert emu.truth("report_summary", **query, report_scale=1)["row_count"] < len(rows) / 2

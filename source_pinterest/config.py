@@ -49,6 +49,37 @@ class Granularity(str, Enum):
     MONTH = "MONTH"
 
 
+class CampaignReportStatus(str, Enum):
+    """Campaign and ad group summary statuses, as the report request filters take them (OpenAPI)."""
+
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    NOT_STARTED = "NOT_STARTED"
+    COMPLETED = "COMPLETED"
+    ADVERTISER_DISABLED = "ADVERTISER_DISABLED"
+    ARCHIVED = "ARCHIVED"
+    DRAFT = "DRAFT"
+    DELETED_DRAFT = "DELETED_DRAFT"
+
+
+class AdReportStatus(str, Enum):
+    APPROVED = "APPROVED"
+    PAUSED = "PAUSED"
+    PENDING = "PENDING"
+    REJECTED = "REJECTED"
+    ADVERTISER_DISABLED = "ADVERTISER_DISABLED"
+    ARCHIVED = "ARCHIVED"
+    DRAFT = "DRAFT"
+    DELETED_DRAFT = "DELETED_DRAFT"
+
+
+class ProductGroupReportStatus(str, Enum):
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    EXCLUDED = "EXCLUDED"
+    ARCHIVED = "ARCHIVED"
+
+
 class ConversionReportTime(str, Enum):
     TIME_OF_AD_ACTION = "TIME_OF_AD_ACTION"
     TIME_OF_CONVERSION = "TIME_OF_CONVERSION"
@@ -59,17 +90,28 @@ class AttributionType(str, Enum):
     HOUSEHOLD = "HOUSEHOLD"
 
 
-WindowDays = Literal[0, 1, 7, 14, 30, 60]
+def _one_window(value: Any) -> Any:
+    """Airbyte's connector once saved window days as a one-item list ([30]); the value inside is what was meant."""
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    return value
+
+
+WindowDays = Annotated[Literal[0, 1, 7, 14, 30, 60], BeforeValidator(_one_window)]
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 def _day_text(value: Any) -> Any:
-    """Only the spec's YYYY-MM-DD text: pydantic alone would also take epoch numbers and datetimes. Empty is unset."""
+    """The spec's YYYY-MM-DD text, or an ISO date-time whose date is meant (older configs held
+    "2022-07-28T00:00:00Z"); pydantic alone would also take epoch numbers. Empty is unset."""
     if value == "":
         return None
     if value is None or isinstance(value, dt.date):
         return value
+    if isinstance(value, str) and _DATETIME.match(value):
+        return value[:10]
     if not isinstance(value, str) or not _DAY.match(value):
         raise ValueError("must be a date as YYYY-MM-DD")
     return value
@@ -108,6 +150,34 @@ class CustomReport(_Strict):
     conversion_report_time: ConversionReportTime = ConversionReportTime.TIME_OF_AD_ACTION
     attribution_types: tuple[AttributionType, ...] = (AttributionType.INDIVIDUAL, AttributionType.HOUSEHOLD)
     start_date: OptionalDay = None
+    # Row filters of the report request (at most 6 values each, as the API takes them); empty: no filter.
+    campaign_statuses: tuple[CampaignReportStatus, ...] = Field(default=(), max_length=6)
+    ad_group_statuses: tuple[CampaignReportStatus, ...] = Field(default=(), max_length=6)
+    ad_statuses: tuple[AdReportStatus, ...] = Field(default=(), max_length=6)
+    product_group_statuses: tuple[ProductGroupReportStatus, ...] = Field(default=(), max_length=6)
+
+    @field_validator("campaign_statuses", "ad_group_statuses", "ad_statuses", "product_group_statuses", mode="before")
+    @classmethod
+    def _null_is_no_filter(cls, value: Any) -> Any:
+        return () if value is None else value
+
+    @field_validator("campaign_statuses", "ad_group_statuses", "ad_statuses", "product_group_statuses")
+    @classmethod
+    def _each_status_once(cls, statuses: tuple[Enum, ...]) -> tuple[Enum, ...]:
+        if len(set(statuses)) != len(statuses):
+            raise ValueError("a status is listed twice")
+        return statuses
+
+    @property
+    def status_filters(self) -> dict[str, list[str]]:
+        """The report request's status filters that are set, by body field."""
+        filters = {
+            "campaign_statuses": self.campaign_statuses,
+            "ad_group_statuses": self.ad_group_statuses,
+            "ad_statuses": self.ad_statuses,
+            "product_group_statuses": self.product_group_statuses,
+        }
+        return {field: [s.value for s in statuses] for field, statuses in filters.items() if statuses}
 
     @field_validator("columns")
     @classmethod
@@ -133,10 +203,16 @@ class PinterestConfig(_Strict):
     status: tuple[EntityStatus, ...] = DEFAULT_STATUSES
     account_id: str | None = Field(default=None, pattern=r"^\d{1,18}$")
     ad_account_ids: tuple[str, ...] = ()
-    num_workers: int = Field(default=3, ge=1, le=20, strict=True)
+    # Airbyte's connector accepted up to 40; the request budgets keep any number within Pinterest's limits.
+    num_workers: int = Field(default=3, ge=1, le=40, strict=True)
     custom_reports: tuple[CustomReport, ...] = ()
     # How far back incremental metric syncs re-read to pick up restated conversions; None = the attribution window.
     attribution_lookback_days: int | None = Field(default=None, ge=0, le=90)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_at_the_top(cls, raw: Any) -> Any:
+        return normalized_raw_config(raw) if isinstance(raw, Mapping) else raw
 
     @field_validator("status", mode="before")
     @classmethod
@@ -175,6 +251,21 @@ class PinterestConfig(_Strict):
         if self.account_id and self.account_id not in ids:
             ids.insert(0, self.account_id)
         return tuple(ids)
+
+
+_CREDENTIAL_FIELDS = ("client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
+
+
+def normalized_raw_config(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw config in today's shape: the first versions of Airbyte's connector kept the OAuth fields at the top
+    level instead of under `credentials`; they are moved there (nothing else changes)."""
+    out = dict(raw)
+    if "credentials" not in out and "refresh_token" in out:
+        out["credentials"] = {"auth_method": "oauth2.0"}
+        for field in _CREDENTIAL_FIELDS:
+            if field in out:
+                out["credentials"][field] = out.pop(field)
+    return out
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

@@ -102,7 +102,7 @@ BAD_CONFIGS = [
     ("start_date US format", make_config(start_date="01/02/2024"), "start_date", "YYYY-MM-DD"),
     ("start_date a word", make_config(start_date="yesterday"), "start_date", "YYYY-MM-DD"),
     ("start_date a number", make_config(start_date=20240101), "start_date", "YYYY-MM-DD"),
-    ("start_date with a time", make_config(start_date="2024-01-01T00:00:00Z"), "start_date", "YYYY-MM-DD"),
+    ("start_date with words", make_config(start_date="2024-01-01 noon"), "start_date", "YYYY-MM-DD"),
     ("start_date Feb 30", make_config(start_date="2024-02-30"), "start_date", "YYYY-MM-DD"),
     ("start_date tomorrow", make_config(start_date=TOMORROW), "start_date", "on or before today"),
     ("start_date far future", make_config(start_date="2999-01-01"), "start_date", "on or before today"),
@@ -120,7 +120,7 @@ BAD_CONFIGS = [
     ("account_id 19 digits", make_config(account_id="1" * 19), "account_id", r"^\d{1,18}$"),
     ("ad_account_ids with a name", make_config(ad_account_ids=["123", "shop"]), "ad_account_ids", "at most 18 digits"),
     ("num_workers 0", make_config(num_workers=0), "num_workers", "greater than or equal to 1"),
-    ("num_workers 21", make_config(num_workers=21), "num_workers", "less than or equal to 20"),
+    ("num_workers 41", make_config(num_workers=41), "num_workers", "less than or equal to 40"),
     ("num_workers a word", make_config(num_workers="three"), "num_workers", "valid integer"),
     ("num_workers a fraction", make_config(num_workers=2.5), "num_workers", "valid integer"),
     ("num_workers true", make_config(num_workers=True), "num_workers", "valid integer"),
@@ -514,3 +514,81 @@ def test_given_a_config_file_that_is_not_a_json_object_then_a_config_error_names
 
     assert raised.value.failure_type == FailureType.config_error
     assert raised.value.message.startswith("Invalid configuration file: ") and str(path) in raised.value.message
+
+
+# -- configs written for Airbyte's own Pinterest connector ---------------------------------------------------------
+
+AIRBYTE_REPORT = {
+    "name": "spend by day",
+    "level": "ADVERTISER",
+    "granularity": "TOTAL",
+    "columns": ["SPEND_IN_DOLLAR", "TOTAL_IMPRESSION"],
+    "click_window_days": 30,
+    "engagement_window_days": [30],  # saved as a list by some of its versions
+    "view_window_days": [30],
+    "conversion_report_time": "TIME_OF_AD_ACTION",
+    "attribution_types": ["INDIVIDUAL", "HOUSEHOLD"],
+    "campaign_statuses": ["RUNNING", "PAUSED"],
+    "ad_group_statuses": None,
+    "ad_statuses": [],
+}
+
+# id, the config, what the parsed config holds
+AIRBYTE_CONFIGS = [
+    ("status null", make_config(status=None), lambda c: c.status == (EntityStatus.ACTIVE, EntityStatus.PAUSED)),
+    ("status empty", make_config(status=[]), lambda c: c.status == (EntityStatus.ACTIVE, EntityStatus.PAUSED)),
+    ("status archived", make_config(status=["ARCHIVED"]), lambda c: c.status == (EntityStatus.ARCHIVED,)),
+    ("account_id", make_config(account_id="549755885175"), lambda c: c.selected_ad_account_ids == ("549755885175",)),
+    ("num_workers 40", make_config(num_workers=40), lambda c: c.num_workers == 40),
+    ("start_date", make_config(start_date="2022-07-28"), lambda c: c.start_date == dt.date(2022, 7, 28)),
+    (
+        "start_date with a time",
+        make_config(start_date="2022-07-28T00:00:00Z"),
+        lambda c: c.start_date == dt.date(2022, 7, 28),
+    ),
+    (
+        "credentials at the top level",
+        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN},
+        lambda c: (c.credentials.client_id, c.credentials.refresh_token) == (CLIENT_ID, REFRESH_TOKEN),
+    ),
+    (
+        "credentials with an access token and its expiry",
+        make_config(credentials=credentials(access_token="x", token_expiry_date="2026-01-01T00:00:00Z")),
+        lambda c: c.credentials.refresh_token == REFRESH_TOKEN,
+    ),
+    (
+        "a custom report with its defaults, list windows and status filters",
+        make_config(custom_reports=[AIRBYTE_REPORT]),
+        lambda c: (
+            c.custom_reports[0].engagement_window_days,
+            c.custom_reports[0].view_window_days,
+            c.custom_reports[0].status_filters,
+        )
+        == (30, 30, {"campaign_statuses": ["RUNNING", "PAUSED"]}),
+    ),
+]
+
+
+@pytest.mark.parametrize("config, holds", [c[1:] for c in AIRBYTE_CONFIGS], ids=[c[0] for c in AIRBYTE_CONFIGS])
+def test_given_a_config_of_airbytes_connector_then_it_is_accepted_as_meant(config, holds):
+    assert holds(parse_config(config))
+
+
+@pytest.mark.parametrize(
+    "overrides, field, says",
+    [
+        ({"columns": []}, "custom_reports.0.columns", "at least 1 item"),
+        ({"campaign_statuses": ["RUNNING"] * 2}, "custom_reports.0.campaign_statuses", "listed twice"),
+        ({"ad_statuses": ["RUNNING"]}, "custom_reports.0.ad_statuses.0", "APPROVED"),
+        ({"campaign_statuses": ["RUNNING", "PAUSED", "NOT_STARTED", "COMPLETED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]},
+         "custom_reports.0.campaign_statuses", "at most 6"),
+        ({"view_window_days": [30, 7]}, "custom_reports.0.view_window_days", WINDOWS),
+    ],
+    ids=["no columns", "a status twice", "an ad status of campaigns", "seven statuses", "two windows"],
+)
+def test_given_an_airbyte_config_this_connector_cannot_honour_then_the_error_names_the_field(overrides, field, says):
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(make_config(custom_reports=[{**AIRBYTE_REPORT, **overrides}]))
+
+    assert raised.value.failure_type == FailureType.config_error
+    assert f"{field}: " in raised.value.message and says in raised.value.message, raised.value.message

@@ -8,6 +8,9 @@ import pytest
 from airbyte_cdk.models import Status, SyncMode
 
 from source_pinterest import SourcePinterest, limits
+from source_pinterest.date_windows import Window
+from source_pinterest.source import validated_config
+from source_pinterest.streams.metrics_specs import ReportSpec
 from unit_tests.conftest import make_config, read_streams, records_of
 from unit_tests.report_api import TODAY, FakeClock, ReportApi, day, install_fake_clock
 
@@ -160,3 +163,25 @@ def test_two_custom_reports_with_the_same_stream_name_are_refused(api):
 
     assert status.status == Status.FAILED
     assert "custom_spend" in status.message
+
+
+def test_given_status_filters_then_the_report_request_carries_them_and_no_empty_filter():
+    config = make_config(
+        custom_reports=[custom(campaign_statuses=["RUNNING"], ad_group_statuses=None, ad_statuses=["PAUSED", "PENDING"])]
+    )
+    (report,) = validated_config(config).custom_reports
+
+    body = ReportSpec.from_custom(report).request_body(Window(TODAY, TODAY))
+
+    assert body["campaign_statuses"] == ["RUNNING"]
+    assert body["ad_statuses"] == ["PAUSED", "PENDING"]
+    assert "ad_group_statuses" not in body and "product_group_statuses" not in body
+
+
+def test_given_ad_statuses_on_a_product_item_report_then_check_names_the_report_and_the_field():
+    config = make_config(custom_reports=[custom(level="PRODUCT_ITEM", columns=["SPEND_IN_DOLLAR"], ad_statuses=["PAUSED"])])
+
+    status, message = SourcePinterest().check_connection(logging.getLogger("test"), config)
+
+    assert status is False
+    assert "custom_reports.0" in message and "ad_statuses" in message

@@ -165,6 +165,8 @@ class ReportSpec:
     attribution_types: tuple[AttributionType, ...] = ()  # empty: not sent, Pinterest's default applies
     targeting_groups: tuple[tuple[str, ...], ...] = DEFAULT_TARGETING_GROUPS
     start_date: Optional[dt.date] = None  # a custom report's own start; None: the config's
+    # Row filters of a custom report: (body field, statuses), e.g. ("campaign_statuses", ("RUNNING",)).
+    status_filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def from_custom(cls, report: CustomReport) -> "ReportSpec":
@@ -179,6 +181,7 @@ class ReportSpec:
             conversion_report_time=report.conversion_report_time,
             attribution_types=report.attribution_types,
             start_date=report.start_date,
+            status_filters=tuple((field, tuple(values)) for field, values in report.status_filters.items()),
         )
 
     @property
@@ -243,6 +246,8 @@ class ReportSpec:
             body["attribution_types"] = [t.value for t in self.attribution_types]
         if targeting_types:
             body["targeting_types"] = list(targeting_types)
+        for field, statuses in self.status_filters:
+            body[field] = list(statuses)
         return body
 
 
@@ -281,6 +286,8 @@ def custom_report_problems(config: PinterestConfig) -> list[str]:
                 problems.append(
                     f"{where}: level {report.level.value} does not accept ad or Pin-promotion columns ({', '.join(bad)})"
                 )
+        if _base(report.level) == "PRODUCT_ITEM" and report.ad_statuses:
+            problems.append(f"{where}: level {report.level.value} does not take ad_statuses (the API refuses them)")
         if report.start_date and report.start_date > limits.today():
             problems.append(f"{where}: start_date {report.start_date.isoformat()} is in the future")
     return problems

@@ -1,11 +1,12 @@
 """Everything a running emulator holds, shared by the HTTP handler and the admin API."""
 
+import queue
 import shutil
 import tempfile
 import threading
 import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -44,6 +45,36 @@ def today_date(settings: Settings) -> date:
     return datetime.now(timezone.utc).date()
 
 
+class Worker:
+    """A daemon thread that runs submitted calls in order and answers with Futures. Unlike ThreadPoolExecutor's
+    threads it does not hold up interpreter exit when an emulator is never stopped mid-render."""
+
+    def __init__(self, name: str):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        self._queue.put((future, fn, args))
+        return future
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the current call (renders stop early once the state is closed) and run no more."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as e:  # handed to whoever waits on the future
+                future.set_exception(e)
+
+
 class State:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -61,7 +92,7 @@ class State:
         self.downloads: dict = {}  # download token -> downloads.DownloadUrl
         self.closed = False
         self._report_dir: str | None = None
-        self._renderer: ThreadPoolExecutor | None = None
+        self._renderer: Worker | None = None
         self.base_url = ""  # http://127.0.0.1:PORT/v5, set once listening
         self.root_url = ""  # http://127.0.0.1:PORT
 
@@ -80,11 +111,11 @@ class State:
                 weakref.finalize(self, shutil.rmtree, self._report_dir, True)
             return self._report_dir
 
-    def renderer(self) -> ThreadPoolExecutor:
+    def renderer(self) -> "Worker":
         """One background worker renders report files, one at a time, as Pinterest's queue would."""
         with self.lock:
             if self._renderer is None:
-                self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-render")
+                self._renderer = Worker("report-render")
             return self._renderer
 
     def close(self) -> None:
@@ -93,6 +124,6 @@ class State:
         with self.lock:
             renderer, directory = self._renderer, self._report_dir
         if renderer is not None:
-            renderer.shutdown(wait=True, cancel_futures=True)
+            renderer.stop()
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)

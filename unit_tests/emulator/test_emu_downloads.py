@@ -180,3 +180,25 @@ def test_download_faults_parse():
 
     kinds = [r.kind for r in parse("download_cut:0.5,download_expire_mid:0.1x3,download_expire").rules]
     assert kinds == ["download_cut", "download_expire_mid", "download_expire"]
+
+
+def test_given_every_download_fault_when_client_resumes_with_ranges_then_it_gets_the_whole_file(report):
+    emu, api, account, token, _, whole = report(faults="download_expire,download_cut:0.5,download_expire_mid")
+    got, url, fetches = b"", _poll(api, account, token)["url"], 0
+    while len(got) < len(whole):
+        fetches += 1
+        assert fetches <= 12, "the faults must give up within their caps"
+        try:
+            r = requests.get(url, headers={"Range": f"bytes={len(got)}-"} if got else {}, stream=True)
+            if r.status_code == 403:
+                url = _poll(api, account, token)["url"]
+                continue
+            assert r.status_code == (206 if got else 200)
+            for chunk in r.iter_content(1 << 16):
+                got += chunk
+        except requests.exceptions.ChunkedEncodingError:
+            continue
+    assert got == whole
+    faults = emu.stats()["faults_injected"]
+    # Body faults stop after 2 in a row; each expired URL costs a poll, and URL faults also stop after 2 in a row.
+    assert faults.get("download_cut", 0) + faults["download_expire_mid"] == 2 and faults["download_expire"] >= 2

@@ -299,3 +299,36 @@ def test_storage_url_never_gets_the_bearer_token(api, fake_clock):
 
     assert reports.downloads() and all(d.url.startswith(STORAGE) for d in reports.downloads())
     assert all("Authorization" not in d.headers for d in reports.downloads())
+
+
+# -- JsonRows: one row at a time -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 1 << 20])
+@pytest.mark.parametrize("indent", [None, 2])
+def test_json_rows_equal_a_whole_parse_whatever_the_chunks(chunk, indent):
+    report = {
+        "111": [{"DATE": "2024-06-01", "SPEND_IN_DOLLAR": 1.5, "NAME": "caf\u00e9 \u2603 \"q\" ,]}", "N": 123456789012345678901}],
+        "222": [],
+        "333": None,
+        "444": [{"A": [1, {"b": None}], "C": -0.0, "D": 1e5, "E": True}, {"F": 7}],
+    }
+    text = json.dumps(report, indent=indent, ensure_ascii=False).encode()
+
+    rows = list(downloads.JsonRows(BytesIO(text), chunk=chunk).of_object_of_arrays())
+    array = list(downloads.JsonRows(BytesIO(json.dumps(report["444"]).encode()), chunk=chunk).of_array())
+
+    assert rows == [(key, row) for key, value in json.loads(text).items() for row in value or ()]
+    assert array == report["444"]
+    assert list(downloads.JsonRows(BytesIO(b" {} ")).of_object_of_arrays()) == []
+    assert list(downloads.JsonRows(BytesIO(b"[]")).of_array()) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b'{"1": [{"a": 1}, {"a": ', b'{"1": [{"a": 1}]', b'{"1": [{"a": 1}] "2"', b"[1, 2", b"<html>", b"", b"[1] x"],
+)
+def test_json_rows_of_a_truncated_or_malformed_file_raise_value_error(text):
+    reader = downloads.JsonRows(BytesIO(text), chunk=3)
+    with pytest.raises(ValueError):
+        list(reader.of_array() if text.startswith(b"[") or not text.startswith(b"{") else reader.of_object_of_arrays())

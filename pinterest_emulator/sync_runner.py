@@ -328,3 +328,66 @@ def _record_stream(line: str) -> str:
     if line.startswith(RECORD_PREFIX):
         return line[len(RECORD_PREFIX) : line.index('"', len(RECORD_PREFIX))]
     return json.loads(line)["record"]["stream"]  # another key order: parse the whole line
+
+
+# -- chains of attempts: what the platform does after a crash or a daily cap ---------------------------------------
+
+
+@dataclass
+class Chain:
+    """The attempts of one sync, each started from the last state every stream emitted in the attempts before it."""
+
+    runs: list[ConnectorRun]
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.runs) and self.runs[-1].returncode == 0
+
+    @property
+    def emitted(self) -> int:
+        return sum(len(run.of_type("RECORD")) for run in self.runs)
+
+    def records(self, stream: str) -> list[dict[str, Any]]:
+        return [record for run in self.runs for record in run.records(stream)]
+
+
+class KillAfterRecords:
+    """`kill_when` for run_connector_until: the attempt dies once it printed `count` records (any stream)."""
+
+    def __init__(self, count: int) -> None:
+        self.count, self.seen = count, 0
+
+    def __call__(self, message: dict[str, Any]) -> bool:
+        self.seen += message.get("type") == "RECORD"
+        return self.seen >= self.count
+
+
+def run_chain(
+    base_url: str,
+    config: Mapping[str, Any],
+    catalog: Mapping[str, Any],
+    max_attempts: int,
+    kill_after_records: Optional[int] = None,
+    before_attempt: Optional[Callable[[int], None]] = None,
+    state: Optional[list[dict[str, Any]]] = None,
+    extra_env: Optional[Mapping[str, str]] = None,
+) -> Chain:
+    """Attempts of one sync until one completes (exit 0) or `max_attempts` ran. Each attempt is SIGKILLed after
+    `kill_after_records` records if given (a crash, an OOM kill), or ends by itself (e.g. failing on a daily cap);
+    `before_attempt(number)` runs first (e.g. to move the emulator past the daily reset). The next attempt gets the
+    last state message of every stream so far, as the platform keeps it."""
+    saved: dict[str, dict[str, Any]] = {m["stream"]["stream_descriptor"]["name"]: m for m in state or []}
+    runs: list[ConnectorRun] = []
+    for number in range(max_attempts):
+        if before_attempt is not None:
+            before_attempt(number)
+        kill_when = KillAfterRecords(kill_after_records) if kill_after_records else None
+        run = run_connector_until(
+            "read", base_url, config, kill_when, catalog=catalog, state=list(saved.values()) or None, extra_env=extra_env
+        )
+        runs.append(run)
+        for message in run.state_messages():
+            saved[message["stream"]["stream_descriptor"]["name"]] = message
+        if run.returncode == 0:
+            break
+    return Chain(runs)

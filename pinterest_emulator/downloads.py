@@ -5,8 +5,9 @@ whole file (`Accept-Ranges: bytes`), or 206 for `Range: bytes=N-`, `bytes=N-M` o
 starts past the end. The server writes the body in chunks and resets a connection whose reader stalls.
 
 Faults: `download_expire` (decided when the URL is issued) answers 403 on every fetch of that URL.
-`download_cut` and `download_expire_mid` are decided on each fetch of the job's file, keyed on the job, so their
-cap counts consecutive fetches whatever URL or range they use: the client always gets the file within K+1 fetches.
+`download_cut` and `download_expire_mid` are decided on each fetch of the job's file. Both are keyed on the
+report request (account and body), not the random job token, so they repeat run after run, and the cap counts
+consecutive fetches whatever URL or range they use: the client always gets the file within K+1 fetches.
 """
 
 import re
@@ -43,7 +44,7 @@ class DownloadUrl:
 def issue(state, job) -> str:
     """A fresh URL per FINISHED poll, valid download_ttl seconds (Pinterest: 5 minutes)."""
     job.downloads_issued += 1
-    fated = state.faults.choose("download:" + job.token, DOWNLOAD_URL_KINDS) is not None
+    fated = state.faults.choose("download:" + job.signature, DOWNLOAD_URL_KINDS) is not None
     dl_token = secrets.token_hex(16)
     ttl = state.settings.download_ttl
     state.downloads[dl_token] = DownloadUrl(job.token, time.time() + ttl, fated)
@@ -79,10 +80,12 @@ def download(state, dl_token: str, headers: dict, head: bool = False) -> Respons
     job = state.reports.get(url.report_token)
     if url.fated:
         stats.fault("download_expire")
-    if url.fated or url.expired_mid or time.time() > url.expires_at or job is None or job.file is None:
+    gone = job is None or job.file is None or job.file.deleted
+    if url.fated or url.expired_mid or time.time() > url.expires_at or gone:
         stats.bump("downloads_expired")
         return Response(403, EXPIRED_XML, content_type="application/xml")
-    size = job.file.size
+    file = job.file
+    size = file.size
     start, stop, status, out = 0, size, 200, {}
     if state.settings.download_ranges:
         out["Accept-Ranges"] = "bytes"
@@ -97,8 +100,8 @@ def download(state, dl_token: str, headers: dict, head: bool = False) -> Respons
             stats.bump("downloads_ranged")
     elif "range" in headers:
         stats.bump("downloads_range_ignored")
-    body = FileBody(job.file, start, stop)
-    fault = None if head else state.faults.choose("download_body:" + job.token, DOWNLOAD_BODY_KINDS)
+    body = FileBody(file, start, stop)
+    fault = None if head else state.faults.choose("download_body:" + job.signature, DOWNLOAD_BODY_KINDS)
     if fault:
         stats.fault(fault)
         body.cut_at = body.length // 2

@@ -10,25 +10,11 @@ import io
 import json
 import os
 import tempfile
+import time
 from itertools import islice
 
 CHUNK = 64 * 1024  # bytes per socket write and per file read
 BATCH = 500  # rows serialised per json.dumps call
-
-
-class MemoryFile:
-    """A file held as bytes (tests, small fixtures)."""
-
-    def __init__(self, content: bytes):
-        self.content = content
-        self.size = len(content)
-
-    def chunks(self, start: int, stop: int):
-        for offset in range(start, stop, CHUNK):
-            yield self.content[offset : min(offset + CHUNK, stop)]
-
-    def delete(self) -> None:
-        self.content = b""
 
 
 class DiskFile:
@@ -37,6 +23,8 @@ class DiskFile:
     def __init__(self, path: str):
         self.path = path
         self.size = os.path.getsize(path)
+        self.last_used = time.time()  # when a job last got this file (jobs with the same request share it)
+        self.deleted = False
 
     def chunks(self, start: int, stop: int):
         with open(self.path, "rb") as f:
@@ -50,6 +38,7 @@ class DiskFile:
                 yield chunk
 
     def delete(self) -> None:
+        self.deleted = True
         try:
             os.unlink(self.path)
         except OSError:

@@ -50,10 +50,11 @@ class ReportJob:
     account_id: str
     body: dict
     fate: str | None  # None, report_fail, report_expire or report_hang
+    signature: str  # account and body: download faults are keyed on it, so they repeat run after run
     created: float = field(default_factory=time.time)
     polls: int = 0
     report_scale: int = 1  # the setting when the job was created
-    file: object | None = None  # a report_files file once rendered
+    file: report_files.DiskFile | None = None  # once rendered
     rendering: Future | None = None
     render_seconds: float | None = None
     downloads_issued: int = 0
@@ -183,11 +184,21 @@ def _file_pieces(state, job: "ReportJob"):
 
 
 def render(state, job: "ReportJob") -> None:
-    """Render a job's file once, in the background worker: polls answer IN_PROGRESS until it is written."""
-    suffix = ".csv" if job.body.get("report_format") == "CSV" else ".json"
+    """Render a job's file once, in the background worker: polls answer IN_PROGRESS until it is written.
+    A job asking what an earlier one asked (same account, body, scale and data version), as a retried or
+    re-run sync does, shares its file. Only this worker touches the files, so the cache needs no lock."""
+    key = (job.account_id, json.dumps(job.body, sort_keys=True), job.report_scale, state.ds.version)
+    cached = state.report_files.get(key)
+    if cached is not None and not cached.deleted:
+        cached.last_used = time.time()
+        job.file = cached
+        state.stats.bump("report_files_reused")
+        return
+    _forget_expired(state)
     _keep_disk_budget(state)
+    suffix = ".csv" if job.body.get("report_format") == "CSV" else ".json"
     started = time.monotonic()
-    job.file = report_files.write(state.report_dir(), _file_pieces(state, job), suffix)
+    state.report_files[key] = job.file = report_files.write(state.report_dir(), _file_pieces(state, job), suffix)
     job.render_seconds = time.monotonic() - started
 
 
@@ -202,8 +213,7 @@ def create_report(state, req: Request) -> Response:
     if fate:
         state.stats.fault(fate)
     token = secrets.token_hex(16)
-    job = ReportJob(token, account.id, body, fate, report_scale=state.settings.report_scale)
-    _forget_expired(state)
+    job = ReportJob(token, account.id, body, fate, signature, report_scale=state.settings.report_scale)
     state.reports[token] = job
     if fate is None:
         job.rendering = state.renderer().submit(render, state, job)
@@ -233,34 +243,33 @@ def poll_report(state, req: Request) -> Response:
     except Exception:  # a file that could not be written (disk full...) is a failed report
         return Response(body={"report_status": "FAILED", "url": None, "size": None})
     file = job.file
-    if file is None:  # evicted to keep the disk budget: the same data renders to the same bytes
+    if file is None or file.deleted:  # evicted to keep the disk budget: the same data renders to the same bytes
         job.rendering = state.renderer().submit(render, state, job)
         return Response(body={"report_status": "IN_PROGRESS", "url": None, "size": None})
     return Response(body={"report_status": "FINISHED", "url": downloads.issue(state, job), "size": file.size})
 
 
 def _forget_expired(state) -> None:
-    """Delete the files of jobs past their lifetime, so a long run does not fill the disk."""
-    now = time.time()
-    for job in list(state.reports.values()):
-        if now - job.created > REPORT_LIFETIME and job.file is not None:
-            job.file.delete()
-            job.file = None
+    """Delete the files no job within its lifetime uses, so a long run does not fill the disk."""
+    for key, file in list(state.report_files.items()):
+        if file.deleted or time.time() - file.last_used > REPORT_LIFETIME:
+            file.delete()
+            del state.report_files[key]
 
 
 def _keep_disk_budget(state) -> None:
-    """Before a render, delete the oldest files until the rest fit in report_disk_budget_mb. Their URLs answer
-    403 expired and their next poll renders them again; a download already reading one finishes (Linux keeps an
-    unlinked file until its last reader closes it)."""
+    """Before a render, delete the least recently used files until the rest fit in report_disk_budget_mb. Their
+    URLs answer 403 expired and their jobs' next poll renders them again; a download already reading one
+    finishes (Linux keeps an unlinked file until its last reader closes it)."""
     budget = state.settings.report_disk_budget_mb * 1_000_000
-    done = sorted((j for j in list(state.reports.values()) if j.file is not None), key=lambda j: j.created)
-    used = sum(j.file.size for j in done)
-    for job in done:
+    files = sorted(state.report_files.items(), key=lambda item: item[1].last_used)
+    used = sum(file.size for _, file in files)
+    for key, file in files:
         if used <= budget:
             return
-        used -= job.file.size
-        job.file.delete()
-        job.file = None
+        used -= file.size
+        file.delete()
+        del state.report_files[key]
         state.stats.bump("report_files_evicted")
 
 

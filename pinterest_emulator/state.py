@@ -90,6 +90,7 @@ class State:
         self.stats = Stats()
         self.reports: dict = {}  # token -> ReportJob
         self.downloads: dict = {}  # download token -> downloads.DownloadUrl
+        self.report_files: dict = {}  # (account, body, scale, data version) -> report_files.DiskFile
         self.closed = False
         self._report_dir: str | None = None
         self._renderer: Worker | None = None

@@ -83,6 +83,7 @@ class Stats:
         self.download_bytes_sent = 0  # body bytes written to download sockets
         self.reports_created = 0
         self.report_files_evicted = 0  # rendered files deleted to keep report_disk_budget_mb
+        self.report_files_reused = 0  # jobs given the file of an earlier job with the same request
         self.token_refreshes = 0
         self.max_page_size_seen = 0
         # Where credentials travelled: only the Authorization header (and, for the token endpoint, its form body)
@@ -136,6 +137,7 @@ class Stats:
                 **{name: getattr(self, name) for name in DOWNLOAD_COUNTERS},
                 "reports_created": self.reports_created,
                 "report_files_evicted": self.report_files_evicted,
+                "report_files_reused": self.report_files_reused,
                 "token_refreshes": self.token_refreshes,
                 "max_page_size_seen": self.max_page_size_seen,
                 "requests_with_credentials_in_url": self.requests_with_credentials_in_url,

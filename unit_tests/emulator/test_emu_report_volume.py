@@ -139,3 +139,14 @@ def test_report_summary_counts_and_sums_what_the_truth_rows_hold(fresh):
     assert summary["row_count"] == len(rows) == sum(summary["row_count_by_account"].values())
     assert summary["sums"]["IMPRESSION_1"] == sum(r["IMPRESSION_1"] for r in rows)
     assert emu.truth("report_summary", **query, report_scale=1)["row_count"] < len(rows) / 2
+
+
+def test_given_same_request_when_created_again_then_file_is_shared_until_data_changes(fresh):
+    emu, api = fresh(report_polls=0)
+    account = emu.state.ds.accounts[0].id
+    first = _file(api, account, BODY)
+    assert _file(api, account, BODY) == first
+    assert emu.stats()["report_files_reused"] == 1 and len(os.listdir(emu.state.report_dir())) == 1
+    emu.mutate(seed=1)
+    _file(api, account, BODY)
+    assert emu.stats()["report_files_reused"] == 1 and len(os.listdir(emu.state.report_dir())) == 2

@@ -80,17 +80,20 @@ def download(state, dl_token: str, headers: dict, head: bool = False) -> Respons
     job = state.reports.get(url.report_token)
     if url.fated:
         stats.fault("download_expire")
-    gone = job is None or job.file is None or job.file.deleted
-    if url.fated or url.expired_mid or time.time() > url.expires_at or gone:
+    file = job.file if job is not None else None
+    handle = None
+    if not (url.fated or url.expired_mid or time.time() > url.expires_at or file is None):
+        handle = file.open()  # None once evicted
+    if handle is None:
         stats.bump("downloads_expired")
         return Response(403, EXPIRED_XML, content_type="application/xml")
-    file = job.file
     size = file.size
     start, stop, status, out = 0, size, 200, {}
     if state.settings.download_ranges:
         out["Accept-Ranges"] = "bytes"
         wanted = parse_range(headers["range"], size) if "range" in headers else None
         if wanted is False:
+            handle.close()
             stats.bump("downloads_range_unsatisfiable")
             out["Content-Range"] = f"bytes */{size}"
             return Response(416, INVALID_RANGE_XML, out, "application/xml")
@@ -100,7 +103,7 @@ def download(state, dl_token: str, headers: dict, head: bool = False) -> Respons
             stats.bump("downloads_ranged")
     elif "range" in headers:
         stats.bump("downloads_range_ignored")
-    body = FileBody(file, start, stop)
+    body = FileBody(handle, start, stop)
     fault = None if head else state.faults.choose("download_body:" + job.signature, DOWNLOAD_BODY_KINDS)
     if fault:
         stats.fault(fault)

@@ -18,7 +18,8 @@ BATCH = 500  # rows serialised per json.dumps call
 
 
 class DiskFile:
-    """A rendered file in the emulator's temp directory; each reader opens its own handle."""
+    """A rendered file in the emulator's temp directory. Each download opens its own handle when it is answered,
+    so deleting the file afterwards (eviction) does not cut it short."""
 
     def __init__(self, path: str):
         self.path = path
@@ -26,16 +27,12 @@ class DiskFile:
         self.last_used = time.time()  # when a job last got this file (jobs with the same request share it)
         self.deleted = False
 
-    def chunks(self, start: int, stop: int):
-        with open(self.path, "rb") as f:
-            f.seek(start)
-            left = stop - start
-            while left > 0:
-                chunk = f.read(min(CHUNK, left))
-                if not chunk:
-                    return
-                left -= len(chunk)
-                yield chunk
+    def open(self):
+        """A binary handle, or None once the file is deleted."""
+        try:
+            return open(self.path, "rb")
+        except FileNotFoundError:
+            return None
 
     def delete(self) -> None:
         self.deleted = True
@@ -43,6 +40,18 @@ class DiskFile:
             os.unlink(self.path)
         except OSError:
             pass
+
+
+def read_chunks(handle, start: int, stop: int):
+    """Bytes [start, stop) of an open file, CHUNK at a time."""
+    handle.seek(start)
+    left = stop - start
+    while left > 0:
+        chunk = handle.read(min(CHUNK, left))
+        if not chunk:
+            return
+        left -= len(chunk)
+        yield chunk
 
 
 def write(directory: str, pieces, suffix: str) -> DiskFile:

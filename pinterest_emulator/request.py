@@ -38,7 +38,7 @@ class Response:
 class FileBody:
     """Bytes [start, stop) of a report file, written to the socket in chunks; `cut_at` bytes then a reset, if set."""
 
-    source: object  # has size and chunks(start, stop) -> Iterator[bytes]
+    handle: object  # an open binary file; the server closes it
     start: int
     stop: int
     cut_at: int | None = None

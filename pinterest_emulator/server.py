@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import admin, downloads, routes
 from .errors import ApiError
 from .faults import REQUEST_KINDS, TOKEN_KINDS
+from .report_files import read_chunks
 from .request import FileBody, Request, Response
 from .stats import ISSUED_CREDENTIALS
 
@@ -220,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command == "HEAD":
                 return resp.status
-            for chunk in body.source.chunks(body.start, body.stop):
+            for chunk in read_chunks(body.handle, body.start, body.stop):
                 if body.cut_at is not None and sent + len(chunk) >= body.cut_at:
                     self.wfile.write(chunk[: body.cut_at - sent])
                     sent = body.cut_at
@@ -238,6 +239,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:  # the client hung up
             self.close_connection = True
         finally:
+            body.handle.close()
             stats.bump("download_bytes_sent", sent)
             if not self.close_connection:
                 self.connection.settimeout(None)

@@ -150,3 +150,18 @@ def test_given_same_request_when_created_again_then_file_is_shared_until_data_ch
     emu.mutate(seed=1)
     _file(api, account, BODY)
     assert emu.stats()["report_files_reused"] == 1 and len(os.listdir(emu.state.report_dir())) == 2
+
+
+def test_given_a_download_in_progress_when_its_file_is_evicted_then_it_still_completes(fresh):
+    emu, api = fresh(report_polls=0)
+    account = emu.state.ds.accounts[0].id
+    path = f"/ad_accounts/{account}/reports"
+    token = api.post(path, json=BODY).json()["token"]
+    url = api.get(path, {"token": token}).json()["url"]
+    whole = requests.get(url).content
+    with requests.get(url, stream=True) as r:
+        emu.configure(report_disk_budget_mb=0)
+        _file(api, account, {**BODY, "start_date": "2025-05-02"})  # evicts the file being read
+        assert not os.path.exists(emu.state.reports[token].file.path)
+        assert r.raw.read() == whole
+    assert requests.get(url).status_code == 403

@@ -94,7 +94,10 @@ def main(argv=None) -> int:
         print(f"{args.size} {args.level} {args.days} days, report_scale {args.report_scale}: {status['report_status']}")
         print(f"file {received / 1e6:,.0f} MB (size {status['size']:,} bytes)")
         print(f"render {rendered:.1f} s ({received / 1e6 / rendered:.0f} MB/s), download {downloaded:.1f} s")
-        print(f"emulator RSS MB: idle {idle}, after render {after_render}, after download {after_download}")
+        print(
+            f"emulator RSS: idle {idle['VmRSS']:.0f} MB, after render {after_render['VmRSS']:.0f} MB, "
+            f"after download {after_download['VmRSS']:.0f} MB, peak {after_download['VmHWM']:.0f} MB"
+        )
     finally:
         emu.terminate()
         emu.wait(30)

@@ -2,7 +2,8 @@
 
 Pinterest's report lifecycle (POST creates, GET ?token= polls): IN_PROGRESS until FINISHED with a download `url`
 (valid 5 minutes), or FAILED / EXPIRED / CANCELLED / DOES_NOT_EXIST. `next_step` decides what to do after each
-status; `ReportJobRunner` performs it: sleep, download, re-create the job (bounded), or give up.
+status; `ReportJobRunner` performs it: sleep, download, re-create the job (bounded), or give up. A runner given a
+cancellation Event (its stream failed or ended) stops at the next poll, and its waits end as soon as it is set.
 
 PINTEREST_REPORT_JOB_DEADLINE_SECONDS (an operator setting, like PINTEREST_MAX_RETRIES in errors.py) changes how
 long one job may stay unfinished before it is abandoned and re-created (default 1800 s); all attempts of one report

@@ -5,6 +5,7 @@ deleted whatever happens, a full disk and exhausted tries fail clearly."""
 from __future__ import annotations
 
 import errno
+import gzip
 import json
 import os
 import tempfile
@@ -45,8 +46,10 @@ def fake_clock(monkeypatch):
 def many_rows(body):
     """200 keywords with two days each: a file of a few tens of kB, so a cut at half falls inside the rows."""
     return {
-        str(9000 + k): [{"DATE": body["start_date"], "KEYWORD_ID": 9000 + k, "SPEND_IN_DOLLAR": k / 4, "TOTAL_IMPRESSION": k}]
-        + [{"DATE": body["end_date"], "KEYWORD_ID": 9000 + k, "SPEND_IN_DOLLAR": 1.0, "TOTAL_IMPRESSION": 1}]
+        str(9000 + k): [
+            {"DATE": body["start_date"], "KEYWORD_ID": 9000 + k, "SPEND_IN_DOLLAR": k / 4, "TOTAL_IMPRESSION": k},
+            {"DATE": body["end_date"], "KEYWORD_ID": 9000 + k, "SPEND_IN_DOLLAR": 1.0, "TOTAL_IMPRESSION": 1},
+        ]
         for k in range(200)
     }
 
@@ -119,7 +122,9 @@ def test_given_url_expires_mid_download_then_a_fresh_url_is_polled_and_the_same_
     assert list(temp_dir.iterdir()) == []
 
 
-def test_given_downloads_always_cut_then_bounded_tries_and_a_transient_error_naming_the_window(api, fake_clock, temp_dir):
+def test_given_downloads_always_cut_then_bounded_tries_and_a_transient_error_naming_the_window(
+    api, fake_clock, temp_dir
+):
     reports = one_window(api, cut_downloads=100)
 
     output = read_streams(make_config(start_date=day(5)), [STREAM], expect_failure=True)
@@ -223,7 +228,7 @@ def analytics_setup(api, answer) -> None:
 def big_answer() -> bytes:
     """More than IN_MEMORY_BYTES, so the answer goes to disk: every row a day with a few hundred columns."""
     rows = [
-        {"AD_ACCOUNT_ID": 1, "DATE": day(d), **{f"TOTAL_CLICK_{c}": c * 1.5 + d for c in range(700)}, "SPEND_IN_DOLLAR": d}
+        {"AD_ACCOUNT_ID": 1, "DATE": day(d), **{f"TOTAL_CLICK_{c}": c * 1.5 + d for c in range(700)}, "CTR": d}
         for d in range(90)
     ]
     return json.dumps(rows).encode()
@@ -286,9 +291,8 @@ def test_given_analytics_body_always_cut_then_bounded_retries_and_a_transient_er
     assert len(api.requests_to("ad_accounts/1/analytics")) == 3
     error = output.errors[0].trace.error  # the stream's own; the sync's summary error follows
     assert error.failure_type == FailureType.transient_error
-    assert "Stream ad_account_analytics: GET /v5/ad_accounts/1/analytics answered HTTP 200 with a body that is not " in (
-        error.message
-    )
+    said = "Stream ad_account_analytics: GET /v5/ad_accounts/1/analytics answered HTTP 200 with a body that is not "
+    assert said in error.message
     assert "3 times" in error.message
 
 
@@ -308,7 +312,7 @@ def test_storage_url_never_gets_the_bearer_token(api, fake_clock):
 @pytest.mark.parametrize("indent", [None, 2])
 def test_json_rows_equal_a_whole_parse_whatever_the_chunks(chunk, indent):
     report = {
-        "111": [{"DATE": "2024-06-01", "SPEND_IN_DOLLAR": 1.5, "NAME": "caf\u00e9 \u2603 \"q\" ,]}", "N": 123456789012345678901}],
+        "111": [{"DATE": "2024-06-01", "NAME": "caf\u00e9 \u2603 \"q\" ,]}", "N": 123456789012345678901}],
         "222": [],
         "333": None,
         "444": [{"A": [1, {"b": None}], "C": -0.0, "D": 1e5, "E": True}, {"F": 7}],
@@ -332,3 +336,13 @@ def test_json_rows_of_a_truncated_or_malformed_file_raise_value_error(text):
     reader = downloads.JsonRows(BytesIO(text), chunk=3)
     with pytest.raises(ValueError):
         list(reader.of_array() if text.startswith(b"[") or not text.startswith(b"{") else reader.of_object_of_arrays())
+
+
+def test_given_a_gzipped_file_cut_at_half_then_resumed_at_the_stored_bytes_and_decoded_once_complete(api, fake_clock):
+    reports = one_window(api, cut_downloads=1, gzipped=True)
+
+    output = read_streams(make_config(start_date=day(5)), [STREAM])
+
+    stored = len(gzip.compress(reports.file("1"), mtime=0))
+    assert reports.downloads()[1].headers["Range"] == f"bytes={stored // 2}-"
+    assert got_keys(output) == expected_keys(reports)

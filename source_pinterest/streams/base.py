@@ -189,7 +189,10 @@ class PinterestStream(HttpStream):
             )
         self.requests_made += 1
         _, response = self._download_client.send_request(
-            http_method="GET", url=url, headers=dict(headers), request_kwargs={"stream": True, "timeout": http_timeout()}
+            http_method="GET",
+            url=url,
+            headers=dict(headers),
+            request_kwargs={"stream": True, "timeout": http_timeout()},
         )
         return response
 

@@ -37,13 +37,13 @@ def report_connector(emulator: Emulator) -> Connector:
     return connector
 
 
-def assert_every_row_once(emulator: Emulator, connector: Connector, run: ConnectorRun) -> None:
+def assert_every_row_once(emulator: Emulator, connector: Connector, run: ConnectorRun, stream: str = STREAM) -> None:
     assert run.returncode == 0, (run.errors(), run.stderr[-2000:])
     today = emulator.state.today
-    expected = expected_rows(emulator, STREAM, days_ago(today, DAYS_BACK), today.isoformat())
-    assert expected, "no report rows: the comparison would prove nothing"
+    expected = expected_rows(emulator, stream, days_ago(today, DAYS_BACK), today.isoformat())
+    assert expected, "no rows: the comparison would prove nothing"
     # keyed() inside fails on any duplicate primary key, so a row emitted twice cannot pass
-    assert_rows_equal_truth(STREAM, run.records(STREAM), expected, primary_keys(connector, (STREAM,))[STREAM])
+    assert_rows_equal_truth(stream, run.records(stream), expected, primary_keys(connector, (stream,))[stream])
 
 
 @pytest.fixture
@@ -87,6 +87,21 @@ def test_given_url_expiring_mid_download_then_a_fresh_url_is_polled_and_every_ro
     assert_every_row_once(clean_emulator, connector, run)
     assert any("the download URL expired (HTTP 403)" in line for line in run.logs())
     assert stats["reports_created"] == 2  # one per ad account: a fresh URL of the same job, not a new job
+
+
+def test_given_live_analytics_answers_cut_or_not_json_then_asked_again_and_every_row_equals_the_truth_once(
+    clean_emulator,
+):
+    # Live analytics answers are read into a temp file, not through the error handler's parse: the same retries.
+    clean_emulator.configure(faults="truncate:0.5,nonjson:0.3")
+    connector = report_connector(clean_emulator)
+
+    run = connector.read(("ad_group_analytics",), extra_env=FAST)
+
+    injected = clean_emulator.stats()["faults_injected"]
+    assert injected.get("truncate", 0) + injected.get("nonjson", 0) > 0, "the faults never fired"
+    assert_every_row_once(clean_emulator, connector, run, "ad_group_analytics")
+    assert any("with a body that is not complete JSON" in line for line in run.logs())
 
 
 # -- a slow reader -------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from source_pinterest import limits
 from source_pinterest.auth import PinterestAuthenticator
 from source_pinterest.concurrency import merge_in_threads
 from source_pinterest.config import EntityStatus, PinterestConfig, parse_config
-from source_pinterest.errors import stream_failure, sync_failure
+from source_pinterest.failures import stream_failure, sync_failure
 from source_pinterest.progress import CountingSliceLogger, SyncProgress, activate, summary_lines
 from source_pinterest.rate_limits import build_api_budget, category_of_template
 from source_pinterest.streams.analytics import AnalyticsStream, UserAccountAnalyticsStream

@@ -5,6 +5,7 @@ they come, so rendering holds one batch of rows, never the file (BY_DATE JSON ex
 row by date, so it holds the file's text once). The bytes equal json.dumps / csv.DictWriter of the whole file.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -62,7 +63,8 @@ def write(directory: str, pieces, suffix: str) -> DiskFile:
             for piece in pieces:
                 f.write(piece)
     except BaseException:
-        os.unlink(path)
+        with contextlib.suppress(OSError):  # close() may have removed the directory already
+            os.unlink(path)
         raise
     return DiskFile(path)
 

@@ -170,17 +170,23 @@ def _file_pieces(state, job: "ReportJob"):
     spec = validate(state, job.body)
     spec["filters"] = {k: job.body[k] for k in FILTERS if k in job.body}
     spec["report_scale"] = job.report_scale
-    groups = iter_report_rows(state, job.account_id, spec)
+    groups = _until_closed(state, iter_report_rows(state, job.account_id, spec))
     if job.body.get("report_format") == "CSV":
         pieces = report_files.csv_rows(groups, csv_header(state, job.account_id, spec))
     elif job.body.get("primary_sort") == "BY_DATE":
         pieces = report_files.json_by_date(groups)
     else:
         pieces = report_files.json_by_id(groups)
-    for piece in pieces:
-        if state.closed:
+    yield from _until_closed(state, pieces)
+
+
+def _until_closed(state, items):
+    """The items, checking between them that the emulator was not closed since the render began."""
+    epoch = state.epoch
+    for item in items:
+        if state.epoch != epoch:
             raise RuntimeError("emulator stopped while rendering a report")
-        yield piece
+        yield item
 
 
 def render(state, job: "ReportJob") -> None:

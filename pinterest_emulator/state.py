@@ -91,7 +91,7 @@ class State:
         self.reports: dict = {}  # token -> ReportJob
         self.downloads: dict = {}  # download token -> downloads.DownloadUrl
         self.report_files: dict = {}  # (account, body, scale, data version) -> report_files.DiskFile
-        self.closed = False
+        self.epoch = 0  # bumped by close(): renders started before it stop
         self._report_dir: str | None = None
         self._renderer: Worker | None = None
         self.base_url = ""  # http://127.0.0.1:PORT/v5, set once listening
@@ -120,11 +120,15 @@ class State:
             return self._renderer
 
     def close(self) -> None:
-        """Stop rendering and delete every report file."""
-        self.closed = True
+        """Stop rendering and delete every report file; a later report renders afresh (Emulator.start again)."""
         with self.lock:
+            self.epoch += 1
             renderer, directory = self._renderer, self._report_dir
+            self._renderer = self._report_dir = None
         if renderer is not None:
             renderer.stop()
+        for file in self.report_files.values():
+            file.delete()
+        self.report_files.clear()
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)

@@ -4,11 +4,13 @@ import csv
 import io
 import json
 import os
+import time
 
 import pytest
 import requests
 
 from pinterest_emulator.reports import report_rows, validate
+from unit_tests.emulator.conftest import Api
 
 TYPES = ["APPTYPE", "COUNTRY", "GENDER"]
 BODY = {
@@ -165,3 +167,19 @@ def test_given_a_download_in_progress_when_its_file_is_evicted_then_it_still_com
         assert not os.path.exists(emu.state.reports[token].file.path)
         assert r.raw.read() == whole
     assert requests.get(url).status_code == 403
+
+
+def test_given_a_long_render_when_emulator_stops_then_it_stops_at_once_and_can_start_again(fresh):
+    emu, api = fresh(report_polls=0, report_scale=40)
+    account = emu.state.ds.accounts[0].id
+    big = {**BODY, "start_date": "2024-11-28", "targeting_types": ["APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET"]}
+    api.post(f"/ad_accounts/{account}/reports", json=big)
+    time.sleep(0.3)  # the render is under way
+    directory = emu.state.report_dir()
+    started = time.monotonic()
+    emu.stop()
+    assert time.monotonic() - started < 3 and not os.path.exists(directory)
+    emu.configure(report_scale=1)
+    emu.start()
+    api = Api(emu.base_url)
+    assert json.loads(_file(api, account, BODY))

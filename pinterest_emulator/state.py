@@ -60,7 +60,15 @@ class Worker:
         return future
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the current call (renders stop early once the state is closed) and run no more."""
+        """Cancel the calls still queued, finish the current one (renders stop early once the state is closed)
+        and run no more."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
         self._queue.put(None)
         self._thread.join(timeout)
 

@@ -173,12 +173,15 @@ def test_given_a_long_render_when_emulator_stops_then_it_stops_at_once_and_can_s
     emu, api = fresh(report_polls=0, report_scale=40)
     account = emu.state.ds.accounts[0].id
     big = {**BODY, "start_date": "2024-11-28", "targeting_types": ["APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET"]}
-    api.post(f"/ad_accounts/{account}/reports", json=big)
-    time.sleep(0.3)  # the render is under way
+    for start_date in ("2024-11-28", "2024-11-29", "2024-11-30"):  # one renders, two wait in the queue
+        api.post(f"/ad_accounts/{account}/reports", json={**big, "start_date": start_date})
+    time.sleep(0.3)  # the first render is under way
     directory = emu.state.report_dir()
     started = time.monotonic()
     emu.stop()
     assert time.monotonic() - started < 3 and not os.path.exists(directory)
+    time.sleep(0.3)
+    assert emu.state._report_dir is None  # the queued renders were cancelled, not run into a new directory
     emu.configure(report_scale=1)
     emu.start()
     api = Api(emu.base_url)

@@ -1,5 +1,7 @@
 """Everything a running emulator holds, shared by the HTTP handler and the admin API."""
 
+import glob
+import os
 import queue
 import shutil
 import tempfile
@@ -43,6 +45,23 @@ def today_date(settings: Settings) -> date:
     if settings.today:
         return date.fromisoformat(settings.today)
     return datetime.now(timezone.utc).date()
+
+
+REPORT_DIR_PREFIX = "pinterest-emulator-reports-"
+
+
+def _remove_orphan_report_dirs() -> None:
+    """Remove report directories whose process is gone (killed without running its exit handlers)."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), REPORT_DIR_PREFIX + "*-*")):
+        pid = os.path.basename(path)[len(REPORT_DIR_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            pass
 
 
 class Worker:
@@ -113,10 +132,12 @@ class State:
         return self.ds.today_epoch + int(real % 86400)
 
     def report_dir(self) -> str:
-        """The temp directory of this emulator's report files, made on first use, removed by close() or at exit."""
+        """The temp directory of this emulator's report files, made on first use, removed by close() or at exit.
+        Its name carries the process id, so the directories of killed processes are removed here."""
         with self.lock:
             if self._report_dir is None:
-                self._report_dir = tempfile.mkdtemp(prefix="pinterest-emulator-reports-")
+                _remove_orphan_report_dirs()
+                self._report_dir = tempfile.mkdtemp(prefix=f"{REPORT_DIR_PREFIX}{os.getpid()}-")
                 weakref.finalize(self, shutil.rmtree, self._report_dir, True)
             return self._report_dir
 

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -186,3 +187,14 @@ def test_given_a_long_render_when_emulator_stops_then_it_stops_at_once_and_can_s
     emu.start()
     api = Api(emu.base_url)
     assert json.loads(_file(api, account, BODY))
+
+
+def test_report_dirs_of_dead_processes_are_removed(fresh, tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    child = subprocess.Popen(["true"])
+    child.wait()  # its pid is free now
+    orphan = tmp_path / f"pinterest-emulator-reports-{child.pid}-abc"
+    orphan.mkdir()
+    emu, _ = fresh()
+    assert os.path.basename(emu.state.report_dir()).startswith(f"pinterest-emulator-reports-{os.getpid()}-")
+    assert not orphan.exists()

@@ -21,10 +21,10 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.utils.schema_helpers import InternalConfig, split_config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_pinterest import limits
+from source_pinterest import limits, saved_state
 from source_pinterest.auth import PinterestAuthenticator
 from source_pinterest.concurrency import merge_in_threads
-from source_pinterest.config import EntityStatus, PinterestConfig, parse_config
+from source_pinterest.config import EntityStatus, PinterestConfig, normalized_raw_config, parse_config
 from source_pinterest.failures import stream_failure, sync_failure
 from source_pinterest.progress import CountingSliceLogger, SyncProgress, activate, summary_lines
 from source_pinterest.rate_limits import build_api_budget, category_of_template
@@ -59,7 +59,7 @@ def build_context(raw_config: Mapping[str, Any]) -> SyncContext:
     except ValueError as error:
         raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
     # The authenticator writes refreshed tokens into this mapping and emits it as the updated config.
-    mutable_config = copy.deepcopy(dict(raw_config))
+    mutable_config = normalized_raw_config(copy.deepcopy(dict(raw_config)))
     return SyncContext(
         config=config,
         raw_config=mutable_config,
@@ -121,6 +121,16 @@ class SourcePinterest(AbstractSource):
             raise AirbyteTracedException(
                 message=message, internal_message=message, failure_type=FailureType.config_error
             ) from None
+
+    @classmethod
+    def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
+        """Per-stream state, the legacy object form converted; a bad file is a config error naming it."""
+        return saved_state.read_state_file(state_path) if state_path else []
+
+    @classmethod
+    def read_catalog(cls, catalog_path: str) -> ConfiguredAirbyteCatalog:
+        """The configured catalog; a bad file is a config error naming it and what is wrong."""
+        return saved_state.read_catalog_file(catalog_path)
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
         """Valid config, a token refresh and one cheap call (GET /user_account)."""

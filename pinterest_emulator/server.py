@@ -207,7 +207,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_file(self, resp: Response) -> int:
         """Write a report file in chunks. Like a storage host behind its load balancer, drop a reader that takes
-        no bytes for download_stall_seconds: each chunk's sendall must finish within that time."""
+        no bytes for download_stall_seconds (the socket timeout, which each send() restarts)."""
         body: FileBody = resp.body
         stats = self.server.state.stats
         self.send_response(resp.status)
@@ -216,19 +216,17 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in resp.headers.items():
             self.send_header(name, value)
         self.connection.settimeout(self.server.state.settings.download_stall_seconds)
-        sent = 0
+        self.body_bytes_sent = 0
         try:
             self.end_headers()
             if self.command == "HEAD":
                 return resp.status
             for chunk in read_chunks(body.handle, body.start, body.stop):
-                if body.cut_at is not None and sent + len(chunk) >= body.cut_at:
-                    self.wfile.write(chunk[: body.cut_at - sent])
-                    sent = body.cut_at
+                if body.cut_at is not None and self.body_bytes_sent + len(chunk) >= body.cut_at:
+                    self._write_patiently(chunk[: body.cut_at - self.body_bytes_sent])
                     self._reset_when_sent()
                     return resp.status
-                self.wfile.write(chunk)
-                sent += len(chunk)
+                self._write_patiently(chunk)
             if body.cut_at is not None:  # an empty body: nothing to cut but the connection
                 self._reset_when_sent()
                 return resp.status
@@ -240,10 +238,19 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             body.handle.close()
-            stats.bump("download_bytes_sent", sent)
+            stats.bump("download_bytes_sent", self.body_bytes_sent)
             if not self.close_connection:
                 self.connection.settimeout(None)
         return resp.status
+
+    def _write_patiently(self, data: bytes) -> None:
+        """Send all of data; each send() waits at most the socket timeout for room, so only a reader that takes
+        nothing for that long times out, however slowly it reads. sendall() would time the whole chunk."""
+        view = memoryview(data)
+        while view:
+            n = self.connection.send(view)
+            self.body_bytes_sent += n
+            view = view[n:]
 
     def _reset_when_sent(self):
         """Reset once the peer has acknowledged every byte written, so it receives exactly what was sent:

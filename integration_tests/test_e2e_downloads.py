@@ -24,7 +24,7 @@ import requests
 from integration_tests.conftest import Connector
 from integration_tests.test_e2e_metrics import assert_rows_equal_truth, days_ago, expected_rows, primary_keys
 from pinterest_emulator import Emulator, sample_config
-from pinterest_emulator.sync_runner import RUN_OBSERVERS, REPO_ROOT, ConnectorRun
+from pinterest_emulator.sync_runner import REPO_ROOT, RUN_OBSERVERS, ConnectorRun
 
 STREAM = "campaign_targeting_report"  # the five targeting types make it the largest file per window
 DAYS_BACK = 20

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Iterator, Mapping, Optional
+from typing import IO, Any, Callable, Iterator, Mapping, Optional, Protocol
 
 import requests
 import urllib3
@@ -45,6 +45,10 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 # What a body that breaks off raises while it is read: urllib3's ProtocolError / IncompleteRead / ReadTimeoutError,
 # http.client's IncompleteRead, or the socket's OSError (connection reset).
 _BODY_ERRORS = (urllib3.exceptions.HTTPError, requests.RequestException, http.client.HTTPException, OSError)
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class BodyCut(Exception):
@@ -224,7 +228,7 @@ class ReportDownload:
     def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(entity id, row) pairs of the JSON file ({"<entity id>": [rows]}), parsed from disk as they are read."""
         with open(self.path, "rb") as raw:
-            source: IO[bytes] = gzip.GzipFile(fileobj=raw) if self._encoding == "gzip" else raw
+            source: Readable = gzip.GzipFile(fileobj=raw) if self._encoding == "gzip" else raw
             try:
                 for entity_id, row in JsonRows(source).of_object_of_arrays():
                     yield str(entity_id), row
@@ -268,9 +272,7 @@ class JsonArrayBody:
     """One API answer that is a JSON array, copied whole into a temp file (in memory below IN_MEMORY_BYTES) and then
     parsed item by item: the answer is never one Python list. `problem()` says why a body is not complete JSON."""
 
-    def __init__(
-        self, response: requests.Response, describe: str, cancelled: Optional[threading.Event] = None
-    ) -> None:
+    def __init__(self, response: requests.Response, describe: str, cancelled: Optional[threading.Event] = None) -> None:
         self.describe = describe
         self._file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES)
         self._cut: Optional[BodyCut] = None
@@ -319,7 +321,7 @@ class JsonArrayBody:
         self._file.close()
 
 
-_BLANK = re.compile(r"[ \t\n\r]*")
+_NOT_BLANK = re.compile(r"[^ \t\n\r]")
 _DECODER = json.JSONDecoder()
 
 
@@ -333,7 +335,7 @@ class JsonRows:
     is held. Numbers come out as json.loads makes them (int or float, ints of any size). Raises ValueError on JSON
     that is truncated or not of the expected shape."""
 
-    def __init__(self, source: IO[bytes], chunk: int = CHUNK_BYTES) -> None:
+    def __init__(self, source: Readable, chunk: int = CHUNK_BYTES) -> None:
         self._source, self._chunk = source, chunk
         self._text, self._at, self._ended = "", 0, False
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
@@ -387,9 +389,11 @@ class JsonRows:
     def _next_char(self) -> str:
         """The next non-blank character, not consumed; '' at the end of the file."""
         while True:
-            self._at = _BLANK.match(self._text, self._at).end()
-            if self._at < len(self._text):
+            found = _NOT_BLANK.search(self._text, self._at)
+            if found is not None:
+                self._at = found.start()
                 return self._text[self._at]
+            self._at = len(self._text)
             if not self._read_more():
                 return ""
 

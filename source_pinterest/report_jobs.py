@@ -83,6 +83,9 @@ class PollPolicy:
         return cls(job_deadline=deadline, total_deadline=4 * deadline)
 
 
+DEFAULT_POLICY = PollPolicy()
+
+
 def _s(seconds: float) -> str:
     # Whole seconds for real deadlines; a decimal for the short ones operators set in tests.
     return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
@@ -94,7 +97,7 @@ def next_step(
     job_elapsed: float,
     total_elapsed: float,
     polls: int,
-    policy: PollPolicy = PollPolicy(),
+    policy: PollPolicy = DEFAULT_POLICY,
 ) -> Step:
     """What to do after seeing `status` on the `polls`-th look at a job (0 = the creation answer)."""
     if status is ReportStatus.FINISHED and url:

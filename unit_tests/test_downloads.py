@@ -312,7 +312,7 @@ def test_storage_url_never_gets_the_bearer_token(api, fake_clock):
 @pytest.mark.parametrize("indent", [None, 2])
 def test_json_rows_equal_a_whole_parse_whatever_the_chunks(chunk, indent):
     report = {
-        "111": [{"DATE": "2024-06-01", "NAME": "caf\u00e9 \u2603 \"q\" ,]}", "N": 123456789012345678901}],
+        "111": [{"DATE": "2024-06-01", "NAME": 'caf\u00e9 \u2603 "q" ,]}', "N": 123456789012345678901}],
         "222": [],
         "333": None,
         "444": [{"A": [1, {"b": None}], "C": -0.0, "D": 1e5, "E": True}, {"F": 7}],

@@ -130,7 +130,8 @@ class ReportStream(DatedMetricsStream):
             yield
         except BaseException:
             self._stopped.set()
-            self._prefetcher.close()
+            if self._prefetcher is not None:
+                self._prefetcher.close()
             raise
 
     def _reports_of_window(self, stream_slice: Mapping[str, Any]) -> Optional[list[ReportDownload]]:

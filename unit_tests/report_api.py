@@ -95,6 +95,7 @@ class ReportApi:
         expire_mid: int = 0,
         statuses_of: Optional[Callable[[dict], tuple[str, ...]]] = None,
         gzipped: bool = False,
+        sized: bool = True,
     ) -> None:
         self.api = api
         self.bodies: list[dict[str, Any]] = []
@@ -106,6 +107,7 @@ class ReportApi:
         self.cut_downloads, self.ranges, self.expire_mid = cut_downloads, ranges, expire_mid
         self.expired_urls: set[str] = set()
         self.gzipped = gzipped  # stored with Content-Encoding: gzip, as an S3 object may be
+        self.sized = sized  # False: no Content-Length (a proxy re-chunking the body), so the size is unknown
         self.polls: dict[str, int] = {}
         self.urls_issued = 0
         path = API + f"ad_accounts/{account_id}/reports"
@@ -152,7 +154,8 @@ class ReportApi:
             start = int(asked.group(1))
             context.status_code = 206
             context.headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
-        context.headers["Content-Length"] = str(len(data) - start)
+        if self.sized:
+            context.headers["Content-Length"] = str(len(data) - start)
         context.headers["ETag"] = f'"{token}"'
         if self.cut_downloads or self.expire_mid:
             if self.expire_mid:

@@ -346,3 +346,13 @@ def test_given_a_gzipped_file_cut_at_half_then_resumed_at_the_stored_bytes_and_d
     stored = len(gzip.compress(reports.file("1"), mtime=0))
     assert reports.downloads()[1].headers["Range"] == f"bytes={stored // 2}-"
     assert got_keys(output) == expected_keys(reports)
+
+
+def test_given_a_file_of_unknown_size_cut_then_it_is_downloaded_again_whole_not_resumed(api, fake_clock):
+    reports = one_window(api, cut_downloads=1, sized=False)
+
+    output = read_streams(make_config(start_date=day(5)), [STREAM])
+
+    assert [d.headers.get("Range") for d in reports.downloads()] == [None, None]
+    assert got_keys(output) == expected_keys(reports)
+    assert any("of an unknown number of bytes" in line and "starting over" in line for line in log_lines(output))

@@ -26,7 +26,10 @@ def configure(state, body: dict) -> dict:
     if "download_ttl" in body:
         state.settings.download_ttl = int(body["download_ttl"])
     if "download_stall_seconds" in body:
-        state.settings.download_stall_seconds = float(body["download_stall_seconds"])
+        stall = float(body["download_stall_seconds"])
+        if stall <= 0:
+            raise bad_param("'download_stall_seconds' must be > 0")
+        state.settings.download_stall_seconds = stall
     if "download_ranges" in body:
         state.settings.download_ranges = _flag(body["download_ranges"])
     if "report_scale" in body:

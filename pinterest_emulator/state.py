@@ -40,6 +40,12 @@ class Settings:
     report_scale: int = 1  # each targeting type has report_scale times its base values (bigger targeting files)
     report_disk_budget_mb: int = 20_000  # rendered report files kept on disk; the oldest are evicted beyond it
 
+    def __post_init__(self):
+        if self.report_scale < 1:
+            raise ValueError("report_scale must be an integer >= 1")
+        if self.download_stall_seconds <= 0:
+            raise ValueError("download_stall_seconds must be > 0")
+
 
 def today_date(settings: Settings) -> date:
     if settings.today:

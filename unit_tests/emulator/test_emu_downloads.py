@@ -203,3 +203,20 @@ def test_given_every_download_fault_when_client_resumes_with_ranges_then_it_gets
     # A cut, then (cut capped at 1) a cut that expires the URL, then clean; each expired URL costs a poll, and the
     # URL fault also stops after 2 in a row.
     assert faults["download_cut"] == 1 and faults["download_expire_mid"] == 1 and faults["download_expire"] >= 2
+
+
+def test_cli_flags_reach_the_settings():
+    from pinterest_emulator.__main__ import parse_args
+
+    flags = "--download-stall-seconds 0.5 --no-download-ranges --report-scale 7 --report-disk-budget-mb 9"
+    args = parse_args(flags.split())
+    assert (args.download_stall_seconds, args.no_download_ranges) == (0.5, True)
+    assert (args.report_scale, args.report_disk_budget_mb) == (7, 9)
+    default = parse_args([])
+    assert (default.download_stall_seconds, default.no_download_ranges, default.report_scale) == (30.0, False, 1)
+
+
+def test_bad_stall_seconds_are_refused(fresh):
+    emu, _ = fresh()
+    with pytest.raises(Exception, match="download_stall_seconds"):
+        emu.configure(download_stall_seconds=0)

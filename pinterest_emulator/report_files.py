@@ -1,4 +1,5 @@
-"""Report files as the storage host holds them: rendered once per job into a temp file, read back in chunks.
+"""Report files as the storage host holds them: rendered once per job into a temp file, read back in chunks;
+the worker that renders them and the temp directory they live in.
 
 A targeting report of a large account is hundreds of MB. Rows are generated one entity at a time and written as
 they come, so rendering holds one batch of rows, never the file (BY_DATE JSON excepted: it must regroup every
@@ -7,11 +8,16 @@ row by date, so it holds the file's text once). The bytes equal json.dumps / csv
 
 import contextlib
 import csv
+import glob
 import io
 import json
 import os
+import queue
+import shutil
 import tempfile
+import threading
 import time
+from concurrent.futures import Future
 from itertools import islice
 
 CHUNK = 64 * 1024  # bytes per socket write and per file read
@@ -125,3 +131,64 @@ def csv_rows(groups, names: list):
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue().encode()
+
+
+REPORT_DIR_PREFIX = "pinterest-emulator-reports-"
+
+
+def make_report_dir() -> str:
+    """A new temp directory named after this process, after removing those of processes that are gone."""
+    _remove_orphan_report_dirs()
+    return tempfile.mkdtemp(prefix=f"{REPORT_DIR_PREFIX}{os.getpid()}-")
+
+
+def _remove_orphan_report_dirs() -> None:
+    """Remove report directories whose process is gone (killed without running its exit handlers)."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), REPORT_DIR_PREFIX + "*-*")):
+        pid = os.path.basename(path)[len(REPORT_DIR_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            pass
+
+
+class Worker:
+    """A daemon thread that runs submitted calls in order and answers with Futures. Unlike ThreadPoolExecutor's
+    threads it does not hold up interpreter exit when an emulator is never stopped mid-render."""
+
+    def __init__(self, name: str):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        self._queue.put((future, fn, args))
+        return future
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Cancel the calls still queued, finish the current one (renders stop early once the state is closed)
+        and run no more."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as e:  # handed to whoever waits on the future
+                future.set_exception(e)

@@ -1,14 +1,9 @@
 """Everything a running emulator holds, shared by the HTTP handler and the admin API."""
 
-import glob
-import os
-import queue
 import shutil
-import tempfile
 import threading
 import time
 import weakref
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -16,6 +11,7 @@ from .auth import TokenStore
 from .data import generate
 from .faults import FaultInjector
 from .ratelimit import RateLimiter, parse_limits
+from .report_files import Worker, make_report_dir
 from .stats import Stats
 
 
@@ -53,61 +49,6 @@ def today_date(settings: Settings) -> date:
     return datetime.now(timezone.utc).date()
 
 
-REPORT_DIR_PREFIX = "pinterest-emulator-reports-"
-
-
-def _remove_orphan_report_dirs() -> None:
-    """Remove report directories whose process is gone (killed without running its exit handlers)."""
-    for path in glob.glob(os.path.join(tempfile.gettempdir(), REPORT_DIR_PREFIX + "*-*")):
-        pid = os.path.basename(path)[len(REPORT_DIR_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except PermissionError:  # alive, someone else's
-            pass
-
-
-class Worker:
-    """A daemon thread that runs submitted calls in order and answers with Futures. Unlike ThreadPoolExecutor's
-    threads it does not hold up interpreter exit when an emulator is never stopped mid-render."""
-
-    def __init__(self, name: str):
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def submit(self, fn, *args) -> Future:
-        future: Future = Future()
-        self._queue.put((future, fn, args))
-        return future
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Cancel the calls still queued, finish the current one (renders stop early once the state is closed)
-        and run no more."""
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                item[0].cancel()
-        self._queue.put(None)
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            future, fn, args = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn(*args))
-            except BaseException as e:  # handed to whoever waits on the future
-                future.set_exception(e)
-
-
 class State:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -142,8 +83,7 @@ class State:
         Its name carries the process id, so the directories of killed processes are removed here."""
         with self.lock:
             if self._report_dir is None:
-                _remove_orphan_report_dirs()
-                self._report_dir = tempfile.mkdtemp(prefix=f"{REPORT_DIR_PREFIX}{os.getpid()}-")
+                self._report_dir = make_report_dir()
                 weakref.finalize(self, shutil.rmtree, self._report_dir, True)
             return self._report_dir
 

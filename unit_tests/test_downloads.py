@@ -356,3 +356,25 @@ def test_given_a_file_of_unknown_size_cut_then_it_is_downloaded_again_whole_not_
     assert [d.headers.get("Range") for d in reports.downloads()] == [None, None]
     assert got_keys(output) == expected_keys(reports)
     assert any("of an unknown number of bytes" in line and "starting over" in line for line in log_lines(output))
+
+
+def test_a_large_json_array_answer_is_never_held_whole_in_memory(temp_dir):
+    import tracemalloc
+
+    import requests
+    import requests_mock
+
+    row = {"AD_ID": "123456789", "DATE": "2024-06-01", **{f"COLUMN_{c}": c * 1.5 for c in range(170)}}
+    data = json.dumps([row] * 2500).encode()  # 8 MB: parsed whole it would be tens of MB of dicts
+    with requests_mock.Mocker() as mocker:
+        mocker.get("https://api.pinterest.com/v5/big", body=BytesIO(data), headers={"Content-Length": str(len(data))})
+        response = requests.get("https://api.pinterest.com/v5/big", stream=True)
+        tracemalloc.start()
+        body = downloads.JsonArrayBody(response, "Stream x: GET /v5/big answered HTTP 200")
+        assert body.problem() is None
+        count = sum(1 for _ in body.items())
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+    assert count == 2500
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MB for a {len(data) / 2**20:.1f} MB answer"

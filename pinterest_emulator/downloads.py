@@ -103,7 +103,7 @@ def download(state, dl_token: str, headers: dict, head: bool = False) -> Respons
             stats.bump("downloads_ranged")
     elif "range" in headers:
         stats.bump("downloads_range_ignored")
-    body = FileBody(handle, start, stop)
+    body = FileBody(handle, start, stop, level=str(job.body.get("level", "")))
     fault = None if head else state.faults.choose("download_body:" + job.signature, DOWNLOAD_BODY_KINDS)
     if fault:
         stats.fault(fault)

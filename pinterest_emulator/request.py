@@ -42,6 +42,7 @@ class FileBody:
     start: int
     stop: int
     cut_at: int | None = None
+    level: str = ""  # the report's level, for the bytes-per-level counter
 
     @property
     def length(self) -> int:

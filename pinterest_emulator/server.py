@@ -238,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             body.handle.close()
-            stats.bump("download_bytes_sent", self.body_bytes_sent)
+            stats.download_sent(body.level, self.body_bytes_sent)
             if not self.close_connection:
                 self.connection.settimeout(None)
         return resp.status

@@ -81,6 +81,7 @@ class Stats:
         self.downloads_expired = 0  # 403 "Request has expired" answers, whatever the reason
         self.downloads_dropped_slow = 0  # reset after the reader took no bytes for download_stall_seconds
         self.download_bytes_sent = 0  # body bytes written to download sockets
+        self.download_bytes_by_level: Counter = Counter()  # the same, per report level (e.g. CAMPAIGN_TARGETING)
         self.reports_created = 0
         self.report_files_evicted = 0  # rendered files deleted to keep report_disk_budget_mb
         self.report_files_reused = 0  # jobs given the file of an earlier job with the same request
@@ -103,6 +104,11 @@ class Stats:
     def bump(self, name: str, amount: int = 1) -> None:
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
+
+    def download_sent(self, level: str, amount: int) -> None:
+        with self._lock:
+            self.download_bytes_sent += amount
+            self.download_bytes_by_level[level] += amount
 
     def fault(self, kind: str) -> None:
         with self._lock:
@@ -138,6 +144,7 @@ class Stats:
                 "reports_created": self.reports_created,
                 "report_files_evicted": self.report_files_evicted,
                 "report_files_reused": self.report_files_reused,
+                "download_bytes_by_level": dict(self.download_bytes_by_level),
                 "token_refreshes": self.token_refreshes,
                 "max_page_size_seen": self.max_page_size_seen,
                 "requests_with_credentials_in_url": self.requests_with_credentials_in_url,

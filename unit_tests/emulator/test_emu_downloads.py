@@ -78,6 +78,7 @@ def test_full_download_announces_ranges(report):
     assert int(r.headers["Content-Length"]) == len(whole) == status["size"] > 100_000
     stats = emu.stats()
     assert stats["downloads_completed"] == 1 and stats["download_bytes_sent"] == len(whole)
+    assert stats["download_bytes_by_level"] == {BODY["level"]: len(whole)}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The benchmark: a full and an incremental sync of every stream through the real CLI, measured against the emulator.
 
-`python -m pinterest_emulator.bench [--sizes small medium large] [--latency-ms 100] [--rate-scale 1] [--days 7]
+`python -m pinterest_emulator.bench [--sizes small medium large] [--latency-ms 100] [--rate-scale 1] [--days 186]
 [--workers N] [--report-polls 1]` (or `bash scripts/dev.sh bench ...`) prints, per size: API calls per stream and in
 total next to the minimum the data needs (bench_minimum.py), 429s received, wall time next to the lower bound that
 the rate limits and the latency set, peak RSS, and the records per second of a zero-latency, unlimited sync of the
@@ -67,6 +67,24 @@ class SyncFigures:
 
     def per_category(self) -> dict[str, int]:
         return {**self.stats["by_category"], DOWNLOAD: self.downloads}
+
+    def stream_seconds(self) -> dict[str, float]:
+        """Each stream's wall time, from its STARTED status to its last status (streams read side by side overlap)."""
+        started: dict[str, float] = {}
+        ended: dict[str, float] = {}
+        for message in self.measured.run.of_type("TRACE"):
+            trace = message["trace"]
+            if trace.get("type") != "STREAM_STATUS":
+                continue
+            name = trace["stream_status"]["stream_descriptor"]["name"]
+            started.setdefault(name, trace["emitted_at"])
+            ended[name] = trace["emitted_at"]
+        return {name: (ended[name] - started[name]) / 1000 for name in started}
+
+    def stream_megabytes(self) -> dict[str, float]:
+        """Report bytes downloaded per stream (the emulator counts them per report level)."""
+        by_level = self.stats.get("download_bytes_by_level", {})
+        return {spec.name: by_level.get(spec.level.value, 0) / 1e6 for spec in REPORT_STREAMS}
 
 
 @dataclass
@@ -188,7 +206,7 @@ def print_size(args: argparse.Namespace, result: dict) -> None:
 
 def print_stream_table(full: SyncFigures, incremental: SyncFigures) -> None:
     header = (
-        f"{'stream':<32}{'full: records':>14}{'calls':>7}{'min':>7}"
+        f"{'stream':<32}{'full: records':>14}{'calls':>7}{'min':>7}{'wall s':>8}{'MB':>8}"
         f"{'incr: records':>15}{'calls':>7}{'min':>7}{'goal':>7}"
     )
     print(header)
@@ -199,14 +217,20 @@ def print_stream_table(full: SyncFigures, incremental: SyncFigures) -> None:
         plan[OTHER] = plan.pop(TOKEN, 0)
     names = [n for n in ENTITY_STREAMS] + sorted(set(full_calls) - set(ENTITY_STREAMS) - {OTHER}) + [OTHER]
     full_records, inc_records = full.measured.record_counts, incremental.measured.record_counts
+    seconds, megabytes = full.stream_seconds(), full.stream_megabytes()
     for name in names:
+        wall = f"{seconds[name]:.1f}" if name in seconds else ""
+        mb = f"{megabytes[name]:.1f}" if name in megabytes else ""
         print(
             f"{name:<32}{full_records.get(name, 0):>14,}{full_calls.get(name, 0):>7}{full_min.get(name, 0):>7}"
+            f"{wall:>8}{mb:>8}"
             f"{inc_records.get(name, 0):>15,}{inc_calls.get(name, 0):>7}{inc_min.get(name, 0):>7}{goal.get(name, 0):>7}"
         )
     print("-" * len(header))
+    total_mb = full.stats.get("download_bytes_sent", 0) / 1e6
     print(
         f"{'total':<32}{sum(full_records.values()):>14,}{full.calls:>7}{full.minimum.total():>7}"
+        f"{full.measured.run.seconds:>8.1f}{total_mb:>8.1f}"
         f"{sum(inc_records.values()):>15,}{incremental.calls:>7}{incremental.minimum.total():>7}"
         f"{incremental.goal.total():>7}"
     )
@@ -295,12 +319,18 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument(
         "--rate-scale", type=float, default=1.0, help="multiply the published per-minute limits (shorter runs)"
     )
-    parser.add_argument("--days", type=int, default=1, help="days of metrics history (1-90)")
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=186,
+        help="days of metrics history (1-186): the reports read one window of that many days, the live analytics at "
+        "most the 90 days they reach back (default: one full 186-day report window, so real report volumes show)",
+    )
     parser.add_argument("--workers", type=int, default=None, help="the connector's num_workers (default: its own)")
     parser.add_argument("--report-polls", type=int, default=1, help="polls that answer IN_PROGRESS per report")
     args = parser.parse_args(argv)
-    if not 1 <= args.days <= 90:
-        parser.error("--days must be 1-90 (live analytics reach 90 days back)")
+    if not 1 <= args.days <= 186:
+        parser.error("--days must be 1-186 (one report window; live analytics reach 90 days back)")
     return args
 
 

@@ -63,7 +63,8 @@ class SyncRange:
     lookback_days: int = 30
 
     def first_day(self, days_back: int) -> dt.date:
-        first = max(self.start, self.today - dt.timedelta(days=days_back))
+        # "At most N days back" counts today as one of them, as the connector reads it (date_windows.earliest_allowed).
+        first = max(self.start, self.today - dt.timedelta(days=days_back - 1))
         if self.incremental:  # a full sync before this one read up to today
             first = max(first, self.today - dt.timedelta(days=self.lookback_days))
         return first

@@ -125,3 +125,12 @@ def test_incremental_reads_the_lookback_only_and_the_goal_prices_a_listing_at_on
 def test_lower_bound(calls, limit, latency, chain, expected):
     seconds, _ = lower_bound_seconds(calls, {"ads_read": limit}, chain, latency)
     assert seconds == pytest.approx(expected)
+
+
+def test_a_start_beyond_what_an_endpoint_reaches_counts_today_among_its_days():
+    today = dt.date(2026, 12, 2)
+    dates = SyncRange(today, today - dt.timedelta(days=185))
+
+    assert dates.first_day(90) == today - dt.timedelta(days=89)
+    assert len(window_ends(dates.first_day(90), today, 90)) == 1  # the whole live history is one 90-day call
+    assert len(window_ends(dates.first_day(914), today, 186)) == 1

@@ -48,6 +48,16 @@ class RateLimiter:
             self._windows: dict[str, tuple[float, int]] = {}
             self._days: dict[str, tuple[float, int]] = {}
 
+    def new_day(self) -> None:
+        """Start the next day now: the daily counters go back to zero (caps and per-minute windows stay)."""
+        with self._lock:
+            self._days = {}
+
+    def used_today(self, category: str) -> int:
+        """Calls of the category the daily cap let through since the day began."""
+        with self._lock:
+            return self._days.get(category, (0.0, 0))[1]
+
     def hit(self, category: str) -> dict:
         """Count one call; return the headers to send, or raise a 429 ApiError."""
         now = time.time()

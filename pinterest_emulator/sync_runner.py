@@ -371,11 +371,13 @@ def run_chain(
     before_attempt: Optional[Callable[[int], None]] = None,
     state: Optional[list[dict[str, Any]]] = None,
     extra_env: Optional[Mapping[str, str]] = None,
+    attempt_timeout: float = 600,
 ) -> Chain:
     """Attempts of one sync until one completes (exit 0) or `max_attempts` ran. Each attempt is SIGKILLed after
     `kill_after_records` records if given (a crash, an OOM kill), or ends by itself (e.g. failing on a daily cap);
-    `before_attempt(number)` runs first (e.g. to move the emulator past the daily reset). The next attempt gets the
-    last state message of every stream so far, as the platform keeps it."""
+    `before_attempt(number)` runs first (e.g. to move the emulator past the daily reset); an attempt still running
+    after `attempt_timeout` seconds is killed. The next attempt gets the last state message of every stream so far,
+    as the platform keeps it."""
     saved: dict[str, dict[str, Any]] = {m["stream"]["stream_descriptor"]["name"]: m for m in state or []}
     runs: list[ConnectorRun] = []
     for number in range(max_attempts):
@@ -383,7 +385,14 @@ def run_chain(
             before_attempt(number)
         kill_when = KillAfterRecords(kill_after_records) if kill_after_records else None
         run = run_connector_until(
-            "read", base_url, config, kill_when, catalog=catalog, state=list(saved.values()) or None, extra_env=extra_env
+            "read",
+            base_url,
+            config,
+            kill_when,
+            catalog=catalog,
+            state=list(saved.values()) or None,
+            extra_env=extra_env,
+            timeout=attempt_timeout,
         )
         runs.append(run)
         for message in run.state_messages():

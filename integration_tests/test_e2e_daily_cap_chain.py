@@ -67,7 +67,11 @@ def capped() -> Iterator[tuple[Chain, int, int, set, dict, list[int]]]:
                 emulator.state.limiter.new_day()
 
         chain = run_chain(
-            emulator.base_url, connector.config, catalog, math.ceil(work / cap) + 3, before_attempt=next_day,
+            emulator.base_url,
+            connector.config,
+            catalog,
+            math.ceil(work / cap) + 3,
+            before_attempt=next_day,
             extra_env=FAST_RETRIES,
             attempt_timeout=ATTEMPT_TIMEOUT,
         )

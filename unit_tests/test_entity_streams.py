@@ -260,3 +260,79 @@ def test_given_proxy_variables_when_a_session_is_settled_then_it_keeps_what_requ
         == expected
         == {k: v for k, v in wanted.items() if k == "https"}
     )
+
+
+# -- resumable full refresh: an attempt started again skips the parents done ------------------------------------
+
+DONE = {"__ab_full_refresh_sync_complete": True}
+
+
+def keywords_api(api) -> None:
+    api.pages("ad_accounts", [[account("1")]])
+    api.pages("ad_accounts/1/ad_groups", [[{"id": f"g{n}", "ad_account_id": "1"} for n in (1, 2, 3)]])
+
+    def keywords(request, context):
+        group = query(request).get("ad_group_id", ["account"])[0]
+        return {"items": [{"id": f"k-{group}", "value": "shoes"}], "bookmark": None}
+
+    api.mocker.get(API + "ad_accounts/1/keywords", json=keywords)
+
+
+def test_given_a_full_refresh_when_each_parent_is_done_then_state_names_it_and_the_last_says_complete(api):
+    keywords_api(api)
+
+    output = read_streams(make_config(), ["keywords"])
+
+    states = [m.state.stream.stream_state for m in output.state_messages]
+    assert len(states) == 4  # the account itself and its three ad groups, one state each
+    assert final_state(output, "keywords") == DONE
+
+
+def test_given_a_pass_under_way_when_read_again_then_only_the_parents_not_done_are_requested(api):
+    keywords_api(api)
+    done = [
+        {"partition": {"ad_account_id": "1"}, "cursor": DONE},
+        {"partition": {"ad_account_id": "1", "ad_group_id": "g1"}, "cursor": DONE},
+    ]
+
+    output = read_streams(make_config(), ["keywords"], state={"keywords": {"states": done}})
+
+    assert sorted(r["id"] for r in records_of(output, "keywords")) == ["k-g2", "k-g3"]
+    assert sorted(query(r).get("ad_group_id", [""])[0] for r in api.requests_to("ad_accounts/1/keywords")) == [
+        "g2",
+        "g3",
+    ]
+    assert final_state(output, "keywords") == DONE
+
+
+@pytest.mark.parametrize("saved", [DONE, {"__ab_no_cursor_state_message": True}, {}])
+def test_given_a_completed_pass_or_an_older_state_when_read_then_every_parent_is_read(api, saved):
+    keywords_api(api)
+
+    output = read_streams(make_config(), ["keywords"], state={"keywords": saved})
+
+    assert sorted(r["id"] for r in records_of(output, "keywords")) == ["k-account", "k-g1", "k-g2", "k-g3"]
+
+
+def test_given_a_parentless_full_refresh_when_done_then_complete_and_read_again_next_time(api):
+    api.json("user_account", {"username": "me", "id": "u1"})
+
+    first = read_streams(make_config(), ["user_account"])
+    second = read_streams(make_config(), ["user_account"], state={"user_account": final_state(first, "user_account")})
+
+    assert final_state(first, "user_account") == DONE
+    assert len(records_of(second, "user_account")) == 1
+
+
+def test_given_a_full_refresh_pass_under_way_then_a_child_still_gets_every_parent(api):
+    api.pages("boards", [[{"id": "b1"}, {"id": "b2"}]])
+    api.pages("boards/b1/sections", [[{"id": "s1", "name": "one"}]])
+    api.pages("boards/b2/sections", [[{"id": "s2", "name": "two"}]])
+    api.pages("boards/b1/sections/s1/pins", [[{"id": "p1", "created_at": "2024-01-01T00:00:00"}]])
+    api.pages("boards/b2/sections/s2/pins", [[{"id": "p2", "created_at": "2024-01-01T00:00:00"}]])
+    state = {"board_sections": {"states": [{"partition": {"board_id": "b1"}, "cursor": DONE}]}}
+
+    output = read_streams(make_config(), ["board_sections", "board_section_pins"], state=state)
+
+    assert [r["id"] for r in records_of(output, "board_sections")] == ["s2"]
+    assert sorted(r["id"] for r in records_of(output, "board_section_pins")) == ["p1", "p2"]

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
+from airbyte_cdk.sources.types import StreamSlice
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from source_pinterest.state import PerParentCursor
+from source_pinterest.state import ParentsDoneCursor, PerParentCursor
 
 A, B, C = {"ad_account_id": "1"}, {"ad_account_id": "2"}, {"ad_account_id": "3"}
 
@@ -258,3 +259,52 @@ def test_union_of_two_syncs_holds_every_record_updated_after_the_starting_state(
         emitted = set(emitted_first[parent]) | set(emitted_second[parent])
         wanted = {v["id"] for v in versions if legacy is None or v["updated_time"] >= legacy}
         assert wanted <= emitted, f"parent {parent} lost {sorted(wanted - emitted)}"
+
+
+# -- resumable full refresh per parent ---------------------------------------------------------------------------
+
+DONE = {"__ab_full_refresh_sync_complete": True}
+
+
+def close(cursor: ParentsDoneCursor, partition: Mapping[str, Any]) -> None:
+    cursor.close_slice(StreamSlice(partition=dict(partition), cursor_slice={}))
+
+
+def test_parents_done_are_skipped_and_the_pass_ends_complete():
+    cursor = ParentsDoneCursor()
+    cursor.set_initial_state({"states": [{"partition": A, "cursor": DONE}]})
+
+    assert cursor.to_read([A, B, C]) == [B, C]
+    close(cursor, B)
+    assert cursor.get_stream_state() == {"states": [{"partition": A, "cursor": DONE}, {"partition": B, "cursor": DONE}]}
+    close(cursor, C)
+    assert cursor.get_stream_state() == DONE
+    assert cursor.select_state(StreamSlice(partition=C, cursor_slice={})) == DONE
+
+
+@pytest.mark.parametrize("saved", [None, {}, DONE])
+def test_a_completed_pass_or_no_state_reads_every_parent(saved):
+    cursor = ParentsDoneCursor()
+    cursor.set_initial_state(saved)
+
+    assert cursor.to_read([A, B]) == [A, B]
+    assert cursor.get_stream_state() == {"states": []}
+
+
+def test_the_plan_survives_the_state_being_set_again_after_the_first_slices():
+    cursor = ParentsDoneCursor()
+    cursor.set_initial_state({"states": [{"partition": A, "cursor": DONE}]})
+    cursor.to_read([A, B])
+
+    cursor.set_initial_state(cursor.get_stream_state())  # what the CDK does once it drew the first slices
+    close(cursor, B)
+
+    assert cursor.get_stream_state() == DONE
+
+
+def test_a_pass_with_no_parent_left_is_complete_at_once():
+    cursor = ParentsDoneCursor()
+    cursor.set_initial_state({"states": [{"partition": A, "cursor": DONE}]})
+
+    assert cursor.to_read([A]) == []
+    assert cursor.get_stream_state() == DONE

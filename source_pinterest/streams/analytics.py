@@ -52,7 +52,8 @@ class DatedMetricsStream(PinterestStream):
 
     A pass is what one sync reads of a partition: from its look-back start to today. It is saved window by window
     (state.PassCursor), so an attempt started again after a kill or a daily cap continues the pass where the last
-    one stopped instead of paying the look-back again; only a partition whose last pass completed starts a new one."""
+    one stopped instead of paying the look-back again. A partition whose pass completed today is done for the day;
+    one whose last pass completed on an earlier day starts a new pass, look-back included."""
 
     cursor_key = "DATE"
     partitioned = True
@@ -104,10 +105,12 @@ class DatedMetricsStream(PinterestStream):
             planned = resumed_windows(today, self.days_back, self.max_range_days, done_through, self.start_date)
         else:
             cursor = parse_day(self._cursor.start_of(partition)) if sync_mode == SyncMode.incremental else None
+            if cursor is not None and cursor >= today:
+                # Its pass through today is complete: an attempt started again today (after a kill or a daily cap)
+                # has nothing left to read here. The next look-back is paid by the first sync of a later day.
+                return []
             lookback = lookback_days(self.ctx, self.attribution_days)
-            planned = sync_windows(
-                today, self.days_back, self.max_range_days, self.start_date, cursor, lookback
-            )
+            planned = sync_windows(today, self.days_back, self.max_range_days, self.start_date, cursor, lookback)
         if planned:
             first = under_way[0] if under_way else planned[0].start.isoformat()
             self._cursor.begin_pass(partition, first, planned[-1].end.isoformat())

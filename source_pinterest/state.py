@@ -12,8 +12,8 @@ A per-parent stream given a flat state (an older connector version) uses that va
 Two more cursors build on this, for resumed attempts (a sync killed or capped is started again from its last state):
   PassCursor (metrics): a partition whose pass (look-back included) is under way carries where that pass began and
     how far it got, {"partition": ..., "cursor": {"DATE": d}, "pass_start": d0, "pass_done_through": d1}; a
-    resumed attempt continues from d1, and only a pass that completed (an entry without the two keys, which is
-    also every state written before they existed) lets the next read start a new look-back.
+    resumed attempt continues from d1. An entry without the two keys (every state written before they existed, too)
+    is a completed pass: completed today, the partition is done for the day; earlier, a new pass (look-back) begins.
   ParentsDoneCursor (full refresh with parents): the CDK's resumable full refresh for substreams, i.e.
     {"states": [{"partition": ..., "cursor": {"__ab_full_refresh_sync_complete": true}}]} while a pass is under
     way, and {"__ab_full_refresh_sync_complete": true} once every parent is done, after which the next read
@@ -169,12 +169,13 @@ class PassCursor(PerParentCursor):
     def window_done(self, partition: Partition, last_day: str) -> None:
         """Every row of the partition up to `last_day` is emitted: commit it; the pass ends with its last window."""
         key = self._key(partition)
-        start, end = self._planned.get(key, (last_day, last_day))
+        planned_start, end = self._planned.get(key, (last_day, last_day))
         latest = _later(self.start_of(partition), last_day)
         if last_day < end:
-            self._passes[key] = (self._passes.get(key, (start,))[0], last_day)
+            began = self._passes[key][0] if key in self._passes else planned_start
+            self._passes[key] = (began, last_day)
         else:
-            self._passes.pop(key, None)
+            self._passes.pop(key, None)  # complete: the entry is the plain cursor again
         self._state_out = None
         if self.partitioned:
             self._committed[key] = self._entry(partition, latest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import logging
 from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
@@ -165,6 +166,9 @@ class SourcePinterest(AbstractSource):
         # Lanes (see lane_of) read side by side through concurrency.merge_in_threads: the CDK reads streams one after
         # another, which leaves every other category's budget idle while one stream waits for its own.
         instances = {stream.name: stream for stream in self.streams(split_config(config)[0])}
+        # Before any stream reads it: older shapes (Airbyte's connector's) become ours, future cursors become now.
+        layouts = {name: stream.state_layout for name, stream in instances.items()}
+        state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.timezone.utc))
         lanes: dict[str, list] = {}
         for configured in catalog.streams:
             lane = lane_of(instances.get(configured.stream.name)) if self._ctx.config.num_workers > 1 else "all"

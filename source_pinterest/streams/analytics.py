@@ -25,6 +25,7 @@ from source_pinterest.date_windows import (
     sync_windows,
 )
 from source_pinterest.metrics_schema import columns_schema, typed, user_account_analytics_schema
+from source_pinterest.saved_state import StateLayout
 from source_pinterest.state import PassCursor, partition_key
 from source_pinterest.streams.base import PinterestStream
 from source_pinterest.streams.context import SyncContext
@@ -72,6 +73,10 @@ class DatedMetricsStream(PinterestStream):
     @property
     def cursor_field(self) -> str | List[str]:
         return self.cursor_key
+
+    @property
+    def state_layout(self) -> StateLayout:
+        return StateLayout(("ad_account_id",) if self.partitioned else (), self.cursor_key)
 
     @property
     def supports_incremental(self) -> bool:

@@ -20,6 +20,7 @@ from source_pinterest.downloads import JsonArrayBody
 from source_pinterest.errors import MAX_RETRIES, PinterestBackoff, PinterestErrorHandler, endpoint_of, response_json
 from source_pinterest.limits import http_timeout
 from source_pinterest.pagination import BookmarkPaginator
+from source_pinterest.saved_state import StateLayout
 from source_pinterest.streams.context import SyncContext
 
 logger = logging.getLogger("airbyte")
@@ -130,6 +131,11 @@ class PinterestStream(HttpStream):
     @property
     def url_base(self) -> str:
         return self.ctx.base_url
+
+    @property
+    def state_layout(self) -> StateLayout:
+        """What this stream's state is keyed by, for mapping the state shapes of Airbyte's connector onto ours."""
+        return StateLayout((), None)
 
     def get_error_handler(self) -> PinterestErrorHandler:
         return PinterestErrorHandler(self.name, self.skip_statuses)

@@ -11,6 +11,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from source_pinterest.concurrency import StreamingPrefetcher
 from source_pinterest.config import EntityStatus
 from source_pinterest.normalize import RecordNormalizer
+from source_pinterest.saved_state import StateLayout
 from source_pinterest.state import ParentsDoneCursor, PerParentCursor, partition_key
 from source_pinterest.streams.base import PinterestStream, load_schema, stringify_ids
 from source_pinterest.streams.context import SyncContext
@@ -58,6 +59,12 @@ class EntityStream(PinterestStream):
     @property
     def cursor_field(self) -> str | List[str]:
         return self.spec.cursor_field or []
+
+    @property
+    def state_layout(self) -> StateLayout:
+        # A partition is the slice of the innermost parent, e.g. board_id + section_id for section pins.
+        keys = tuple(self.spec.parents[-1].fields) if self.spec.parents else ()
+        return StateLayout(keys, self.spec.cursor_field)
 
     @property
     def supports_incremental(self) -> bool:

@@ -168,6 +168,25 @@ def test_given_the_legacy_state_object_then_it_is_converted_and_every_stream_res
     assert_resumed(emulator, run, per_account_cursor=False)
 
 
+def test_given_cursors_in_the_future_then_one_warning_per_stream_and_the_saved_cursors_are_now(emulator, connector):
+    state = [
+        stream_state("campaign_analytics", {"DATE": "3021-06-09"}),
+        stream_state("campaigns", {"updated_time": 9628867244}),
+    ]
+    before = time.time()
+
+    run = connector.read(("campaigns", "campaign_analytics"), state=state)
+
+    assert run.returncode == 0, (run.errors(), run.stderr[-2000:])
+    warnings = [line for line in run.logs("WARN") if "in the future" in line]
+    assert sorted(line.split(":")[0] for line in warnings) == ["Stream campaign_analytics", "Stream campaigns"]
+    saved = run.final_states()
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    assert {entry["cursor"]["DATE"] for entry in saved["campaign_analytics"]["states"]} == {today}
+    campaign_cursors = {entry["cursor"]["updated_time"] for entry in saved["campaigns"]["states"]}
+    assert campaign_cursors and all(before - 5 <= value <= time.time() for value in campaign_cursors)
+
+
 BAD_STATE_FILES = [
     ("not JSON", "{'campaigns': 1", "is not valid JSON"),
     ("a list of numbers", "[1]", "message 0 is a JSON int"),

@@ -185,6 +185,14 @@ class PassCursor(PerParentCursor):
     def close(self, partition: Partition) -> None:
         """Progress is committed window by window (window_done): nothing is left to do when the partition ends."""
 
+    def keep(self, partition: Partition) -> None:
+        """The partition reads nothing this time: its cursor (perhaps inherited from a flat state) is committed as
+        its own, so the state goes on saying how far it got."""
+        value = self.start_of(partition)
+        if value is not None and self.partitioned:
+            self._committed[self._key(partition)] = self._entry(partition, value)
+            self._state_out = None
+
     def _build_state(self) -> MutableMapping[str, Any]:
         if self.partitioned:
             return super()._build_state()

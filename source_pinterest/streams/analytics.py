@@ -113,6 +113,7 @@ class DatedMetricsStream(PinterestStream):
             if cursor is not None and cursor >= today:
                 # Its pass through today is complete: an attempt started again today (after a kill or a daily cap)
                 # has nothing left to read here. The next look-back is paid by the first sync of a later day.
+                self._cursor.keep(partition)
                 return []
             lookback = lookback_days(self.ctx, self.attribution_days)
             planned = sync_windows(today, self.days_back, self.max_range_days, self.start_date, cursor, lookback)

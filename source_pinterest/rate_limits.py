@@ -10,6 +10,8 @@ from typing import Any, Optional
 import requests
 from airbyte_cdk.sources.streams.call_rate import FixedWindowCallRatePolicy, HttpAPIBudget, HttpRequestRegexMatcher
 
+from source_pinterest.errors import MAX_SINGLE_WAIT_SECONDS
+
 RATE_LIMIT_RESET_HEADER = "X-RateLimit-Reset"
 RATE_LIMIT_REMAINING_HEADER = "X-RateLimit-Remaining"
 RATE_LIMIT_LIMIT_HEADER = "X-RateLimit-Limit"
@@ -76,12 +78,17 @@ class PinterestAPIBudget(HttpAPIBudget):
         policy = self.get_matching_policy(request)
         if policy is None or not isinstance(response, requests.Response):
             return
+        reset = self.get_reset_ts_from_response(response)
+        if reset is not None and reset - datetime.datetime.now() > datetime.timedelta(seconds=MAX_SINGLE_WAIT_SECONDS):
+            # A daily cap: the error handler ends the stream with it. Fed to the CDK's budget, the next request of the
+            # category would wait for the reset (hours) inside acquire_call, which has no timeout: the sync would hang.
+            return
         limit = _positive_int(response.headers.get(RATE_LIMIT_LIMIT_HEADER))
         if limit is not None and isinstance(policy, CategoryPolicy):
             policy.adopt_limit(limit)
         policy.update(
             available_calls=self.get_calls_left_from_response(response),
-            call_reset_ts=self.get_reset_ts_from_response(response),
+            call_reset_ts=reset,
         )
 
     def get_reset_ts_from_response(self, response: requests.Response) -> Optional[datetime.datetime]:

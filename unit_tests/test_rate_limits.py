@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from airbyte_cdk.sources.streams.call_rate import CallRateLimitHit
 
 from source_pinterest.rate_limits import build_api_budget, category_of, category_of_template
 
@@ -63,3 +64,28 @@ def test_the_window_follows_the_servers_limit_and_remaining(headers, expected_le
 
     assert calls_left(budget, path) == expected_left
     assert calls_left(budget, "/ad_accounts/1/campaigns") == 6000  # other categories are untouched
+
+
+def test_given_a_daily_cap_answer_then_the_budget_does_not_wait_for_its_reset():
+    budget = build_api_budget()
+    path = "/ad_accounts/1/campaigns/analytics"
+    capped = answer({"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "14400"})
+    capped.status_code = 429
+    budget.acquire_call(request(path), block=False)
+
+    budget.update_from_response(request(path), capped)
+
+    # A minute's window would block the next call for up to a minute; a 4-hour reset must not block it at all.
+    budget.acquire_call(request(path), block=False)
+    assert calls_left(budget, path) == 300 - 2
+
+
+def test_given_a_minute_window_spent_then_the_budget_waits_for_its_reset():
+    budget = build_api_budget()
+    path = "/ad_accounts/1/campaigns/analytics"
+    budget.acquire_call(request(path), block=False)
+
+    budget.update_from_response(request(path), answer({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "30"}))
+
+    with pytest.raises(CallRateLimitHit):
+        budget.acquire_call(request(path), block=False)

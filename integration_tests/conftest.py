@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any
 
 import pytest
 
@@ -41,9 +42,9 @@ class Connector:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self.config = sample_config()
-        self._catalog: Optional[dict] = None
+        self._catalog: dict | None = None
 
-    def run(self, command: str, config: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> ConnectorRun:
+    def run(self, command: str, config: Mapping[str, Any] | None = None, **kwargs: Any) -> ConnectorRun:
         return run_connector(command, self.emulator.base_url, config or self.config, **kwargs)
 
     def catalog(self, streams=ENTITY_STREAMS, incremental: bool = True) -> dict:
@@ -181,8 +182,7 @@ def scan_every_cli_run_for_secrets() -> Iterator[SecretScan]:
 
 
 def _report_texts(report: pytest.TestReport) -> Iterable[tuple[str, str]]:
-    for title, content in report.sections:  # captured stdout, stderr and log of this phase
-        yield title, content
+    yield from report.sections
     if report.longrepr is not None:
         yield f"failure report of {report.when}", str(report.longrepr)
 

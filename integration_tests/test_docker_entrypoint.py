@@ -18,9 +18,9 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml
@@ -41,7 +41,7 @@ class Dockerfile:
     env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, path: Path) -> "Dockerfile":
+    def parse(cls, path: Path) -> Dockerfile:
         text = re.sub(r"\\\n", " ", path.read_text())  # join continuation lines
         args: dict[str, str] = {}
         parsed = cls(base_image="", workdir="/")

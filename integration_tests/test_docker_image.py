@@ -14,8 +14,9 @@ import json
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any
 
 import pytest
 
@@ -55,10 +56,10 @@ def image() -> str:
 def docker_run(
     image: str,
     command: str,
-    base_url: Optional[str] = None,
-    config: Optional[Mapping[str, Any]] = None,
-    catalog: Optional[Mapping[str, Any]] = None,
-    entrypoint: Optional[list[str]] = None,
+    base_url: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+    entrypoint: list[str] | None = None,
     timeout: float = 600,
 ) -> ConnectorRun:
     """`docker run --network host IMAGE <command> --config /secrets/config.json ...`, parsed like a CLI run."""
@@ -113,7 +114,7 @@ def test_given_the_emulator_when_check_then_it_succeeds_and_bad_credentials_fail
     assert [m["connectionStatus"]["status"] for m in good.of_type("CONNECTION_STATUS")] == ["SUCCEEDED"]
     (failed,) = bad.of_type("CONNECTION_STATUS")
     assert failed["connectionStatus"]["status"] == "FAILED"
-    assert "not-a-token" not in "\n".join(bad.stdout_lines + [bad.stderr])
+    assert "not-a-token" not in "\n".join([*bad.stdout_lines, bad.stderr])
 
 
 def test_given_the_emulator_when_discover_then_every_stream_of_the_local_connector_is_there(image, emulator):

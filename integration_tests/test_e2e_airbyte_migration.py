@@ -15,8 +15,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -154,9 +155,7 @@ def assert_resumed(emulator: Emulator, run: ConnectorRun, per_account_cursor: bo
             assert set(entry["partition"]) <= {"ad_account_id"}, entry
 
 
-def test_given_the_state_airbytes_manifest_connector_saved_then_each_account_resumes_where_it_was(
-    emulator, connector
-):
+def test_given_the_state_airbytes_manifest_connector_saved_then_each_account_resumes_where_it_was(emulator, connector):
     run = connector.read(ENTITIES + METRICS, state=airbyte_manifest_state(emulator))
 
     assert_resumed(emulator, run, per_account_cursor=True)
@@ -181,7 +180,7 @@ def test_given_cursors_in_the_future_then_one_warning_per_stream_and_the_saved_c
     warnings = [line for line in run.logs("WARN") if "in the future" in line]
     assert sorted(line.split(":")[0] for line in warnings) == ["Stream campaign_analytics", "Stream campaigns"]
     saved = run.final_states()
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
     assert {entry["cursor"]["DATE"] for entry in saved["campaign_analytics"]["states"]} == {today}
     campaign_cursors = {entry["cursor"]["updated_time"] for entry in saved["campaigns"]["states"]}
     assert campaign_cursors and all(before - 5 <= value <= time.time() for value in campaign_cursors)
@@ -196,7 +195,11 @@ BAD_STATE_FILES = [
 BAD_CATALOG_FILES = [
     ("not JSON", "streams:", "is not valid JSON"),
     ("no streams", "{}", "has no 'streams' list"),
-    ("a stream without sync_mode", json.dumps({"streams": [{"stream": {"name": "boards", "json_schema": {}}}]}), "lacks sync_mode"),
+    (
+        "a stream without sync_mode",
+        json.dumps({"streams": [{"stream": {"name": "boards", "json_schema": {}}}]}),
+        "lacks sync_mode",
+    ),
 ]
 
 

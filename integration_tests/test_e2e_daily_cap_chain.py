@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -47,7 +47,7 @@ def keys_of(run: ConnectorRun, catalog: dict) -> set[tuple]:
 def capped() -> Iterator[tuple[Chain, int, int, set, dict, list[int]]]:
     with Emulator(seed=7, size="small", report_polls=0) as emulator:
         connector = Connector(emulator)
-        start = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=200)  # two report windows per account
+        start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=200)  # two report windows per account
         connector.config = {
             **connector.config,
             "start_date": start.isoformat(),

@@ -14,9 +14,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
 
 import pytest
 import requests
@@ -116,7 +116,7 @@ class StreamedRun:
     peak_rss_mb: float
     records: dict[str, int] = field(default_factory=dict)
     duplicate_keys: int = 0
-    first_record_at: Optional[float] = None
+    first_record_at: float | None = None
     lines: list[str] = field(default_factory=list)  # every line but the records
     stderr: str = ""
 

@@ -6,7 +6,7 @@ the other streams complete and their state is emitted."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -14,7 +14,8 @@ import datetime as dt
 import os
 import re
 import signal
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -152,17 +153,17 @@ def key_of(stream: str, record: dict[str, Any]) -> tuple:
 def chain(request) -> Iterator[tuple[Emulator, dict, list[ConnectorRun], list[KillPoint]]]:
     """The runs of one interrupted sync: one killed run per kill point, then the run that completes."""
     kill_points = KILL_POINTS[request.param]
-    start_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=METRICS_DAYS)
+    start_date = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=METRICS_DAYS)
     with Emulator(seed=7, size="small", latency_ms=LATENCY_MS) as emulator:
         connector = Connector(emulator)
         # No look-back: the analytics stream then re-reads only its cursor day, like the entity streams.
         connector.config = {**connector.config, "start_date": start_date.isoformat(), "attribution_lookback_days": 0}
         if request.param == "sequential":
             connector.config["num_workers"] = 1
-        catalog = connector.catalog(ENTITY_STREAMS + (ANALYTICS_STREAM,))
+        catalog = connector.catalog((*ENTITY_STREAMS, ANALYTICS_STREAM))
         saved: dict[str, dict[str, Any]] = {}
         runs: list[ConnectorRun] = []
-        for point in kill_points + [KillPoint("never: this run completes", "")]:
+        for point in [*kill_points, KillPoint("never: this run completes", "")]:
             emulator.state.stats.watch_requests(point.watch)
             run = run_connector_until(
                 "read",
@@ -209,7 +210,7 @@ def test_the_union_of_the_runs_holds_the_ground_truth_of_each_entity_stream(chai
 
 def test_the_union_of_the_runs_holds_every_analytics_row(chain):
     emulator, _, runs, _ = chain
-    end = dt.datetime.now(dt.timezone.utc).date()
+    end = dt.datetime.now(dt.UTC).date()
     rows = emulator.truth(
         "analytics",
         level="CAMPAIGN",
@@ -225,9 +226,9 @@ def test_the_union_of_the_runs_holds_every_analytics_row(chain):
     assert {(str(campaign), day) for campaign, day in synced} == expected
 
 
-@pytest.mark.parametrize("stream", ENTITY_STREAMS + (ANALYTICS_STREAM,))
+@pytest.mark.parametrize("stream", (*ENTITY_STREAMS, ANALYTICS_STREAM))
 def test_duplicates_are_only_the_unfinished_slice_or_the_saved_cursor_value(chain, stream):
-    emulator, catalog, runs, _ = chain
+    _emulator, catalog, runs, _ = chain
     (configured,) = [s for s in catalog["streams"] if s["stream"]["name"] == stream]
     incremental = configured["sync_mode"] == "incremental"
     cursor_field = configured["cursor_field"][0] if incremental else None

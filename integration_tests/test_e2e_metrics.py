@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -204,7 +205,7 @@ def test_given_hourly_custom_report_older_than_8_days_then_one_clear_warning_and
 
 
 def test_given_report_downloads_then_none_carries_the_authorization_header(full_sync):
-    run, stats = full_sync
+    _run, stats = full_sync
 
     assert stats["downloads"] >= stats["reports_created"] > 0
     assert stats["downloads_with_authorization_header"] == 0

@@ -11,7 +11,8 @@ largest piece of work between two state messages (one account's ad_analytics req
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def account() -> Iterator[tuple[Emulator, Connector, ConnectorRun]]:
     """The emulator, the connector's config and catalog, and one uninterrupted sync to compare with."""
     with Emulator(seed=7, size="small", report_polls=0) as emulator:
         connector = Connector(emulator)
-        start = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=METRICS_DAYS)
+        start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=METRICS_DAYS)
         connector.config = {**connector.config, "start_date": start.isoformat()}
         uninterrupted = connector.read(STREAMS)
         assert uninterrupted.returncode == 0, uninterrupted.errors()
@@ -97,7 +98,7 @@ def test_the_union_of_the_attempts_holds_every_metrics_row_of_an_uninterrupted_s
         expected = unique_keys([uninterrupted], {stream: keys[stream]} | keys)
         got = unique_keys(result.runs, keys)
         assert {k for k in got if k[0] == stream} == {k for k in expected if k[0] == stream}, stream
-    end = dt.datetime.now(dt.timezone.utc).date()
+    end = dt.datetime.now(dt.UTC).date()
     rows = emulator.truth(
         "analytics",
         level="CAMPAIGN",

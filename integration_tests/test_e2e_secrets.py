@@ -40,7 +40,7 @@ def control_message_with(refresh_token: str) -> str:
 @pytest.mark.parametrize(
     "stdout_lines,stderr,kind",
     [
-        (['{"type": "LOG", "log": {"message": "secret=%s"}}' % CLIENT_SECRET], "", "client secret"),
+        ([f'{{"type": "LOG", "log": {{"message": "secret={CLIENT_SECRET}"}}}}'], "", "client secret"),
         ([], f"Traceback ...\nrefresh_token={REFRESH_TOKEN}\n", "refresh token"),
         (["not json at all " + REFRESH_TOKEN], "", "refresh token"),
     ],
@@ -159,7 +159,7 @@ def test_a_test_that_shows_a_secret_fails_with_the_secret_blanked_out(pytester, 
 def test_given_tokens_expiring_mid_sync_then_no_token_ever_travels_outside_the_authorization_header():
     """Entity pages, report creation, polls and downloads, with access tokens that live 1 second and refresh tokens
     that rotate, so one sync uses several of each."""
-    start_date = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=2)).isoformat()
+    start_date = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)).isoformat()
     with Emulator(seed=5, size="small", report_polls=1, token_ttl=1, rotate_refresh_tokens=True) as emulator:
         connector = Connector(emulator)
         connector.config = {**connector.config, "start_date": start_date}

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
@@ -63,10 +63,12 @@ CDK_IMAGE_TESTS = (
 @pytest.fixture(scope="module", autouse=True)
 def emulator_api() -> Iterator[Emulator]:
     """The suite's API: today's data (the metrics windows follow the real date), report jobs ready at once."""
-    with Emulator(seed=EMULATOR_SEED, size=EMULATOR_SIZE, report_polls=0) as emulator:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv(BASE_URL_ENV, emulator.base_url)
-            yield emulator
+    with (
+        Emulator(seed=EMULATOR_SEED, size=EMULATOR_SIZE, report_polls=0) as emulator,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv(BASE_URL_ENV, emulator.base_url)
+        yield emulator
 
 
 class TestSourcePinterestStandardSuite(SourceTestSuiteBase):
@@ -81,7 +83,7 @@ class TestSourcePinterestStandardSuite(SourceTestSuiteBase):
         A start_date cannot be committed in sample_config.json: a fixed date drifts out of the metrics endpoints'
         look-back and the connector then reads their whole history again.
         """
-        start_date = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=SUITE_METRICS_DAYS)).isoformat()
+        start_date = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=SUITE_METRICS_DAYS)).isoformat()
         scenarios = []
         for scenario in super().get_scenarios():
             if scenario.config_path and scenario.config_path.name == SAMPLE_CONFIG.name:

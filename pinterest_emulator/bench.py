@@ -13,7 +13,6 @@ import argparse
 import datetime as dt
 import sys
 from dataclasses import dataclass
-from typing import Optional
 
 from pinterest_emulator import Emulator, sample_config
 from pinterest_emulator.bench_minimum import (
@@ -48,7 +47,7 @@ class SyncFigures:
     stats: dict
     minimum: Plan
     bound: tuple[float, str]
-    goal: Optional[Plan] = None
+    goal: Plan | None = None
 
     @property
     def calls(self) -> int:
@@ -309,7 +308,7 @@ def wall_vs_bound(figures: SyncFigures) -> str:
     return f"{wall:.0f} s / {bound:.1f} s ({wall / bound:.2f}x)" if bound else f"{wall:.0f} s / -"
 
 
-def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--sizes", nargs="+", default=["small", "medium", "large"], choices=["small", "medium", "large"]
@@ -334,7 +333,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     startup = run_connector_measured("spec", "http://127.0.0.1:9/v5", {}).cpu_seconds
     results = [run_size(args, size, startup) for size in args.sizes]

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 from .endpoints_analytics import LIVE_MAX_BACK, LIVE_MAX_SPAN
 from .pagination import MAX_PAGE_SIZE
@@ -25,7 +25,7 @@ DOWNLOAD = "download"  # report files come from storage, outside every rate-limi
 TOKEN = "(token refresh)"
 
 # Records of one ground-truth stream: (stream, statuses or None for the configured default) -> records.
-Truth = Callable[[str, Optional[Sequence[str]]], list]
+Truth = Callable[[str, Sequence[str] | None], list]
 
 
 def pages(count: int) -> int:
@@ -48,7 +48,7 @@ class Metrics:
     """What the metrics streams read, as plain data: analytics stream -> the entity listing its ids come from
     (None: the ad account itself), report stream -> (level, report jobs per window)."""
 
-    analytics: Mapping[str, Optional[str]]
+    analytics: Mapping[str, str | None]
     reports: Mapping[str, tuple[str, int]]
     user_account_analytics: bool = True
 
@@ -185,9 +185,9 @@ def _ads(
     return page_cost(len(accounts)) + max(chains)
 
 
-def _id_batches(created_times: Iterable[Optional[int]], window_end: dt.date) -> int:
+def _id_batches(created_times: Iterable[int | None], window_end: dt.date) -> int:
     """Analytics calls for the entities that existed by the window's last day (later ones have no data in it)."""
-    limit = dt.datetime.combine(window_end + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc).timestamp()
+    limit = dt.datetime.combine(window_end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC).timestamp()
     existing = sum(1 for t in created_times if not isinstance(t, (int, float)) or t < limit)
     return math.ceil(existing / IDS_PER_ANALYTICS_CALL)
 

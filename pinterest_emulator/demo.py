@@ -33,7 +33,7 @@ def short_state(state: object, width: int = 48) -> str:
         return "-"
     if isinstance(state, dict) and "states" in state:
         text = f"{len(state['states'])} parents"
-        values = [list(s["cursor"].values())[0] for s in state["states"] if s.get("cursor")]
+        values = [next(iter(s["cursor"].values())) for s in state["states"] if s.get("cursor")]
         if values:
             text += f", latest {max(values, key=str)}"
         return text
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     # A month of metrics keeps the demo short; entity streams always sync everything.
-    start_date = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=args.days)).isoformat()
+    start_date = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=args.days)).isoformat()
     config = {**sample_config(), "start_date": start_date}
     # Reports finish on the second poll: Pinterest takes longer, but the demo is about the flow, not the wait.
     with Emulator(seed=args.seed, size=args.size, report_polls=1) as emulator:

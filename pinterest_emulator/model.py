@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 class Node:
     """One entity. `parent` is the id of the owning entity (account, campaign, board...)."""
 
-    __slots__ = ("kind", "id", "n", "parent", "account", "status", "created", "updated", "name", "extra")
+    __slots__ = ("account", "created", "extra", "id", "kind", "n", "name", "parent", "status", "updated")
 
     def __init__(self, kind, id_, n, parent, account, status, created, updated, name=None, extra=None):
         self.kind = kind

@@ -4,7 +4,7 @@ Details that nothing filters on (budgets, colours, descriptions...) are derived
 from a per-id Random, so they cost no memory and never change unless mutated.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .hashing import rng
 
@@ -35,7 +35,7 @@ SUMMARY = {
 
 def iso(epoch: int) -> str:
     """Pinterest's organic timestamps: ISO-8601 without offset, e.g. 2024-05-01T12:00:00."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def name_of(ds, node) -> str:

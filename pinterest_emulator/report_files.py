@@ -43,10 +43,8 @@ class DiskFile:
 
     def delete(self) -> None:
         self.deleted = True
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.path)
-        except OSError:
-            pass
 
 
 def read_chunks(handle, start: int, stop: int):

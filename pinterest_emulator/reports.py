@@ -147,9 +147,7 @@ def csv_header(state, account_id: str, spec: dict) -> list:
     level, ds = spec["level"], state.ds
     names = [ID_COLUMN[level.removesuffix("_TARGETING")]]
     nodes = entities(ds, level, account_id)
-    for column in _id_attrs(spec):
-        if any(attributes(ds, n).get(column) is not None for n in nodes):
-            names.append(column)
+    names += [column for column in _id_attrs(spec) if any(attributes(ds, n).get(column) is not None for n in nodes)]
     if spec["granularity"] != "TOTAL":
         names.append("DATE")
     if level.endswith("_TARGETING"):

@@ -1,5 +1,6 @@
 """HTTP layer: parse requests, apply latency / rate limits / faults / auth, dispatch, write responses."""
 
+import contextlib
 import fcntl
 import json
 import socket
@@ -276,10 +277,8 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def finish(self):
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
 
 def _error(e: ApiError, headers: dict | None = None) -> Response:

@@ -5,7 +5,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .auth import TokenStore
 from .data import generate
@@ -46,14 +46,14 @@ class Settings:
 def today_date(settings: Settings) -> date:
     if settings.today:
         return date.fromisoformat(settings.today)
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 class State:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.today = today_date(settings)
-        today_epoch = int(datetime(self.today.year, self.today.month, self.today.day, tzinfo=timezone.utc).timestamp())
+        today_epoch = int(datetime(self.today.year, self.today.month, self.today.day, tzinfo=UTC).timestamp())
         self.ds = generate(settings.seed, settings.size, today_epoch, has_catalog=not settings.no_catalog)
         self.lock = threading.RLock()  # guards dataset mutation against concurrent reads
         self.tokens = TokenStore(settings.token_ttl, settings.rotate_refresh_tokens)

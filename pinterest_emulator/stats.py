@@ -2,7 +2,7 @@
 
 import threading
 from collections import Counter
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .auth import CLIENT_SECRET, REFRESH_TOKEN
 

@@ -13,9 +13,10 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASE_URL_ENV = "PINTEREST_API_BASE_URL"
@@ -34,7 +35,7 @@ class ConnectorRun:
     def of_type(self, message_type: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m.get("type") == message_type]
 
-    def records(self, stream: Optional[str] = None) -> list[dict[str, Any]]:
+    def records(self, stream: str | None = None) -> list[dict[str, Any]]:
         return [
             m["record"]["data"] for m in self.of_type("RECORD") if stream is None or m["record"]["stream"] == stream
         ]
@@ -58,7 +59,7 @@ class ConnectorRun:
     def state_messages(self) -> list[dict[str, Any]]:
         return [m["state"] for m in self.of_type("STATE")]
 
-    def logs(self, level: Optional[str] = None) -> list[str]:
+    def logs(self, level: str | None = None) -> list[str]:
         return [m["log"]["message"] for m in self.of_type("LOG") if level is None or m["log"]["level"] == level]
 
     def errors(self) -> list[dict[str, Any]]:
@@ -86,9 +87,9 @@ def run_connector(
     command: str,
     base_url: str,
     config: Mapping[str, Any],
-    catalog: Optional[Mapping[str, Any]] = None,
-    state: Optional[Any] = None,
-    extra_env: Optional[Mapping[str, str]] = None,
+    catalog: Mapping[str, Any] | None = None,
+    state: Any | None = None,
+    extra_env: Mapping[str, str] | None = None,
     timeout: float = 600,
 ) -> ConnectorRun:
     """`python main.py <command> --config ... [--catalog ...] [--state ...]` with the emulator as the API."""
@@ -112,7 +113,7 @@ def run_connector(
 
 
 def _command_line(
-    folder: str, command: str, config: Mapping[str, Any], catalog: Optional[Mapping[str, Any]], state: Optional[Any]
+    folder: str, command: str, config: Mapping[str, Any], catalog: Mapping[str, Any] | None, state: Any | None
 ) -> list[str]:
     args = [sys.executable, str(REPO_ROOT / "main.py"), command]
     if command != "spec":
@@ -139,7 +140,7 @@ RUN_OBSERVERS: list[Callable[[ConnectorRun], None]] = []
 
 
 def _observed(run: ConnectorRun) -> ConnectorRun:
-    for observer in list(RUN_OBSERVERS):
+    for observer in RUN_OBSERVERS:
         observer(run)
     return run
 
@@ -157,7 +158,7 @@ def _write(folder: str, name: str, content: Any) -> str:
 
 
 def configured_catalog(
-    discover_run: ConnectorRun, streams: Optional[Iterable[str]] = None, incremental: bool = True
+    discover_run: ConnectorRun, streams: Iterable[str] | None = None, incremental: bool = True
 ) -> dict:
     """Every discovered stream (or the named ones), incremental wherever the stream supports it."""
     (catalog_message,) = discover_run.of_type("CATALOG")
@@ -196,12 +197,12 @@ def run_connector_until(
     command: str,
     base_url: str,
     config: Mapping[str, Any],
-    kill_when: Optional[Callable[[dict[str, Any]], bool]] = None,
-    catalog: Optional[Mapping[str, Any]] = None,
-    state: Optional[Any] = None,
-    extra_env: Optional[Mapping[str, str]] = None,
+    kill_when: Callable[[dict[str, Any]], bool] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+    state: Any | None = None,
+    extra_env: Mapping[str, str] | None = None,
     timeout: float = 600,
-    on_start: Optional[Callable[[int], None]] = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> ConnectorRun:
     """`run_connector` for a connector that dies mid-sync, as a crashed pod or an OOM kill would: it is SIGKILLed as
     soon as `kill_when(message)` holds for a message it printed, or by whoever `on_start(pid)` handed its pid to
@@ -266,9 +267,9 @@ def run_connector_measured(
     command: str,
     base_url: str,
     config: Mapping[str, Any],
-    catalog: Optional[Mapping[str, Any]] = None,
-    state: Optional[Any] = None,
-    extra_env: Optional[Mapping[str, str]] = None,
+    catalog: Mapping[str, Any] | None = None,
+    state: Any | None = None,
+    extra_env: Mapping[str, str] | None = None,
     timeout: float = 3600,
 ) -> MeasuredRun:
     """`run_connector` for benchmarks: stdout goes to a file and is read after the connector exits, so the reader
@@ -367,10 +368,10 @@ def run_chain(
     config: Mapping[str, Any],
     catalog: Mapping[str, Any],
     max_attempts: int,
-    kill_after_records: Optional[int] = None,
-    before_attempt: Optional[Callable[[int], None]] = None,
-    state: Optional[list[dict[str, Any]]] = None,
-    extra_env: Optional[Mapping[str, str]] = None,
+    kill_after_records: int | None = None,
+    before_attempt: Callable[[int], None] | None = None,
+    state: list[dict[str, Any]] | None = None,
+    extra_env: Mapping[str, str] | None = None,
     attempt_timeout: float = 600,
 ) -> Chain:
     """Attempts of one sync until one completes (exit 0) or `max_attempts` ran. Each attempt is SIGKILLed after

@@ -21,9 +21,10 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 NOT_RUN = "pip-audit: NOT RUN: could not reach the vulnerability database"
 BANNER = "!" * 100

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One entry point for set-up and the everyday tasks: `bash scripts/dev.sh demo|test|audit|bench|emulator`.
+# One entry point for set-up and the everyday tasks: `bash scripts/dev.sh demo|test|lint|audit|bench|emulator`.
 # Set-up is idempotent: a virtualenv in .venv, filled from poetry.lock (pinned, hash-checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +51,12 @@ case "$task" in
     "$TOOLS/bin/poetry" export --with dev --format requirements.txt --output "$VENV/audit-requirements.txt"
     exec "$VENV/bin/python" scripts/audit.py --requirements "$VENV/audit-requirements.txt" \
       --ignore-file .ci/pip-audit-ignore.txt "$@" ;;
+  lint)
+    # The rules are in pyproject.toml ([tool.ruff]); CI fails on any finding and on unformatted code.
+    ensure_env
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check . ;;
   bench) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator.bench "$@" ;;
   emulator) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator "$@" ;;
-  *) echo "usage: bash scripts/dev.sh demo|test|audit|bench|emulator|setup [args]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dev.sh demo|test|lint|audit|bench|emulator|setup [args]" >&2; exit 2 ;;
 esac

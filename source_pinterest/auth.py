@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable, MutableMapping, Optional, Tuple
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -26,8 +27,8 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
     def __init__(self, config: MutableMapping[str, Any], base_url: str) -> None:
         credentials = config["credentials"]
         basic = base64.b64encode(f"{credentials['client_id']}:{credentials['client_secret']}".encode()).decode()
-        self._emitted_refresh_token: Optional[str] = credentials["refresh_token"]
-        self._parsed_expiry: Optional[Tuple[Any, AirbyteDateTime]] = None
+        self._emitted_refresh_token: str | None = credentials["refresh_token"]
+        self._parsed_expiry: tuple[Any, AirbyteDateTime] | None = None
         super().__init__(
             connector_config=config,
             token_refresh_endpoint=base_url + TOKEN_PATH,
@@ -55,7 +56,7 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
             self._emitted_refresh_token = current
             super()._emit_control_message()
 
-    def refresh_access_token(self) -> Tuple[str, AirbyteDateTime, Optional[str]]:
+    def refresh_access_token(self) -> tuple[str, AirbyteDateTime, str | None]:
         try:
             return super().refresh_access_token()
         except requests.HTTPError as error:
@@ -71,7 +72,7 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
 
 
 def token_endpoint_error(
-    response: Optional[requests.Response], redact: Callable[[str], str] = filter_secrets
+    response: requests.Response | None, redact: Callable[[str], str] = filter_secrets
 ) -> AirbyteTracedException:
     """A config error that says which credential Pinterest refused, with Pinterest's own code and message."""
     if response is None:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Full, Queue
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any
 
 Slice = Mapping[str, Any]
 
 
-def slice_key(stream_slice: Optional[Slice]) -> str:
+def slice_key(stream_slice: Slice | None) -> str:
     return json.dumps(dict(stream_slice or {}), sort_keys=True, default=str)
 
 
@@ -32,14 +33,14 @@ class SlicePrefetcher:
         slices: Iterable[Slice],
         fetch: Callable[[Slice], Any],
         workers: int,
-        discard: Optional[Callable[[Any], None]] = None,
+        discard: Callable[[Any], None] | None = None,
     ) -> None:
         self._pending: Iterator[Slice] = iter(slices)
         self._fetch = fetch
         self._discard = discard
         self._workers = max(1, workers)
-        self._executor: Optional[ThreadPoolExecutor] = None
-        self._in_flight: "OrderedDict[str, Future]" = OrderedDict()
+        self._executor: ThreadPoolExecutor | None = None
+        self._in_flight: OrderedDict[str, Future] = OrderedDict()
 
     def result_of(self, stream_slice: Slice) -> Any:
         """What `fetch` returned for this slice; slices must be asked for in the order `slices` yields them."""
@@ -144,7 +145,7 @@ class StreamingPrefetcher:
         self._fetch = fetch
         self._workers = max(1, workers)
         self._chunk, self._chunks_ahead = chunk, chunks_ahead
-        self._in_flight: "OrderedDict[str, _Pipe]" = OrderedDict()
+        self._in_flight: OrderedDict[str, _Pipe] = OrderedDict()
         self._jobs: Queue = Queue()  # FIFO: the slice read first always gets a thread first
         self._threads: list[threading.Thread] = []
 
@@ -215,7 +216,7 @@ class _Lane:
         self.items: deque = deque()
         self.room = threading.Event()  # set by the consumer after taking items
         self.done = False
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
 
 
 def merge_in_threads(producers: Sequence[Callable[[], Iterable[Any]]], max_buffered: int = 200) -> Iterator[Any]:

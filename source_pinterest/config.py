@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -235,7 +236,7 @@ class PinterestConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _unique_report_names(self) -> "PinterestConfig":
+    def _unique_report_names(self) -> PinterestConfig:
         names = [r.stream_name for r in self.custom_reports]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

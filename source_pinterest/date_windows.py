@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -36,16 +37,13 @@ def earliest_allowed(today: dt.date, days_back: int) -> dt.date:
 
 def sync_start(
     earliest: dt.date,
-    configured_start: Optional[dt.date] = None,
-    cursor: Optional[dt.date] = None,
+    configured_start: dt.date | None = None,
+    cursor: dt.date | None = None,
     lookback_days: int = 0,
 ) -> dt.date:
     """First day to request: the saved cursor minus the look-back (restated conversions come back as upserts),
     else the configured start, else as far back as the API allows; never before `earliest` or the configured start."""
-    if cursor is not None:
-        start = cursor - dt.timedelta(days=lookback_days)
-    else:
-        start = configured_start or earliest
+    start = cursor - dt.timedelta(days=lookback_days) if cursor is not None else configured_start or earliest
     if configured_start is not None:
         start = max(start, configured_start)
     return max(start, earliest)
@@ -55,8 +53,8 @@ def sync_windows(
     today: dt.date,
     days_back: int,
     max_days: int,
-    configured_start: Optional[dt.date] = None,
-    cursor: Optional[dt.date] = None,
+    configured_start: dt.date | None = None,
+    cursor: dt.date | None = None,
     lookback_days: int = 0,
 ) -> list[Window]:
     """The windows one partition reads this sync: from `sync_start` to today, each within the API's range limit."""
@@ -69,7 +67,7 @@ def resumed_windows(
     days_back: int,
     max_days: int,
     done_through: dt.date,
-    configured_start: Optional[dt.date] = None,
+    configured_start: dt.date | None = None,
 ) -> list[Window]:
     """The rest of a pass a killed attempt left unfinished: the day after `done_through` to today, with no new
     look-back (the pass already began with one); never before what the API allows or the configured start."""
@@ -100,7 +98,7 @@ def batches(items: Iterable[T], size: int) -> list[tuple[T, ...]]:
     return [tuple(unique[i : i + size]) for i in range(0, len(unique), size)]
 
 
-def parse_day(value: object) -> Optional[dt.date]:
+def parse_day(value: object) -> dt.date | None:
     """A state or record date ("2024-01-31", "2024-01-31 05:00:00" or a date) as a date; None if unreadable."""
     if isinstance(value, dt.date):
         return value
@@ -112,7 +110,7 @@ def parse_day(value: object) -> Optional[dt.date]:
     return None
 
 
-def created_by(created_times: Sequence[Optional[int]], day: dt.date) -> list[bool]:
+def created_by(created_times: Sequence[int | None], day: dt.date) -> list[bool]:
     """For each epoch-seconds creation time, whether the entity existed by the end of `day` (unknown: True)."""
-    limit = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc).timestamp()
+    limit = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC).timestamp()
     return [not isinstance(t, (int, float)) or isinstance(t, bool) or t < limit for t in created_times]

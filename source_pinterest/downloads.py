@@ -25,8 +25,9 @@ import re
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
-from typing import IO, Any, Callable, Iterator, Mapping, Optional, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from typing import IO, Any, Protocol
 
 import requests
 import urllib3
@@ -74,7 +75,7 @@ def disk_full(where: str, written: int, error: OSError) -> AirbyteTracedExceptio
 
 
 def copy_body(
-    response: requests.Response, out: IO[bytes], where: str, decode: bool, cancelled: Optional[threading.Event] = None
+    response: requests.Response, out: IO[bytes], where: str, decode: bool, cancelled: threading.Event | None = None
 ) -> int:
     """Copies the body to `out` and returns how many bytes were written. `decode` undoes the Content-Encoding (an
     answer parsed once); without it the stored bytes are the ones on the wire, so offsets match a later Range.
@@ -104,7 +105,7 @@ def copy_body(
     return written
 
 
-def content_range(response: requests.Response) -> Optional[tuple[int, Optional[int]]]:
+def content_range(response: requests.Response) -> tuple[int, int | None] | None:
     """(first byte, full size or None) of a 206 answer's Content-Range; None when it has none we can read."""
     match = _CONTENT_RANGE.fullmatch((response.headers.get("Content-Range") or "").strip())
     if match is None:
@@ -127,7 +128,7 @@ class ReportDownload:
         self,
         describe: str,
         send: Callable[[str, Mapping[str, str]], requests.Response],
-        cancelled: Optional[threading.Event] = None,
+        cancelled: threading.Event | None = None,
         max_cuts: int = MAX_CUTS,
     ) -> None:
         self.describe = describe
@@ -137,16 +138,16 @@ class ReportDownload:
         fd, self.path = tempfile.mkstemp(prefix="pinterest-report-", suffix=".json")
         os.close(fd)
         self.received = 0  # bytes on disk
-        self.total: Optional[int] = None  # the file's full size, once storage said it
+        self.total: int | None = None  # the file's full size, once storage said it
         self.cuts = 0
-        self._etag: Optional[str] = None
+        self._etag: str | None = None
         self._encoding = "identity"
 
     def restart(self) -> None:
         """Forget the bytes so far (a new report job makes a new file)."""
         self.received, self.total, self._etag, self._encoding = 0, None, None, "identity"
 
-    def fetch(self, url: str) -> Optional["ReportDownload"]:
+    def fetch(self, url: str) -> ReportDownload | None:
         """This download, complete on disk; None when the URL has expired."""
         while True:
             headers = {"Accept-Encoding": "gzip"}
@@ -242,10 +243,8 @@ class ReportDownload:
                 ) from error
 
     def delete(self) -> None:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(self.path)
-        except FileNotFoundError:
-            pass
 
 
 @contextmanager
@@ -268,14 +267,19 @@ def deleted_after(downloads: list[ReportDownload]) -> Iterator[None]:
             download.delete()
 
 
+def _spooled_file() -> IO[bytes]:
+    """A temp file that stays in memory below IN_MEMORY_BYTES."""
+    return tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES)
+
+
 class JsonArrayBody:
     """One API answer that is a JSON array, copied whole into a temp file (in memory below IN_MEMORY_BYTES) and then
     parsed item by item: the answer is never one Python list. `problem()` says why a body is not complete JSON."""
 
-    def __init__(self, response: requests.Response, describe: str, cancelled: Optional[threading.Event] = None) -> None:
+    def __init__(self, response: requests.Response, describe: str, cancelled: threading.Event | None = None) -> None:
         self.describe = describe
-        self._file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES)
-        self._cut: Optional[BodyCut] = None
+        self._file = _spooled_file()  # this object owns it: closed by close(), or below when copying fails
+        self._cut: BodyCut | None = None
         try:
             self.size = copy_body(response, self._file, f"in {tempfile.gettempdir()}", decode=True, cancelled=cancelled)
         except BodyCut as cut:
@@ -284,7 +288,7 @@ class JsonArrayBody:
             self._file.close()
             raise
 
-    def problem(self) -> Optional[str]:
+    def problem(self) -> str | None:
         """None for a complete array; else what is wrong (a cut body, or one that is not a JSON array at all). A
         body whose transport was complete and whose first and last characters are an array's is complete."""
         if self._cut is not None:

@@ -6,7 +6,7 @@ import logging
 import random
 import re
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -51,7 +51,7 @@ def response_json(response: requests.Response) -> Any:
     return cached
 
 
-def page_problem(response: requests.Response, body: Any) -> Optional[str]:
+def page_problem(response: requests.Response, body: Any) -> str | None:
     """What keeps a list answer from being a page ({"items": [objects], "bookmark": string or null}); None if it is
     one, or if no page was asked for. A request with `page_size` asked for a page; a body with `items` is one."""
     asked = "page_size" in parse_qs(urlsplit(response.request.url).query) if response.request is not None else False
@@ -81,11 +81,11 @@ class PinterestError:
     """Pinterest's error body ({code, message}) read defensively: any body, even HTML, yields a printable error."""
 
     status: int
-    code: Optional[int]
+    code: int | None
     message: str
 
     @classmethod
-    def of(cls, response: requests.Response) -> "PinterestError":
+    def of(cls, response: requests.Response) -> PinterestError:
         try:
             body = response_json(response)
         except ValueError:
@@ -101,7 +101,7 @@ class PinterestError:
         return f"{endpoint_of(response)} answered HTTP {self.status}{code}: {self.message or 'no message'}"
 
 
-def endpoint_of(response_or_request: Union[requests.Response, requests.PreparedRequest, None]) -> str:
+def endpoint_of(response_or_request: requests.Response | requests.PreparedRequest | None) -> str:
     """'GET /v5/ad_accounts/1/campaigns' - the query string is left out, it never helps and may be long."""
     request = getattr(response_or_request, "request", response_or_request)
     if request is None or not getattr(request, "url", None):
@@ -117,7 +117,7 @@ def required_scope(path: str) -> str:
     return "the scopes listed in the connector docs"
 
 
-def seconds_until_retry(response: requests.Response) -> Optional[float]:
+def seconds_until_retry(response: requests.Response) -> float | None:
     """The server's own hint: Retry-After, the rate-limit reset (429 only: every response carries that header, it
     says nothing about when a 5xx will clear), or 'retry after N seconds' in Pinterest's message."""
     headers = ("Retry-After", "X-RateLimit-Reset") if response.status_code == 429 else ("Retry-After",)
@@ -132,7 +132,7 @@ def seconds_until_retry(response: requests.Response) -> Optional[float]:
     return float(match.group(1)) if match else None
 
 
-def _resolution(action: ResponseAction, failure: Optional[FailureType], message: str) -> ErrorResolution:
+def _resolution(action: ResponseAction, failure: FailureType | None, message: str) -> ErrorResolution:
     return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
 
 
@@ -145,16 +145,14 @@ class PinterestErrorHandler(ErrorHandler):
         self._skip_statuses = skip_statuses
 
     @property
-    def max_retries(self) -> Optional[int]:
+    def max_retries(self) -> int | None:
         return MAX_RETRIES
 
     @property
-    def max_time(self) -> Optional[int]:
+    def max_time(self) -> int | None:
         return MAX_TOTAL_WAIT_SECONDS
 
-    def interpret_response(
-        self, response_or_exception: Optional[Union[requests.Response, Exception]]
-    ) -> ErrorResolution:
+    def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response):
             return self._interpret(response_or_exception)
         if isinstance(response_or_exception, requests.RequestException):
@@ -231,15 +229,15 @@ class PinterestErrorHandler(ErrorHandler):
 class PinterestBackoff(BackoffStrategy):
     """Server hints first (429 reset / Retry-After / message), else capped exponential backoff with full jitter."""
 
-    def __init__(self, stream_name: str, rng: Optional[random.Random] = None) -> None:
+    def __init__(self, stream_name: str, rng: random.Random | None = None) -> None:
         self._stream_name = stream_name
         self._rng = rng or random.Random()
 
     def backoff_time(
         self,
-        response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
+        response_or_exception: requests.Response | requests.RequestException | None,
         attempt_count: int,
-    ) -> Optional[float]:
+    ) -> float | None:
         hinted = (
             seconds_until_retry(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
         )

@@ -4,8 +4,8 @@ to do, and a failure type the platform can act on (retry by itself, ask the user
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from http.client import IncompleteRead
-from typing import Iterable, Mapping, Optional
 from urllib.parse import urlsplit
 
 import requests
@@ -45,13 +45,13 @@ def without_urls(text: str) -> str:
     return _URL.sub(lambda url: urlsplit(url.group(0)).path or "/", text)
 
 
-def most_severe(failure_types: Iterable[Optional[FailureType]]) -> FailureType:
+def most_severe(failure_types: Iterable[FailureType | None]) -> FailureType:
     return max(
         (t or FailureType.system_error for t in failure_types), key=SEVERITY.index, default=FailureType.system_error
     )
 
 
-def is_network_error(error: Optional[BaseException]) -> bool:
+def is_network_error(error: BaseException | None) -> bool:
     """The error, or one it was explicitly raised from, is a network one."""
     while error is not None:
         if isinstance(error, NETWORK_ERRORS):
@@ -60,7 +60,7 @@ def is_network_error(error: Optional[BaseException]) -> bool:
     return False
 
 
-def stream_failure(stream: str, error: Exception, api_host: Optional[str]) -> AirbyteTracedException:
+def stream_failure(stream: str, error: Exception, api_host: str | None) -> AirbyteTracedException:
     """What stopped a stream, as the traced exception the user sees: the stream, the request or download, what
     happened and what to do. A traced exception keeps its type and words (named for the stream if they are not);
     any other one would reach the user as the CDK's "Something went wrong in the connector"."""
@@ -90,8 +90,8 @@ def unexpected_failure(
     who: str,
     doing: str,
     error: BaseException,
-    api_host: Optional[str],
-    descriptor: Optional[StreamDescriptor] = None,
+    api_host: str | None,
+    descriptor: StreamDescriptor | None = None,
 ) -> AirbyteTracedException:
     """An exception no one classified, as a traced one: transient if the network broke, else ours (system). The
     message names the request or download it came from, else what `who` was `doing`."""
@@ -123,7 +123,7 @@ def sync_failure(failures: Mapping[str, AirbyteTracedException], streams_in_sync
     )
 
 
-def _subject(error: BaseException, api_host: Optional[str]) -> Optional[str]:
+def _subject(error: BaseException, api_host: str | None) -> str | None:
     request = _request_of(error)
     if request is None or not request.url:
         return None
@@ -133,7 +133,7 @@ def _subject(error: BaseException, api_host: Optional[str]) -> Optional[str]:
     return endpoint_of(request)
 
 
-def _request_of(error: BaseException) -> Optional[requests.PreparedRequest]:
+def _request_of(error: BaseException) -> requests.PreparedRequest | None:
     """The request an exception came from. requests attaches it to most of its exceptions; those raised while a
     body is read (ChunkedEncodingError from iter_content, urllib3's ProtocolError, a parser's ValueError) carry
     none, but a frame they were raised through holds the response or the request: the innermost one wins."""

@@ -65,7 +65,7 @@ REPORT_COLUMNS = _column_set("report.txt")
 
 def today() -> dt.date:
     """Pinterest's reporting dates are UTC."""
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def base_url() -> str:

@@ -8,9 +8,10 @@ DATE is a date, everything else is a number (api_columns/column_types.json lists
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, MutableMapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable, Mapping, MutableMapping
+from typing import Any
 
 NUMBER: Mapping[str, Any] = {"type": ["null", "number"]}
 STRING: Mapping[str, Any] = {"type": ["null", "string"]}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable, Mapping, MutableMapping, Optional
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
 
 logger = logging.getLogger("airbyte")
 
@@ -52,7 +53,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _scalar_type(field_schema: Mapping[str, Any]) -> Optional[str]:
+def _scalar_type(field_schema: Mapping[str, Any]) -> str | None:
     """The one scalar type a field declares (besides null), or None when it declares several or a structure."""
     declared = field_schema.get("type")
     types = [declared] if isinstance(declared, str) else list(declared or [])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -26,7 +27,7 @@ class BookmarkPaginator:
     def first_page_params(self) -> dict[str, Any]:
         return {"page_size": self.page_size}
 
-    def next_page_params(self, body: Mapping[str, Any]) -> Optional[dict[str, Any]]:
+    def next_page_params(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
         """Params for the next page, or None when the listing is complete."""
         bookmark = body.get("bookmark") if isinstance(body, Mapping) else None
         if not bookmark:

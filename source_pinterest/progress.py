@@ -6,9 +6,10 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, TraceType, Type
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
@@ -113,10 +114,10 @@ class CountingSliceLogger(DebugSliceLogger):
 
 
 # The sync in progress, for the backoff strategy's wait reports; None outside a read (check, discover, tests).
-_active: Optional[SyncProgress] = None
+_active: SyncProgress | None = None
 
 
-def activate(progress: Optional[SyncProgress]) -> None:
+def activate(progress: SyncProgress | None) -> None:
     global _active
     _active = progress
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import requests
 from airbyte_cdk.sources.streams.call_rate import FixedWindowCallRatePolicy, HttpAPIBudget, HttpRequestRegexMatcher
@@ -42,14 +42,14 @@ CATEGORIES = (
 )
 
 
-def category_of(path: str) -> Optional[str]:
+def category_of(path: str) -> str | None:
     for category in CATEGORIES:
         if re.search(category.path_pattern, path):
             return category.name
     return None
 
 
-def category_of_template(template: str) -> Optional[str]:
+def category_of_template(template: str) -> str | None:
     """The category of a stream's path template, e.g. "ad_accounts/{ad_account_id}/campaigns" -> ads_read."""
     return category_of("/" + re.sub(r"\{\w+\}", "0", template))
 
@@ -91,7 +91,7 @@ class PinterestAPIBudget(HttpAPIBudget):
             call_reset_ts=reset,
         )
 
-    def get_reset_ts_from_response(self, response: requests.Response) -> Optional[datetime.datetime]:
+    def get_reset_ts_from_response(self, response: requests.Response) -> datetime.datetime | None:
         value = response.headers.get(self._ratelimit_reset_header)
         try:
             seconds = float(value) if value else None
@@ -101,7 +101,7 @@ class PinterestAPIBudget(HttpAPIBudget):
             return None
         return datetime.datetime.now() + datetime.timedelta(seconds=seconds)
 
-    def get_calls_left_from_response(self, response: requests.Response) -> Optional[int]:
+    def get_calls_left_from_response(self, response: requests.Response) -> int | None:
         # Only the header counts. A bare 429 is not "budget spent until the window ends": the retry waits for the
         # server's own hint (Retry-After or exponential backoff), and the other requests of the category go on.
         value = response.headers.get(self._ratelimit_remaining_header)
@@ -111,7 +111,7 @@ class PinterestAPIBudget(HttpAPIBudget):
             return None
 
 
-def _positive_int(value: Optional[str]) -> Optional[int]:
+def _positive_int(value: str | None) -> int | None:
     """A header holding a plain positive count; anything else (absent, "100;w=1", "0") is not trusted."""
     try:
         number = int(value) if value else None

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Generic, Optional, TypeVar, Union
+from typing import Generic, TypeVar
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -35,7 +36,7 @@ class ReportStatus(str, Enum):
     DOES_NOT_EXIST = "DOES_NOT_EXIST"
 
     @classmethod
-    def of(cls, value: object) -> "ReportStatus":
+    def of(cls, value: object) -> ReportStatus:
         # An unknown or missing status is treated as a job that is gone, which leads to a re-creation.
         return cls(value) if value in cls._value2member_map_ else cls.DOES_NOT_EXIST
 
@@ -56,7 +57,7 @@ class Fail:
     retryable: bool  # True: re-creating the job may help; False: the total deadline is spent
 
 
-Step = Union[PollAfter, Download, Fail]
+Step = PollAfter | Download | Fail
 
 JOB_DEADLINE_ENV = "PINTEREST_REPORT_JOB_DEADLINE_SECONDS"
 DEFAULT_JOB_DEADLINE_SECONDS = 30 * 60.0
@@ -78,7 +79,7 @@ class PollPolicy:
     max_stale_urls: int = 3  # download URLs that expired before we fetched them, per job
 
     @classmethod
-    def from_env(cls) -> "PollPolicy":
+    def from_env(cls) -> PollPolicy:
         deadline = job_deadline_seconds()
         return cls(job_deadline=deadline, total_deadline=4 * deadline)
 
@@ -93,7 +94,7 @@ def _s(seconds: float) -> str:
 
 def next_step(
     status: ReportStatus,
-    url: Optional[str],
+    url: str | None,
     job_elapsed: float,
     total_elapsed: float,
     polls: int,
@@ -124,7 +125,7 @@ class ReportJobCancelled(Exception):
 @dataclass(frozen=True)
 class PollResult:
     status: ReportStatus
-    url: Optional[str] = None
+    url: str | None = None
 
 
 class ReportJobRunner(Generic[T]):
@@ -134,9 +135,9 @@ class ReportJobRunner(Generic[T]):
 
     def __init__(
         self,
-        policy: Optional[PollPolicy] = None,
+        policy: PollPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Optional[Callable[[float], None]] = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.policy = policy or PollPolicy.from_env()
         self.clock = clock
@@ -145,11 +146,11 @@ class ReportJobRunner(Generic[T]):
     def run(
         self,
         describe: str,
-        create: Callable[[], Optional[tuple[str, PollResult]]],
+        create: Callable[[], tuple[str, PollResult] | None],
         poll: Callable[[str], PollResult],
-        fetch: Callable[[str], Optional[T]],
-        cancelled: Optional[threading.Event] = None,
-    ) -> Optional[T]:
+        fetch: Callable[[str], T | None],
+        cancelled: threading.Event | None = None,
+    ) -> T | None:
         """The fetched file; raises ReportJobCancelled at the next poll or wait once `cancelled` is set."""
         started = self.clock()
         cancelled = cancelled or threading.Event()
@@ -165,7 +166,7 @@ class ReportJobRunner(Generic[T]):
         message = f"{describe}: the report could not be produced after {attempts} attempt(s); last: {last.reason}."
         raise ReportJobFailed(message=message, internal_message=message, failure_type=FailureType.transient_error)
 
-    def _one_job(self, started: float, create, poll, fetch, cancelled: threading.Event) -> Union[T, Fail, None]:
+    def _one_job(self, started: float, create, poll, fetch, cancelled: threading.Event) -> T | Fail | None:
         _stop_if(cancelled)
         created = create()
         if created is None:

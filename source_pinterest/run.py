@@ -5,7 +5,8 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint

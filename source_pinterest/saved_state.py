@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from airbyte_cdk.models import (
     AirbyteStateMessage,
@@ -47,7 +48,9 @@ def _json_file(path: str, what: str) -> Any:
     except OSError as error:
         raise input_error(f"The {what} file {path} cannot be read: {error.strerror or error}.") from None
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
-        raise input_error(f"The {what} file {path} is not valid JSON ({error}). Pass the file the platform saved.") from None
+        raise input_error(
+            f"The {what} file {path} is not valid JSON ({error}). Pass the file the platform saved."
+        ) from None
 
 
 def _problem(error: Exception) -> str:
@@ -77,7 +80,9 @@ def read_state_file(path: str) -> list[AirbyteStateMessage]:
         except Exception as error:  # the serializer raises several types; each means a malformed message
             raise input_error(f"{where} is not an Airbyte state message: {_problem(error)}") from None
         if message.type == AirbyteStateType.GLOBAL or (message.stream is None and message.data is None):
-            raise input_error(f"{where} is not a per-stream state (type {message.type}); this connector saves one per stream.")
+            raise input_error(
+                f"{where} is not a per-stream state (type {message.type}); this connector saves one per stream."
+            )
         if message.stream is None:  # a LEGACY message: its data is the old object form
             messages += _legacy_messages(path, message.data or {})
         else:
@@ -107,7 +112,7 @@ class StateLayout:
     parents), and its cursor field (None for a full-refresh stream)."""
 
     partition_keys: tuple[str, ...]
-    cursor_field: Optional[str]
+    cursor_field: str | None
 
 
 def in_our_shape(
@@ -131,9 +136,7 @@ def in_our_shape(
     return out
 
 
-def from_airbyte_connector(
-    state: Mapping[str, Any], partition_keys: Sequence[str], cursor_field: Optional[str]
-) -> dict:
+def from_airbyte_connector(state: Mapping[str, Any], partition_keys: Sequence[str], cursor_field: str | None) -> dict:
     """Our state for one stream from a state in any shape Airbyte's connector saved (ours passes through)."""
     entries = state.get("states")
     airbyte_partitions = isinstance(entries, list) and any(_is_airbyte_partition(e) for e in entries)
@@ -142,7 +145,9 @@ def from_airbyte_connector(
     if cursor_field is None:
         return {}  # a full-refresh stream: its old progress names no parent of ours, so a new pass begins
     ours: dict[str, Any] = {}
-    fallback = _number_if_epoch(((state.get("state") or {}) if isinstance(state.get("state"), dict) else {}).get(cursor_field))
+    fallback = _number_if_epoch(
+        ((state.get("state") or {}) if isinstance(state.get("state"), dict) else {}).get(cursor_field)
+    )
     if fallback is None:
         fallback = _number_if_epoch(state.get(cursor_field))
     partitions: dict[str, tuple[dict, Any]] = {}
@@ -170,7 +175,7 @@ def _is_airbyte_partition(entry: Any) -> bool:
     return isinstance(partition, dict) and "id" in partition and ("parent_slice" in partition or len(partition) == 1)
 
 
-def _our_partition(partition: Mapping[str, Any], keys: Sequence[str]) -> Optional[dict]:
+def _our_partition(partition: Mapping[str, Any], keys: Sequence[str]) -> dict | None:
     chain = []  # the ids from the partition itself up to its outermost parent
     node: Any = partition
     while isinstance(node, dict) and node.get("id") is not None:
@@ -255,10 +260,10 @@ def _later_than(value: Any, now: dt.datetime) -> Any:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     if aware <= now:
         return None
-    utc_now = now.astimezone(dt.timezone.utc).replace(microsecond=0)
+    utc_now = now.astimezone(dt.UTC).replace(microsecond=0)
     if value.endswith("Z"):
         return utc_now.strftime("%Y-%m-%dT%H:%M:%SZ")
     return (utc_now if moment.tzinfo else utc_now.replace(tzinfo=None)).isoformat()
@@ -270,9 +275,13 @@ def _later_than(value: Any, now: dt.datetime) -> Any:
 def read_catalog_file(path: str) -> ConfiguredAirbyteCatalog:
     content = _json_file(path, "catalog")
     if not isinstance(content, dict):
-        raise input_error(f"The catalog file {path} is a JSON {type(content).__name__}, not a configured catalog object.")
+        raise input_error(
+            f"The catalog file {path} is a JSON {type(content).__name__}, not a configured catalog object."
+        )
     if not isinstance(content.get("streams"), list):
-        raise input_error(f"The catalog file {path} has no 'streams' list; pass the configured catalog of the connection.")
+        raise input_error(
+            f"The catalog file {path} has no 'streams' list; pass the configured catalog of the connection."
+        )
     for index, configured in enumerate(content["streams"]):
         missing = [
             field

@@ -6,7 +6,8 @@ import copy
 import datetime as dt
 import functools
 import logging
-from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from airbyte_cdk.models import (
@@ -85,7 +86,7 @@ def build_streams(ctx: SyncContext) -> list[Stream]:
     return list(ctx.streams.values())
 
 
-def lane_of(stream: Optional[Stream]) -> str:
+def lane_of(stream: Stream | None) -> str:
     """Streams are read in lanes, side by side: entity streams one lane per rate-limit category (a child stream
     then replays its parents' listings instead of racing them), each async report in its own (a report job is
     mostly a wait for Pinterest to build the file), and the live analytics together."""
@@ -106,7 +107,7 @@ class SourcePinterest(AbstractSource):
     def __init__(self) -> None:
         super().__init__()
         self._streams: list[Stream] = []
-        self._ctx: Optional[SyncContext] = None
+        self._ctx: SyncContext | None = None
         self._reading = False
         self._slice_logger = CountingSliceLogger(SyncProgress())
         self._failures: dict[str, AirbyteTracedException] = {}  # stream -> what stopped it, in this read
@@ -124,7 +125,7 @@ class SourcePinterest(AbstractSource):
             ) from None
 
     @classmethod
-    def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
+    def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:
         """Per-stream state, the legacy object form converted; a bad file is a config error naming it."""
         return saved_state.read_state_file(state_path) if state_path else []
 
@@ -133,7 +134,7 @@ class SourcePinterest(AbstractSource):
         """The configured catalog; a bad file is a config error naming it and what is wrong."""
         return saved_state.read_catalog_file(catalog_path)
 
-    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
+    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, Any | None]:
         """Valid config, a token refresh and one cheap call (GET /user_account)."""
         try:
             ctx = build_context(config)
@@ -145,7 +146,7 @@ class SourcePinterest(AbstractSource):
             return False, "Pinterest did not return the user account for these credentials."
         return True, None
 
-    def streams(self, config: Mapping[str, Any]) -> List[Stream]:
+    def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         if self._reading:  # the lanes of one read share the streams, their context and its request budgets
             return self._streams
         self._ctx = build_context(config)
@@ -157,7 +158,7 @@ class SourcePinterest(AbstractSource):
         logger: logging.Logger,
         config: Mapping[str, Any],
         catalog: ConfiguredAirbyteCatalog,
-        state: Optional[List[AirbyteStateMessage]] = None,
+        state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         progress = SyncProgress()
         self._slice_logger = CountingSliceLogger(progress)
@@ -168,7 +169,7 @@ class SourcePinterest(AbstractSource):
         instances = {stream.name: stream for stream in self.streams(split_config(config)[0])}
         # Before any stream reads it: older shapes (Airbyte's connector's) become ours, future cursors become now.
         layouts = {name: stream.state_layout for name, stream in instances.items()}
-        state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.timezone.utc))
+        state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.UTC))
         lanes: dict[str, list] = {}
         for configured in catalog.streams:
             lane = lane_of(instances.get(configured.stream.name)) if self._ctx.config.num_workers > 1 else "all"
@@ -198,7 +199,7 @@ class SourcePinterest(AbstractSource):
         logger: logging.Logger,
         config: Mapping[str, Any],
         streams: list,
-        state: Optional[List[AirbyteStateMessage]],
+        state: list[AirbyteStateMessage] | None,
     ) -> Iterator[AirbyteMessage]:
         """The CDK's read of some of the streams. Its closing error only sums up the failures `_read_stream` has
         kept, always as a config error; the sync's own closing error is raised once every lane is done."""

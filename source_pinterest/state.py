@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Iterable, Mapping, MutableMapping, Optional
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
 
 from airbyte_cdk.sources.streams.checkpoint import Cursor
 from airbyte_cdk.sources.streams.checkpoint.checkpoint_reader import FULL_REFRESH_COMPLETE_STATE
@@ -57,9 +58,9 @@ class PerParentCursor:
         self._pending: dict[str, Any] = {}
         self._fallback: Any = None
         # The CDK reads `state` after every record; it only changes when a parent closes, so it is built then.
-        self._state_out: Optional[MutableMapping[str, Any]] = None
+        self._state_out: MutableMapping[str, Any] | None = None
         # observe/is_new get the same slice object for every record of a listing: its key is computed once.
-        self._last_partition: Optional[Partition] = None
+        self._last_partition: Partition | None = None
         self._last_key = ""
 
     def _key(self, partition: Partition) -> str:
@@ -68,7 +69,7 @@ class PerParentCursor:
         return self._last_key
 
     # -- state in --------------------------------------------------------------------------------------------
-    def set_state(self, state: Optional[Mapping[str, Any]]) -> None:
+    def set_state(self, state: Mapping[str, Any] | None) -> None:
         self._committed, self._pending, self._fallback = {}, {}, None
         self._state_out = None
         if not state:
@@ -148,7 +149,7 @@ class PassCursor(PerParentCursor):
         self._planned: dict[str, tuple[str, str]] = {}  # partition key -> (start, end) of this process's pass
         super().__init__(cursor_field, partitioned)
 
-    def set_state(self, state: Optional[Mapping[str, Any]]) -> None:
+    def set_state(self, state: Mapping[str, Any] | None) -> None:
         self._passes, self._planned = {}, {}
         entries = (state or {}).get("states") or [] if self.partitioned else [{"partition": {}, **(state or {})}]
         for entry in entries:
@@ -157,7 +158,7 @@ class PassCursor(PerParentCursor):
                 self._passes[key] = (str(entry[PASS_START]), str(entry[PASS_DONE_THROUGH]))
         super().set_state(state)  # builds the entries, pass markers included (see _entry)
 
-    def pass_under_way(self, partition: Partition) -> Optional[tuple[str, str]]:
+    def pass_under_way(self, partition: Partition) -> tuple[str, str] | None:
         """(first day, last day done) of this partition's unfinished pass; None if its last pass completed."""
         return self._passes.get(self._key(partition))
 
@@ -217,12 +218,12 @@ class ParentsDoneCursor(Cursor):
 
     def __init__(self) -> None:
         self._done: dict[str, Mapping[str, Any]] = {}
-        self._planned: Optional[set[str]] = None
+        self._planned: set[str] | None = None
         self._complete = False
         self._lock = threading.Lock()
 
     # -- state in --------------------------------------------------------------------------------------------
-    def set_initial_state(self, stream_state: Optional[Mapping[str, Any]]) -> None:
+    def set_initial_state(self, stream_state: Mapping[str, Any] | None) -> None:
         # The CDK sets the state again after it has drawn the first slices (which planned the pass): the plan stays.
         with self._lock:
             self._done = {}
@@ -256,7 +257,7 @@ class ParentsDoneCursor(Cursor):
     def should_be_synced(self, record: Record) -> bool:
         return True  # a full refresh keeps every record of the parents it reads
 
-    def select_state(self, stream_slice: Optional[StreamSlice] = None) -> Optional[Mapping[str, Any]]:
+    def select_state(self, stream_slice: StreamSlice | None = None) -> Mapping[str, Any] | None:
         if self._complete:
             return FULL_REFRESH_COMPLETE_STATE
         done = self._done.get(partition_key(stream_slice.partition if stream_slice is not None else {}))

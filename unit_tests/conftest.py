@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -62,7 +63,7 @@ class FakePinterest:
         refresh_token: str = REFRESH_TOKEN,
         expires_in: int = 2592000,
         status: int = 200,
-        body: Optional[Mapping[str, Any]] = None,
+        body: Mapping[str, Any] | None = None,
     ) -> None:
         def answer(request, context):
             self.token_calls += 1
@@ -113,7 +114,7 @@ def read_streams(
     config: Mapping[str, Any],
     streams: Iterable[str],
     sync_mode: SyncMode = SyncMode.full_refresh,
-    state: Optional[Mapping[str, Any]] = None,
+    state: Mapping[str, Any] | None = None,
     expect_failure: bool = False,
 ) -> EntrypointOutput:
     catalog = CatalogBuilder()
@@ -131,7 +132,7 @@ def read_streams(
     return read(SourcePinterest(), config, catalog.build(), state_messages, expected_outcome=outcome)
 
 
-def records_of(output: EntrypointOutput, stream: Optional[str] = None) -> list[dict[str, Any]]:
+def records_of(output: EntrypointOutput, stream: str | None = None) -> list[dict[str, Any]]:
     return [m.record.data for m in output.records if stream is None or m.record.stream == stream]
 
 

@@ -7,7 +7,8 @@ import gzip
 import io
 import json
 import re
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -89,11 +90,11 @@ class ReportApi:
         statuses: tuple[str, ...] = ("FINISHED",),
         rows: Callable[[dict], dict] = default_rows,
         expired_downloads: int = 0,
-        statuses_by_level: Optional[dict[str, tuple[str, ...]]] = None,
+        statuses_by_level: dict[str, tuple[str, ...]] | None = None,
         cut_downloads: int = 0,
         ranges: bool = True,
         expire_mid: int = 0,
-        statuses_of: Optional[Callable[[dict], tuple[str, ...]]] = None,
+        statuses_of: Callable[[dict], tuple[str, ...]] | None = None,
         gzipped: bool = False,
         sized: bool = True,
     ) -> None:

@@ -143,7 +143,7 @@ def test_given_entities_in_two_accounts_when_read_then_each_account_asks_for_its
 
 def test_given_entity_created_after_a_window_when_read_then_it_is_not_requested_for_that_window(api):
     api.pages("ad_accounts", [[account("1")]])
-    late = int(dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.timezone.utc).timestamp())  # created today
+    late = int(dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.UTC).timestamp())  # created today
     api.pages("ad_accounts/1/campaigns", [[entity(11, "1"), entity(12, "1", created=late)]])
     api.mocker.get(API + "ad_accounts/1/campaigns/analytics", json=analytics_answer("campaign_ids", "CAMPAIGN_ID"))
     state = {"campaign_analytics": {"states": [{"partition": {"ad_account_id": "1"}, "cursor": {"DATE": day(200)}}]}}

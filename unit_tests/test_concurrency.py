@@ -78,8 +78,7 @@ def test_an_error_in_one_producer_is_raised_after_the_others_delivered_everythin
 
     received = []
     with pytest.raises(RuntimeError, match="lane failed"):
-        for item in merge_in_threads([failing, lambda: (f"y{i}" for i in range(1000))]):
-            received.append(item)
+        received.extend(merge_in_threads([failing, lambda: (f"y{i}" for i in range(1000))]))
 
     assert "x1" in received and [i for i in received if i.startswith("y")] == [f"y{i}" for i in range(1000)]
 
@@ -143,8 +142,7 @@ def test_records_before_an_error_are_delivered_then_the_error_is_raised():
     prefetcher = StreamingPrefetcher([{"a": 1}, {"a": 2}], fetch, workers=2, chunk=1)
     received = []
     with pytest.raises(RuntimeError, match="page 2 failed"):
-        for record in prefetcher.records_of({"a": 1}):
-            received.append(record)
+        received.extend(prefetcher.records_of({"a": 1}))
     assert received == ["first"]
     prefetcher.close()
 

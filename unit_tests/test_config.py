@@ -580,8 +580,21 @@ def test_given_a_config_of_airbytes_connector_then_it_is_accepted_as_meant(confi
         ({"columns": []}, "custom_reports.0.columns", "at least 1 item"),
         ({"campaign_statuses": ["RUNNING"] * 2}, "custom_reports.0.campaign_statuses", "listed twice"),
         ({"ad_statuses": ["RUNNING"]}, "custom_reports.0.ad_statuses.0", "APPROVED"),
-        ({"campaign_statuses": ["RUNNING", "PAUSED", "NOT_STARTED", "COMPLETED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]},
-         "custom_reports.0.campaign_statuses", "at most 6"),
+        (
+            {
+                "campaign_statuses": [
+                    "RUNNING",
+                    "PAUSED",
+                    "NOT_STARTED",
+                    "COMPLETED",
+                    "ARCHIVED",
+                    "DRAFT",
+                    "DELETED_DRAFT",
+                ]
+            },
+            "custom_reports.0.campaign_statuses",
+            "at most 6",
+        ),
         ({"view_window_days": [30, 7]}, "custom_reports.0.view_window_days", WINDOWS),
     ],
     ids=["no columns", "a status twice", "an ad status of campaigns", "seven statuses", "two windows"],

@@ -167,7 +167,9 @@ def test_two_custom_reports_with_the_same_stream_name_are_refused(api):
 
 def test_given_status_filters_then_the_report_request_carries_them_and_no_empty_filter():
     config = make_config(
-        custom_reports=[custom(campaign_statuses=["RUNNING"], ad_group_statuses=None, ad_statuses=["PAUSED", "PENDING"])]
+        custom_reports=[
+            custom(campaign_statuses=["RUNNING"], ad_group_statuses=None, ad_statuses=["PAUSED", "PENDING"])
+        ]
     )
     (report,) = validated_config(config).custom_reports
 
@@ -179,7 +181,9 @@ def test_given_status_filters_then_the_report_request_carries_them_and_no_empty_
 
 
 def test_given_ad_statuses_on_a_product_item_report_then_check_names_the_report_and_the_field():
-    config = make_config(custom_reports=[custom(level="PRODUCT_ITEM", columns=["SPEND_IN_DOLLAR"], ad_statuses=["PAUSED"])])
+    config = make_config(
+        custom_reports=[custom(level="PRODUCT_ITEM", columns=["SPEND_IN_DOLLAR"], ad_statuses=["PAUSED"])]
+    )
 
     status, message = SourcePinterest().check_connection(logging.getLogger("test"), config)
 

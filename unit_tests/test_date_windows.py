@@ -126,7 +126,7 @@ def test_property_batches_keep_every_id_once_and_respect_the_size(ids, size):
 
 
 def test_created_by_and_parse_day():
-    midnight = int(dt.datetime(2024, 6, 30, tzinfo=dt.timezone.utc).timestamp())
+    midnight = int(dt.datetime(2024, 6, 30, tzinfo=dt.UTC).timestamp())
     assert created_by([midnight - 1, midnight, None, "x"], D(2024, 6, 29)) == [True, False, True, True]
     assert parse_day("2024-01-31 05:00:00") == D(2024, 1, 31)
     assert parse_day("2024-01-31") == D(2024, 1, 31)

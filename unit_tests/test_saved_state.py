@@ -17,7 +17,7 @@ from source_pinterest.saved_state import (
     read_state_file,
 )
 
-NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 
 
 def write(tmp_path, content, name="state.json"):
@@ -96,7 +96,11 @@ def test_given_airbyte_state_of_a_section_stream_then_the_parent_chain_names_boa
 
     ours = from_airbyte_connector(state, ("board_id", "section_id"), "created_at")
 
-    assert ours == {"states": [{"partition": {"board_id": "b1", "section_id": "s1"}, "cursor": {"created_at": "2026-01-01T00:00:00"}}]}
+    assert ours == {
+        "states": [
+            {"partition": {"board_id": "b1", "section_id": "s1"}, "cursor": {"created_at": "2026-01-01T00:00:00"}}
+        ]
+    }
 
 
 def test_given_airbyte_global_cursor_only_then_it_is_the_fallback_for_every_parent():
@@ -233,7 +237,10 @@ def test_given_a_good_catalog_then_it_is_read(tmp_path):
         ("", "is not valid JSON"),
         ("[]", "is a JSON list, not a configured catalog object"),
         ("{}", "has no 'streams' list"),
-        (json.dumps({"streams": [configured(), {"stream": {}}]}), "stream 1, lacks sync_mode, destination_sync_mode, stream.name, stream.json_schema"),
+        (
+            json.dumps({"streams": [configured(), {"stream": {}}]}),
+            "stream 1, lacks sync_mode, destination_sync_mode, stream.name, stream.json_schema",
+        ),
         (json.dumps({"streams": [{**configured(), "sync_mode": "sometimes"}]}), "is not a configured catalog"),
     ],
     ids=["empty", "a list", "no streams", "fields missing", "bad sync mode"],

@@ -2,8 +2,9 @@
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
@@ -109,7 +110,7 @@ def build_examples(spec: dict[str, Any], node: dict[str, Any], seen: tuple[str, 
         name, target = _component(spec, node["$ref"])
         if name in seen:
             return []
-        return build_examples(spec, target, seen + (name,))
+        return build_examples(spec, target, (*seen, name))
     for key in ("oneOf", "anyOf"):
         if key in node:
             return [ex for variant in node[key] for ex in build_examples(spec, variant, seen)]
@@ -135,7 +136,7 @@ def spec_field_paths(
     """Every property path the spec documents under `node` (arrays as `[]`; map-like objects not descended)."""
     if "$ref" in node:
         name, target = _component(spec, node["$ref"])
-        return set() if name in seen else spec_field_paths(spec, target, path, seen + (name,))
+        return set() if name in seen else spec_field_paths(spec, target, path, (*seen, name))
     paths: set[str] = set()
     for key in ("allOf", "oneOf", "anyOf"):
         for part in node.get(key, []):

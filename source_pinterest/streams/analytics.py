@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
 
 from airbyte_cdk.models import SyncMode
 
@@ -39,7 +40,7 @@ def lookback_days(ctx: SyncContext, attribution_days: int) -> int:
     return attribution_days if configured is None else configured
 
 
-def warn_if_clamped(stream: str, configured: Optional[dt.date], days_back: int, what: str) -> None:
+def warn_if_clamped(stream: str, configured: dt.date | None, days_back: int, what: str) -> None:
     earliest = earliest_allowed(limits.today(), days_back)
     if configured is not None and configured < earliest:
         logger.warning(
@@ -71,7 +72,7 @@ class DatedMetricsStream(PinterestStream):
         self._passes: dict[str, list[Window]] = {}  # partition -> the windows of its pass, planned once per process
 
     @property
-    def cursor_field(self) -> str | List[str]:
+    def cursor_field(self) -> str | list[str]:
         return self.cursor_key
 
     @property
@@ -92,7 +93,7 @@ class DatedMetricsStream(PinterestStream):
         self._passes = {}
 
     @property
-    def start_date(self) -> Optional[dt.date]:
+    def start_date(self) -> dt.date | None:
         return self.ctx.config.start_date
 
     def sync_windows(self, partition: Mapping[str, Any], sync_mode: SyncMode) -> list[Window]:
@@ -149,15 +150,15 @@ class AnalyticsStream(DatedMetricsStream):
     def get_json_schema(self) -> Mapping[str, Any]:
         return self._schema
 
-    def path(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
+    def path(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
         return self.spec.path.format(**(stream_slice or {}))
 
-    def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+    def stream_slices(self, **kwargs: Any) -> Iterable[Mapping[str, Any] | None]:
         warn_if_clamped(self.name, self.start_date, self.days_back, "live analytics")
         for account in self.ctx.records_of("ad_accounts"):
             yield {"ad_account_id": str(account["id"])}
 
-    def request_params(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> dict[str, Any]:
+    def request_params(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         return {"granularity": "DAY", "columns": ",".join(LIVE_COLUMNS), **DEFAULT_WINDOWS}
 
     def _entities(self, account_id: str) -> list[Mapping[str, Any]]:
@@ -172,9 +173,9 @@ class AnalyticsStream(DatedMetricsStream):
     def read_records(
         self,
         sync_mode: SyncMode,
-        cursor_field: Optional[List[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         partition = stream_slice or {}
         account_id = partition["ad_account_id"]
@@ -214,16 +215,16 @@ class UserAccountAnalyticsStream(DatedMetricsStream):
     def path(self, **kwargs: Any) -> str:
         return "user_account/analytics"
 
-    def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+    def stream_slices(self, **kwargs: Any) -> Iterable[Mapping[str, Any] | None]:
         warn_if_clamped(self.name, self.start_date, self.days_back, "user account analytics")
         yield {}
 
     def read_records(
         self,
         sync_mode: SyncMode,
-        cursor_field: Optional[List[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         for window in self.sync_windows({}, sync_mode):
             body = self.get(self.path(), window.params())

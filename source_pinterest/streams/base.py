@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -26,7 +27,7 @@ from source_pinterest.streams.context import SyncContext
 logger = logging.getLogger("airbyte")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> Mapping[str, Any]:
     return ResourceSchemaLoader("source_pinterest").get_schema(name)
 
@@ -72,11 +73,11 @@ class StorageErrorHandler(ErrorHandler):
         self._stream_name = stream_name
 
     @property
-    def max_retries(self) -> Optional[int]:
+    def max_retries(self) -> int | None:
         return 5
 
     @property
-    def max_time(self) -> Optional[int]:
+    def max_time(self) -> int | None:
         return 10 * 60
 
     def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
@@ -147,13 +148,13 @@ class PinterestStream(HttpStream):
         return load_schema(self.name)
 
     # HttpStream's own page loop is not used: streams page through `get_pages`, so these two are never called.
-    def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
+    def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         return None
 
     def parse_response(self, response: requests.Response, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         yield from ()
 
-    def get(self, path: str, params: Mapping[str, Any]) -> Optional[Any]:
+    def get(self, path: str, params: Mapping[str, Any]) -> Any | None:
         """GET one URL through the CDK client; None when the error handler chose to skip the response."""
         self.requests_made += 1
         _, response = self._http_client.send_request(
@@ -167,7 +168,7 @@ class PinterestStream(HttpStream):
             return None
         return response_json(response)
 
-    def post(self, path: str, json_body: Mapping[str, Any]) -> Optional[Any]:
+    def post(self, path: str, json_body: Mapping[str, Any]) -> Any | None:
         """POST a JSON body through the same CDK client as `get`; None when the error handler chose to skip."""
         self.requests_made += 1
         _, response = self._http_client.send_request(
@@ -202,7 +203,7 @@ class PinterestStream(HttpStream):
         )
         return response
 
-    def get_array(self, path: str, params: Mapping[str, Any]) -> Optional[Iterator[Any]]:
+    def get_array(self, path: str, params: Mapping[str, Any]) -> Iterator[Any] | None:
         """The items of a JSON-array answer (live analytics: ~27 MB for 250 ids with every column), for answers too
         large to parse whole: the body is copied to a temp file at network speed, checked complete, and parsed item
         by item from there. A cut or non-JSON body is asked for again, PINTEREST_MAX_RETRIES times as the error
@@ -256,7 +257,7 @@ class PinterestStream(HttpStream):
     def get_pages(self, path: str, params: Mapping[str, Any], paginated: bool = True) -> Iterable[list[Any]]:
         """Every page's items of one listing, at the largest page size, following the bookmark to the end."""
         paginator = BookmarkPaginator(f"Stream {self.name}, GET {path}")
-        page_params: Optional[dict[str, Any]] = paginator.first_page_params() if paginated else {}
+        page_params: dict[str, Any] | None = paginator.first_page_params() if paginated else {}
         while page_params is not None:
             body = self.get(path, {**params, **page_params})
             if body is None:

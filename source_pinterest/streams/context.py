@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, MutableMapping
+from typing import Any
 
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.types import StreamSlice
@@ -34,7 +35,7 @@ class EntityStream(PinterestStream):
     conversion_tags, user_account) is a resumable full refresh: the CDK's cursor-based checkpoint reader with
     state.ParentsDoneCursor, so an attempt started again skips the parents an earlier attempt of the pass finished."""
 
-    def __init__(self, spec: StreamSpec, ctx: SyncContext, statuses: Optional[tuple[EntityStatus, ...]] = None) -> None:
+    def __init__(self, spec: StreamSpec, ctx: SyncContext, statuses: tuple[EntityStatus, ...] | None = None) -> None:
         self.spec = spec
         # Metrics streams need the ids of every status (archived spend is real spend), whatever the user's filter.
         self.statuses = statuses or ctx.config.status
@@ -42,7 +43,7 @@ class EntityStream(PinterestStream):
         self.listing_name = spec.name if same_as_stream else f"{spec.name}[{','.join(s.value for s in self.statuses)}]"
         self.skip_statuses = spec.skip_statuses
         super().__init__(ctx)
-        self._prefetcher: Optional[StreamingPrefetcher] = None
+        self._prefetcher: StreamingPrefetcher | None = None
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
         # The CDK reads a stream whose get_cursor() answers a cursor, and no cursor field, as resumable full refresh.
         self.cursor = None if spec.cursor_field else ParentsDoneCursor()
@@ -57,7 +58,7 @@ class EntityStream(PinterestStream):
         return self.spec.primary_key
 
     @property
-    def cursor_field(self) -> str | List[str]:
+    def cursor_field(self) -> str | list[str]:
         return self.spec.cursor_field or []
 
     @property
@@ -85,12 +86,12 @@ class EntityStream(PinterestStream):
         else:
             self.cursor.set_initial_state(value)
 
-    def path(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
+    def path(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
         keys = {k: v for k, v in (stream_slice or {}).items() if k not in self.spec.query_from_slice}
         return self.spec.path.format(**keys)
 
     # -- slices ----------------------------------------------------------------------------------------------
-    def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+    def stream_slices(self, **kwargs: Any) -> Iterable[Mapping[str, Any] | None]:
         """The slices this read emits: every parent, or for a full refresh the parents its pass has not done yet
         (as the CDK's StreamSlice, which its resumable full refresh reader requires)."""
         if self._cursor is not None:
@@ -115,9 +116,7 @@ class EntityStream(PinterestStream):
                 yield partition
 
     # -- records ---------------------------------------------------------------------------------------------
-    def request_params(
-        self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any
-    ) -> MutableMapping[str, Any]:
+    def request_params(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> MutableMapping[str, Any]:
         params: dict[str, Any] = dict(self.spec.params)
         params.update(
             {key: (stream_slice or {})[key] for key in self.spec.query_from_slice if key in (stream_slice or {})}
@@ -127,7 +126,7 @@ class EntityStream(PinterestStream):
             params["entity_statuses"] = [status.value for status in self.statuses]
         return params
 
-    def _kept_as(self) -> Optional[str]:
+    def _kept_as(self) -> str | None:
         """How this listing is kept for the rest of the sync: "whole", "ids" (metrics only) or not at all (None)."""
         if any(listing.listing_name == self.listing_name for listing in self.ctx.listings.values()):
             # A listing that is also this stream's own (the configured statuses are every status) may be replayed
@@ -194,9 +193,9 @@ class EntityStream(PinterestStream):
     def read_records(
         self,
         sync_mode: SyncMode,
-        cursor_field: Optional[List[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         partition = stream_slice or {}
         incremental = sync_mode == SyncMode.incremental and self._cursor is not None

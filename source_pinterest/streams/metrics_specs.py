@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from source_pinterest import limits
 from source_pinterest.config import (
@@ -35,8 +35,8 @@ class AnalyticsSpec:
     name: str
     path: str  # under the API root, with {ad_account_id}
     id_column: str  # the entity key column of each row
-    ids_param: Optional[str] = None  # the repeated query key for an id batch (None: the account itself)
-    listing: Optional[str] = None  # the entity listing (every status) the ids come from
+    ids_param: str | None = None  # the repeated query key for an id batch (None: the account itself)
+    listing: str | None = None  # the entity listing (every status) the ids come from
 
     @property
     def primary_key(self) -> list[str]:
@@ -133,10 +133,16 @@ LEVEL_COLUMNS = {
     "CAMPAIGN": _ACCOUNT + _CAMPAIGN,
     "AD_GROUP": _ACCOUNT + _CAMPAIGN + _AD_GROUP,
     "PIN_PROMOTION": _ACCOUNT + _CAMPAIGN + _AD_GROUP + _PIN_PROMOTION,
-    "KEYWORD": _ACCOUNT + ("CAMPAIGN_ID", "AD_GROUP_ID"),
-    "PRODUCT_GROUP": _ACCOUNT + ("CAMPAIGN_ID", "AD_GROUP_ID", "PRODUCT_GROUP_ID", "PRODUCT_GROUP_STATUS"),
-    "PRODUCT_ITEM": _ACCOUNT
-    + ("CAMPAIGN_ID", "AD_GROUP_ID", "PRODUCT_GROUP_ID", "PRODUCT_ITEM_NAME", "PRODUCT_ITEM_BRAND"),
+    "KEYWORD": (*_ACCOUNT, "CAMPAIGN_ID", "AD_GROUP_ID"),
+    "PRODUCT_GROUP": (*_ACCOUNT, "CAMPAIGN_ID", "AD_GROUP_ID", "PRODUCT_GROUP_ID", "PRODUCT_GROUP_STATUS"),
+    "PRODUCT_ITEM": (
+        *_ACCOUNT,
+        "CAMPAIGN_ID",
+        "AD_GROUP_ID",
+        "PRODUCT_GROUP_ID",
+        "PRODUCT_ITEM_NAME",
+        "PRODUCT_ITEM_BRAND",
+    ),
 }
 # At most 5 targeting types per report; each group is one report per window.
 DEFAULT_TARGETING_GROUPS: tuple[tuple[str, ...], ...] = (("APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT"),)
@@ -164,12 +170,12 @@ class ReportSpec:
     conversion_report_time: ConversionReportTime = ConversionReportTime.TIME_OF_AD_ACTION
     attribution_types: tuple[AttributionType, ...] = ()  # empty: not sent, Pinterest's default applies
     targeting_groups: tuple[tuple[str, ...], ...] = DEFAULT_TARGETING_GROUPS
-    start_date: Optional[dt.date] = None  # a custom report's own start; None: the config's
+    start_date: dt.date | None = None  # a custom report's own start; None: the config's
     # Row filters of a custom report: (body field, statuses), e.g. ("campaign_statuses", ("RUNNING",)).
     status_filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
-    def from_custom(cls, report: CustomReport) -> "ReportSpec":
+    def from_custom(cls, report: CustomReport) -> ReportSpec:
         return cls(
             name=report.stream_name,
             level=report.level,

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from airbyte_cdk.models import SyncMode
@@ -39,7 +40,7 @@ def window_of(stream_slice: Mapping[str, Any]) -> Window:
     return Window(parse_day(stream_slice["start_date"]), parse_day(stream_slice["end_date"]))
 
 
-def hour_of(date_value: Any) -> Optional[int]:
+def hour_of(date_value: Any) -> int | None:
     """HOUR rows carry the hour in DATE ("2024-01-31 05:00:00"); None if it has none."""
     if isinstance(date_value, str) and len(date_value) >= 13 and date_value[11:13].isdigit():
         return int(date_value[11:13])
@@ -55,7 +56,7 @@ class ReportStream(DatedMetricsStream):
 
     def __init__(self, spec: ReportSpec, ctx: SyncContext) -> None:
         self.spec = spec
-        self._prefetcher: Optional[SlicePrefetcher] = None
+        self._prefetcher: SlicePrefetcher | None = None
         self._stopped = threading.Event()  # set when the stream fails: report jobs read ahead stop
         self.days_back = spec.days_back
         self.max_range_days = spec.max_range_days
@@ -79,12 +80,12 @@ class ReportStream(DatedMetricsStream):
     def get_json_schema(self) -> Mapping[str, Any]:
         return self._schema
 
-    def path(self, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
+    def path(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
         return f"ad_accounts/{(stream_slice or {})['ad_account_id']}/reports"
 
     def stream_slices(
         self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any
-    ) -> Iterable[Optional[Mapping[str, Any]]]:
+    ) -> Iterable[Mapping[str, Any] | None]:
         """One slice per ad account and date window, oldest window first; state advances per window."""
         warn_if_clamped(self.name, self.start_date, self.days_back, f"{self.spec.level.value} reports")
         yield from self._slices(sync_mode)
@@ -99,9 +100,9 @@ class ReportStream(DatedMetricsStream):
     def read_records(
         self,
         sync_mode: SyncMode,
-        cursor_field: Optional[List[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         stream_slice = stream_slice or {}
         partition = {"ad_account_id": stream_slice["ad_account_id"]}
@@ -134,7 +135,7 @@ class ReportStream(DatedMetricsStream):
                 self._prefetcher.close()
             raise
 
-    def _reports_of_window(self, stream_slice: Mapping[str, Any]) -> Optional[list[ReportDownload]]:
+    def _reports_of_window(self, stream_slice: Mapping[str, Any]) -> list[ReportDownload] | None:
         """The downloaded report files of one window, complete on disk: one per targeting-type group."""
         partition = {"ad_account_id": stream_slice["ad_account_id"]}
         groups = self.spec.targeting_groups if self.spec.targeting else ((),)
@@ -157,7 +158,7 @@ class ReportStream(DatedMetricsStream):
 
     def _run_report(
         self, partition: Mapping[str, Any], window: Window, targeting_types: tuple[str, ...]
-    ) -> Optional[ReportDownload]:
+    ) -> ReportDownload | None:
         path = self.path(stream_slice=partition)
         body = self.spec.request_body(window, targeting_types)
         endpoint = urlsplit(self._join_url(self.url_base, path)).path
@@ -170,7 +171,7 @@ class ReportStream(DatedMetricsStream):
 
         download = ReportDownload(describe, self.download, self._stopped)
 
-        def create() -> Optional[tuple[str, PollResult]]:
+        def create() -> tuple[str, PollResult] | None:
             download.restart()  # a new job makes a new file: bytes of an earlier job's file are not resumed
             answer = self.post(path, body)
             if answer is None:
@@ -193,6 +194,6 @@ class ReportStream(DatedMetricsStream):
         return fetched
 
 
-def delete_all(reports: Optional[list[ReportDownload]]) -> None:
+def delete_all(reports: list[ReportDownload] | None) -> None:
     for report in reports or ():
         report.delete()

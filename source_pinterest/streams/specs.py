@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 # Statuses that mean "this parent has nothing for us" rather than "the sync is broken": an ad account the token
 # cannot read (403), a board or section deleted between listing it and reading it (404).
@@ -22,7 +22,7 @@ class ParentRef:
 class StreamSpec:
     name: str
     path: str  # may hold {slice keys}, e.g. "ad_accounts/{ad_account_id}/campaigns"
-    cursor_field: Optional[str] = None
+    cursor_field: str | None = None
     primary_key: str = "id"
     parents: tuple[ParentRef, ...] = ()
     # Slice keys sent as query parameters instead of path parts (e.g. keywords' ad_group_id).

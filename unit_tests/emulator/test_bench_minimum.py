@@ -16,7 +16,7 @@ from pinterest_emulator.bench_minimum import (
 )
 
 TODAY = dt.date(2025, 6, 1)
-EPOCH_TODAY = int(dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc).timestamp())
+EPOCH_TODAY = int(dt.datetime(2025, 6, 1, tzinfo=dt.UTC).timestamp())
 
 
 @pytest.mark.parametrize("count, expected", [(0, 1), (1, 1), (250, 1), (251, 2), (500, 2), (60_000, 240)])

@@ -62,7 +62,7 @@ def test_faulty_run_recovers_to_clean_data(fresh, stream, path):
 
 def test_same_seed_same_fault_sequence(fresh):
     def statuses():
-        emu, api = fresh(faults="500:0.5,429:0.2")
+        _emu, api = fresh(faults="500:0.5,429:0.2")
         return [api.get("/boards", {"page_size": n}).status_code for n in range(1, 20)]
 
     assert statuses() == statuses()
@@ -92,7 +92,7 @@ def test_token_faults_only_when_named(fresh):
 
 
 def test_bookmark_repeat_returns_the_same_bookmark(fresh):
-    emu, api = fresh(faults="bookmark_repeat")
+    _emu, api = fresh(faults="bookmark_repeat")
     first = api.get("/pins").json()["bookmark"]
     assert api.get("/pins", {"bookmark": first}).json()["bookmark"] == first
 

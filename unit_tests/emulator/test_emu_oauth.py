@@ -66,6 +66,6 @@ def test_without_rotation_the_same_refresh_token_comes_back():
 
 
 def test_expired_access_token_is_401(fresh):
-    emu, api = fresh(token_ttl=0)
+    _emu, api = fresh(token_ttl=0)
     r = api.get("/ad_accounts")
     assert r.status_code == 401 and "expired" in r.json()["message"]

@@ -27,7 +27,7 @@ def test_published_limits_answer_429_with_retry_after(fresh):
 
 
 def test_daily_cap(fresh):
-    emu, api = fresh(daily_caps="ads_read=2")
+    _emu, api = fresh(daily_caps="ads_read=2")
     codes = [api.get("/ad_accounts").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     r = api.get("/ad_accounts")
@@ -70,7 +70,7 @@ def test_mutate_restates_conversions_only(fresh):
 
 
 def test_config_endpoint_changes_latency(fresh):
-    emu, api = fresh()
+    _emu, api = fresh()
     r = requests.post(api.root + "/_emulator/config", json={"latency_ms": 5, "faults": "503"})
     assert r.json()["latency_ms"] == 5 and api.get("/boards").status_code == 503
 

@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from pinterest_emulator import Emulator, sample_config
 from pinterest_emulator.bench_minimum import (
@@ -303,6 +304,12 @@ def print_overview(results: list[dict]) -> None:
         print("| " + " | ".join(cells) + " |")
 
 
+def write_rss_profile(measured: MeasuredRun, path: Path) -> None:
+    """The connector's resident memory over the sync, one sample every half second, as CSV."""
+    lines = ["seconds,rss_mb"] + [f"{seconds},{kb / 1024:.1f}" for seconds, kb in measured.rss_profile]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def wall_vs_bound(figures: SyncFigures) -> str:
     wall, bound = figures.measured.run.seconds, figures.bound[0]
     return f"{wall:.0f} s / {bound:.1f} s ({wall / bound:.2f}x)" if bound else f"{wall:.0f} s / -"
@@ -327,6 +334,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=None, help="the connector's num_workers (default: its own)")
     parser.add_argument("--report-polls", type=int, default=1, help="polls that answer IN_PROGRESS per report")
+    parser.add_argument(
+        "--rss-profile",
+        default="bench-rss-{size}.csv",
+        help="where the RSS profile of the last size's full sync goes ({size} is replaced)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.days <= 186:
         parser.error("--days must be 1-186 (one report window; live analytics reach 90 days back)")
@@ -338,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     startup = run_connector_measured("spec", "http://127.0.0.1:9/v5", {}).cpu_seconds
     results = [run_size(args, size, startup) for size in args.sizes]
     print_overview(results)
+    largest = results[-1]
+    profile_path = Path(args.rss_profile.format(size=largest["size"]))
+    write_rss_profile(largest["full"].measured, profile_path)
+    print(f"\nRSS profile of the {largest['size']} full sync: {profile_path}")
     failed = [r["size"] for r in results for key in ("full", "incremental") if r[key].measured.run.returncode != 0]
     return 1 if failed else 0
 

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +258,7 @@ class MeasuredRun:
     record_counts: Counter
     cpu_seconds: float  # user + system time of the connector process alone, all its threads
     peak_rss_kb: int  # the connector's own high-water mark, not its parent's (see _peak_rss_watcher)
+    rss_profile: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, VmRSS KB) samples
 
 
 RECORD_PREFIX = '{"type":"RECORD","record":{"stream":"'
@@ -284,7 +285,10 @@ def run_connector_measured(
             watchdog = threading.Timer(timeout, process.kill)
             watchdog.start()
             peak_kb = [0]
-            watcher = threading.Thread(target=_peak_rss_watcher, args=(process.pid, peak_kb), daemon=True)
+            profile: list[tuple[float, int]] = []
+            watcher = threading.Thread(
+                target=_peak_rss_watcher, args=(process.pid, peak_kb, profile, started), daemon=True
+            )
             watcher.start()
             try:
                 _, status, usage = os.wait4(process.pid, 0)  # this child's rusage only
@@ -305,21 +309,29 @@ def run_connector_measured(
     # Where /proc is missing, rusage it is, though it also counts the parent's memory at fork.
     peak = peak_kb[0] or usage.ru_maxrss
     run = ConnectorRun(args, process.returncode, _parse(lines), lines, stderr, seconds, peak)
-    return MeasuredRun(run, counts, usage.ru_utime + usage.ru_stime, peak)
+    return MeasuredRun(run, counts, usage.ru_utime + usage.ru_stime, peak, profile)
 
 
-def _peak_rss_watcher(pid: int, peak_kb: list[int], interval: float = 0.05) -> None:
-    """Keep the child's VmHWM (KB) while it lives. Linux folds the parent's resident set at fork into the child's
-    rusage maxrss, so a benchmark that holds an emulator in memory would otherwise inflate every figure."""
+def _peak_rss_watcher(
+    pid: int, peak_kb: list[int], profile: list[tuple[float, int]], started: float, interval: float = 0.05
+) -> None:
+    """Keep the child's VmHWM (KB) while it lives, and a VmRSS sample every half second for the RSS profile.
+    Linux folds the parent's resident set at fork into the child's rusage maxrss, so a benchmark that holds an
+    emulator in memory would otherwise inflate every figure."""
     status = Path(f"/proc/{pid}/status")
+    next_sample = 0.0
     while True:
         try:
             text = status.read_text()
         except OSError:
             return
+        now = time.monotonic() - started
         for line in text.splitlines():
             if line.startswith("VmHWM:"):
                 peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
+            elif line.startswith("VmRSS:") and now >= next_sample:
+                profile.append((round(now, 2), int(line.split()[1])))
+                next_sample = now + 0.5
         if "State:\tZ" in text:
             return
         time.sleep(interval)

@@ -134,3 +134,12 @@ def test_a_start_beyond_what_an_endpoint_reaches_counts_today_among_its_days():
     assert dates.first_day(90) == today - dt.timedelta(days=89)
     assert len(window_ends(dates.first_day(90), today, 90)) == 1  # the whole live history is one 90-day call
     assert len(window_ends(dates.first_day(914), today, 186)) == 1
+
+
+def test_an_incremental_sync_on_the_day_of_the_last_one_reads_no_metrics():
+    same_day = SyncRange(TODAY, TODAY - dt.timedelta(days=89), incremental=True, same_day=True)
+
+    plan = minimum_calls(fake_truth(), METRICS, same_day, report_polls=1)
+
+    assert plan.per_stream().get("campaign_analytics", 0) == 0 and plan.per_stream().get("item_report", 0) == 0
+    assert plan.per_stream()["pins"] == 2  # the listings are read again all the same

@@ -29,7 +29,7 @@ from integration_tests.test_e2e_metrics import (
     primary_keys,
 )
 from pinterest_emulator import Emulator, sample_config
-from pinterest_emulator.sync_runner import RUN_OBSERVERS, ConnectorRun, configured_catalog
+from pinterest_emulator.sync_runner import ConnectorRun, configured_catalog, finished_run
 from source_pinterest.limits import BASE_URL_ENV
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,17 +77,8 @@ def docker_run(
                 args += [f"--{name}", f"/secrets/{name}.json"]
         started = time.monotonic()
         done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
-    lines = done.stdout.splitlines()
-    messages = []
-    for line in lines:
-        try:
-            messages.append(json.loads(line))
-        except ValueError:
-            messages.append({"type": "NOT_JSON", "line": line})
-    run = ConnectorRun(args, done.returncode, messages, lines, done.stderr, time.monotonic() - started)
-    for observer in list(RUN_OBSERVERS):  # the session's secret scan reads every run, these too
-        observer(run)
-    return run
+    # Parsed like a CLI run, and read by the session's secret scan like every run.
+    return finished_run(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
 
 @pytest.fixture(scope="module")

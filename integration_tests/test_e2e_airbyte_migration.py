@@ -23,7 +23,7 @@ import pytest
 
 from integration_tests.conftest import Connector, truth
 from pinterest_emulator import Emulator, sample_config
-from pinterest_emulator.sync_runner import RUN_OBSERVERS, ConnectorRun
+from pinterest_emulator.sync_runner import ConnectorRun, finished_run
 from source_pinterest.limits import BASE_URL_ENV
 
 REPO = Path(__file__).resolve().parent.parent
@@ -217,39 +217,23 @@ def read_with_files(emulator: Emulator, connector: Connector, tmp_path, state=No
     done = subprocess.run(
         args, capture_output=True, text=True, timeout=120, env={**os.environ, BASE_URL_ENV: emulator.base_url}
     )
-    lines = done.stdout.splitlines()
-    messages = [json.loads(line) for line in lines if line.startswith("{")]
-    run = ConnectorRun(args, done.returncode, messages, lines, done.stderr, time.monotonic() - started)
-    for observer in list(RUN_OBSERVERS):  # the session's secret scan
-        observer(run)
-    return run
+    return finished_run(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
 
-@pytest.mark.parametrize("content, says", [c[1:] for c in BAD_STATE_FILES], ids=[c[0] for c in BAD_STATE_FILES])
-def test_given_a_bad_state_file_then_a_config_error_names_it_before_any_api_call(
-    emulator, connector, tmp_path, content, says
+BAD_FILES = [("state", *case) for case in BAD_STATE_FILES] + [("catalog", *case) for case in BAD_CATALOG_FILES]
+
+
+@pytest.mark.parametrize(
+    "kind, content, says", [(c[0], *c[2:]) for c in BAD_FILES], ids=[f"{c[0]} {c[1]}" for c in BAD_FILES]
+)
+def test_given_a_bad_state_or_catalog_file_then_a_config_error_names_it_before_any_api_call(
+    emulator, connector, tmp_path, kind, content, says
 ):
     emulator.reset_stats()
-    path = tmp_path / "state.json"
+    path = tmp_path / f"{kind}.json"
     path.write_text(content)
 
-    run = read_with_files(emulator, connector, tmp_path, state=path)
-
-    (error,) = run.errors()
-    assert error["failure_type"] == "config_error"
-    assert str(path) in error["message"] and says in error["message"], error["message"]
-    assert emulator.stats()["requests_total"] == 0
-
-
-@pytest.mark.parametrize("content, says", [c[1:] for c in BAD_CATALOG_FILES], ids=[c[0] for c in BAD_CATALOG_FILES])
-def test_given_a_bad_catalog_file_then_a_config_error_names_it_before_any_api_call(
-    emulator, connector, tmp_path, content, says
-):
-    emulator.reset_stats()
-    path = tmp_path / "catalog.json"
-    path.write_text(content)
-
-    run = read_with_files(emulator, connector, tmp_path, catalog=path)
+    run = read_with_files(emulator, connector, tmp_path, **{kind: path})
 
     (error,) = run.errors()
     assert error["failure_type"] == "config_error"

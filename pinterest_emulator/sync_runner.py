@@ -139,6 +139,12 @@ def _parse(lines: list[str]) -> list[dict[str, Any]]:
 RUN_OBSERVERS: list[Callable[[ConnectorRun], None]] = []
 
 
+def finished_run(args: list[str], returncode: int, stdout: str, stderr: str, seconds: float) -> ConnectorRun:
+    """A run made some other way (a `docker run`, hand-written files), parsed and shown to the observers like ours."""
+    lines = stdout.splitlines()
+    return _observed(ConnectorRun(args, returncode, _parse(lines), lines, stderr, seconds))
+
+
 def _observed(run: ConnectorRun) -> ConnectorRun:
     for observer in RUN_OBSERVERS:
         observer(run)

@@ -96,14 +96,15 @@ class Throughput:
     pins_cpu_seconds: float
 
 
-def connector_metrics() -> Metrics:
+def connector_metrics(skipped: frozenset[str] = frozenset()) -> Metrics:
     """The connector's metrics streams as plain data for the minimum: which listing feeds each analytics stream,
-    and each report's level and jobs per window (one per targeting-type group)."""
+    and each report's level and jobs per window (one per targeting-type group); `skipped` streams are left out."""
     return Metrics(
-        analytics={spec.name: spec.listing for spec in ANALYTICS_STREAMS},
+        analytics={spec.name: spec.listing for spec in ANALYTICS_STREAMS if spec.name not in skipped},
         reports={
             spec.name: (spec.level.value, len(spec.targeting_groups) if spec.targeting else 1)
             for spec in REPORT_STREAMS
+            if spec.name not in skipped
         },
     )
 
@@ -129,8 +130,10 @@ def run_size(args: argparse.Namespace, size: str, startup_cpu: float) -> dict:
         config = {**sample_config(), "start_date": (today - dt.timedelta(days=args.days - 1)).isoformat()}
         if args.workers:
             config["num_workers"] = args.workers
+        skipped = frozenset(args.skip_streams)
         catalog = configured_catalog(run_connector("discover", emulator.base_url, config))
-        truth, metrics = cached_truth(emulator), connector_metrics()
+        catalog = {"streams": [s for s in catalog["streams"] if s["stream"]["name"] not in skipped]}
+        truth, metrics = cached_truth(emulator), connector_metrics(skipped)
         latency = args.latency_ms / 1000
         dates = SyncRange(today, today - dt.timedelta(days=args.days - 1))
 
@@ -335,6 +338,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=None, help="the connector's num_workers (default: its own)")
     parser.add_argument("--report-polls", type=int, default=1, help="polls that answer IN_PROGRESS per report")
+    parser.add_argument(
+        "--skip-streams",
+        nargs="*",
+        default=[],
+        metavar="STREAM",
+        help="metrics streams left out of the syncs and the minimum (e.g. the targeting reports, whose 186-day files "
+        "on the large account are gigabytes each)",
+    )
     parser.add_argument(
         "--rss-profile",
         default="bench-rss-{size}.csv",

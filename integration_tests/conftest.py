@@ -4,6 +4,7 @@ scan that fails any test whose output (CLI runs, captured stdout/stderr/logs, fa
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,19 @@ def connector(emulator: Emulator) -> Connector:
 
 def truth(emulator: Emulator, stream: str, **params: Any) -> list[dict]:
     return emulator.truth(stream, **params)["records"]
+
+
+def campaign_days_in_truth(emulator: Emulator, days: int) -> set[tuple[str, str]]:
+    """(campaign id, DATE) of every campaign_analytics row the emulator holds for the last `days` days to today."""
+    end = dt.datetime.now(dt.UTC).date()
+    rows = emulator.truth(
+        "analytics",
+        level="CAMPAIGN",
+        start_date=(end - dt.timedelta(days=days)).isoformat(),
+        end_date=end.isoformat(),
+        granularity="DAY",
+    )["rows"]
+    return {(str(row["CAMPAIGN_ID"]), row["DATE"]) for row in rows}
 
 
 def assert_records_match_truth(records: list[dict], expected: list[dict], stream: str) -> None:

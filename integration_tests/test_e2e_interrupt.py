@@ -19,7 +19,13 @@ from typing import Any
 
 import pytest
 
-from integration_tests.conftest import ENTITY_STREAMS, Connector, assert_records_match_truth, truth
+from integration_tests.conftest import (
+    ENTITY_STREAMS,
+    Connector,
+    assert_records_match_truth,
+    campaign_days_in_truth,
+    truth,
+)
 from pinterest_emulator import Emulator
 from pinterest_emulator.sync_runner import ConnectorRun, run_connector_until
 
@@ -210,15 +216,7 @@ def test_the_union_of_the_runs_holds_the_ground_truth_of_each_entity_stream(chai
 
 def test_the_union_of_the_runs_holds_every_analytics_row(chain):
     emulator, _, runs, _ = chain
-    end = dt.datetime.now(dt.UTC).date()
-    rows = emulator.truth(
-        "analytics",
-        level="CAMPAIGN",
-        start_date=(end - dt.timedelta(days=METRICS_DAYS)).isoformat(),
-        end_date=end.isoformat(),
-        granularity="DAY",
-    )["rows"]
-    expected = {(str(row["CAMPAIGN_ID"]), row["DATE"]) for row in rows}
+    expected = campaign_days_in_truth(emulator, METRICS_DAYS)
 
     synced = {key_of(ANALYTICS_STREAM, record) for run in runs for record in run.records(ANALYTICS_STREAM)}
 

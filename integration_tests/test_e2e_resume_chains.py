@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from integration_tests.conftest import ENTITY_STREAMS, Connector, assert_records_match_truth, truth
+from integration_tests.conftest import (
+    ENTITY_STREAMS,
+    Connector,
+    assert_records_match_truth,
+    campaign_days_in_truth,
+    truth,
+)
 from pinterest_emulator import Emulator
 from pinterest_emulator.sync_runner import Chain, ConnectorRun, run_chain
 from source_pinterest.streams.metrics_specs import ANALYTICS_STREAMS
@@ -98,13 +104,6 @@ def test_the_union_of_the_attempts_holds_every_metrics_row_of_an_uninterrupted_s
         expected = unique_keys([uninterrupted], {stream: keys[stream]} | keys)
         got = unique_keys(result.runs, keys)
         assert {k for k in got if k[0] == stream} == {k for k in expected if k[0] == stream}, stream
-    end = dt.datetime.now(dt.UTC).date()
-    rows = emulator.truth(
-        "analytics",
-        level="CAMPAIGN",
-        start_date=(end - dt.timedelta(days=METRICS_DAYS)).isoformat(),
-        end_date=end.isoformat(),
-        granularity="DAY",
-    )["rows"]
+    expected = campaign_days_in_truth(emulator, METRICS_DAYS)
     synced = {(str(r["CAMPAIGN_ID"]), r["DATE"]) for r in result.records("campaign_analytics")}
-    assert rows and synced == {(str(row["CAMPAIGN_ID"]), row["DATE"]) for row in rows}
+    assert expected and synced == expected

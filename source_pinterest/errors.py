@@ -136,6 +136,48 @@ def _resolution(action: ResponseAction, failure: FailureType | None, message: st
     return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """What an error answer leads to; `advice` follows Pinterest's own status, code and message."""
+
+    action: ResponseAction
+    failure: FailureType | None
+    advice: str = ""
+
+
+# (HTTP status, Pinterest's body code or None for any code) -> rule. The code-specific row wins over the stream's
+# skip statuses, which win over the status-wide row; any other status >= 500 is retried, any other one fails.
+_RULES: dict[tuple[int, int | None], _Rule] = {
+    (409, _NO_CATALOG_CODE): _Rule(ResponseAction.IGNORE, None, "This account has no catalog; skipping."),
+    # 400 and other client errors: the request itself is wrong, so retrying cannot help.
+    (400, None): _Rule(ResponseAction.FAIL, FailureType.config_error),
+    # The CDK refreshes the access token once and retries; a second 401 becomes a config error.
+    (401, None): _Rule(ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.config_error),
+    (403, None): _Rule(
+        ResponseAction.FAIL,
+        FailureType.config_error,
+        "The token lacks access: re-authorize the app with the {scope} scope(s) and check that the Pinterest account "
+        "can read this resource.",
+    ),
+    (404, None): _Rule(ResponseAction.FAIL, FailureType.system_error, "The resource does not exist."),
+    (408, None): _Rule(ResponseAction.RETRY, FailureType.transient_error),
+    # Waited for by the backoff strategy, unless the reset is a daily cap (PinterestErrorHandler._interpret).
+    (429, None): _Rule(ResponseAction.RATE_LIMITED, FailureType.transient_error),
+}
+_SKIPPED_PARENT = _Rule(ResponseAction.IGNORE, None, "Skipping this parent, the other parents go on.")
+_SERVER_ERROR = _Rule(ResponseAction.RETRY, FailureType.transient_error)
+_CLIENT_ERROR = _Rule(ResponseAction.FAIL, FailureType.system_error)
+
+
+def _rule(status: int, code: int | None, skip_statuses: frozenset[int]) -> _Rule:
+    """The row of _RULES for an error answer, most specific first."""
+    if code is not None and (status, code) in _RULES:
+        return _RULES[(status, code)]
+    if status in skip_statuses:
+        return _SKIPPED_PARENT
+    return _RULES.get((status, None)) or (_SERVER_ERROR if status >= 500 else _CLIENT_ERROR)
+
+
 class PinterestErrorHandler(ErrorHandler):
     """Maps a response to retry / fail / skip. `skip_statuses` lists the statuses that mean 'this parent has no
     data for us' (an ad account the token cannot read, a board deleted mid-sync, a user without a catalog)."""
@@ -190,22 +232,8 @@ class PinterestErrorHandler(ErrorHandler):
             return ErrorResolution(response_action=ResponseAction.SUCCESS)
         error = PinterestError.of(response)
         detail = prefix + error.describe(response)
-        if status == 409 and error.code == _NO_CATALOG_CODE:
-            return _resolution(ResponseAction.IGNORE, None, f"{detail}. This account has no catalog; skipping.")
-        if status in self._skip_statuses:
-            return _resolution(ResponseAction.IGNORE, None, f"{detail}. Skipping this parent, the other parents go on.")
-        if status == 401:
-            # The CDK refreshes the access token once and retries; a second 401 becomes a config error.
-            return _resolution(ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.config_error, detail)
-        if status == 403:
-            scope = required_scope(urlsplit(response.request.url).path if response.request else "")
-            return _resolution(
-                ResponseAction.FAIL,
-                FailureType.config_error,
-                f"{detail}. The token lacks access: re-authorize the app with the {scope} scope(s) and check that "
-                f"the Pinterest account can read this resource.",
-            )
-        if status == 429:
+        rule = _rule(status, error.code, self._skip_statuses)
+        if rule.action == ResponseAction.RATE_LIMITED:
             wait = seconds_until_retry(response)
             if wait is not None and wait > MAX_SINGLE_WAIT_SECONDS:
                 hours = wait / 3600
@@ -215,15 +243,10 @@ class PinterestErrorHandler(ErrorHandler):
                     f"{detail}. Pinterest's rate limit resets in {wait:.0f} s (~{hours:.1f} h), too long to wait within "
                     f"this sync; everything complete so far is saved in state. Run the sync again after the reset.",
                 )
-            return _resolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, detail)
-        if status >= 500 or status == 408:
-            return _resolution(ResponseAction.RETRY, FailureType.transient_error, detail)
-        if status == 404:
-            return _resolution(ResponseAction.FAIL, FailureType.system_error, f"{detail}. The resource does not exist.")
-        # 400 and other client errors: the request itself is wrong, so retrying cannot help.
-        return _resolution(
-            ResponseAction.FAIL, FailureType.config_error if status == 400 else FailureType.system_error, detail
-        )
+        if not rule.advice:
+            return _resolution(rule.action, rule.failure, detail)
+        scope = required_scope(urlsplit(response.request.url).path if response.request else "")
+        return _resolution(rule.action, rule.failure, f"{detail}. {rule.advice.format(scope=scope)}")
 
 
 class PinterestBackoff(BackoffStrategy):

@@ -215,6 +215,39 @@ CLASSIFICATION = [
         ["HTTP 503"],
     ),
     ("408", response(408, text=""), (), ResponseAction.RETRY, FailureType.transient_error, ["HTTP 408"]),
+    ("504", response(504, text=""), (), ResponseAction.RETRY, FailureType.transient_error, ["HTTP 504"]),
+    (
+        "409 no catalog where conflicts skip the parent",
+        response(409, pinterest_error(4182, "No catalog."), path="/v5/catalogs/product_groups"),
+        (409,),
+        ResponseAction.IGNORE,
+        None,
+        ["Pinterest code 4182", "no catalog"],
+    ),
+    (
+        "400 with the no-catalog code",
+        response(400, pinterest_error(4182, "No catalog.")),
+        (),
+        ResponseAction.FAIL,
+        FailureType.config_error,
+        ["HTTP 400", "Pinterest code 4182"],
+    ),
+    (
+        "429 where 403 and 404 skip the parent",
+        response(429, pinterest_error(8, "Rate limit exceeded.")),
+        (403, 404),
+        ResponseAction.RATE_LIMITED,
+        FailureType.transient_error,
+        ["HTTP 429"],
+    ),
+    (
+        "422 other client error",
+        response(422, pinterest_error(422, "Unprocessable.")),
+        (),
+        ResponseAction.FAIL,
+        FailureType.system_error,
+        ["HTTP 422", "Unprocessable."],
+    ),
 ]
 
 

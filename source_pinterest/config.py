@@ -6,11 +6,20 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from source_pinterest import limits
 
@@ -121,6 +130,21 @@ def _day_text(value: Any) -> Any:
 OptionalDay = Annotated[dt.date | None, BeforeValidator(_day_text)]
 
 
+def _each_once(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    repeated = sorted({str(getattr(v, "value", v)) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"listed twice: {', '.join(repeated)}")
+    return values
+
+
+_T = TypeVar("_T")
+# A list of distinct values: the spec's uniqueItems, checked here (SourcePinterest turns the CDK's check of the config
+# against the spec off) and stated in the model's JSON schema, which unit_tests/test_spec_matches_config.py compares.
+EachOnce = Annotated[tuple[_T, ...], AfterValidator(_each_once), Field(json_schema_extra={"uniqueItems": True})]
+
+_ACCOUNT_ID = re.compile(r"[0-9]{1,18}")
+
+
 class _Strict(BaseModel):
     # Unknown keys are tolerated: configs written for Airbyte's own connector carry extra fields.
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -149,25 +173,18 @@ class CustomReport(_Strict):
     engagement_window_days: WindowDays = 30
     view_window_days: WindowDays = 1
     conversion_report_time: ConversionReportTime = ConversionReportTime.TIME_OF_AD_ACTION
-    attribution_types: tuple[AttributionType, ...] = (AttributionType.INDIVIDUAL, AttributionType.HOUSEHOLD)
+    attribution_types: EachOnce[AttributionType] = (AttributionType.INDIVIDUAL, AttributionType.HOUSEHOLD)
     start_date: OptionalDay = None
     # Row filters of the report request (at most 6 values each, as the API takes them); empty: no filter.
-    campaign_statuses: tuple[CampaignReportStatus, ...] = Field(default=(), max_length=6)
-    ad_group_statuses: tuple[CampaignReportStatus, ...] = Field(default=(), max_length=6)
-    ad_statuses: tuple[AdReportStatus, ...] = Field(default=(), max_length=6)
-    product_group_statuses: tuple[ProductGroupReportStatus, ...] = Field(default=(), max_length=6)
+    campaign_statuses: EachOnce[CampaignReportStatus] = Field(default=(), max_length=6)
+    ad_group_statuses: EachOnce[CampaignReportStatus] = Field(default=(), max_length=6)
+    ad_statuses: EachOnce[AdReportStatus] = Field(default=(), max_length=6)
+    product_group_statuses: EachOnce[ProductGroupReportStatus] = Field(default=(), max_length=6)
 
     @field_validator("campaign_statuses", "ad_group_statuses", "ad_statuses", "product_group_statuses", mode="before")
     @classmethod
     def _null_is_no_filter(cls, value: Any) -> Any:
         return () if value is None else value
-
-    @field_validator("campaign_statuses", "ad_group_statuses", "ad_statuses", "product_group_statuses")
-    @classmethod
-    def _each_status_once(cls, statuses: tuple[Enum, ...]) -> tuple[Enum, ...]:
-        if len(set(statuses)) != len(statuses):
-            raise ValueError("a status is listed twice")
-        return statuses
 
     @property
     def status_filters(self) -> dict[str, list[str]]:
@@ -201,7 +218,7 @@ class CustomReport(_Strict):
 class PinterestConfig(_Strict):
     credentials: Credentials
     start_date: OptionalDay = None
-    status: tuple[EntityStatus, ...] = DEFAULT_STATUSES
+    status: EachOnce[EntityStatus] = DEFAULT_STATUSES
     account_id: str | None = Field(default=None, pattern=r"^\d{1,18}$")
     ad_account_ids: tuple[str, ...] = ()
     # Airbyte's connector accepted up to 40; the request budgets keep any number within Pinterest's limits.
@@ -220,10 +237,12 @@ class PinterestConfig(_Strict):
     def _empty_status_means_default(cls, value: Any) -> Any:
         return DEFAULT_STATUSES if value in (None, [], ()) else value
 
-    @field_validator("ad_account_ids")
+    @field_validator("account_id", "ad_account_ids")
     @classmethod
-    def _numeric_ids(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [i for i in ids if not (isinstance(i, str) and i.isdigit() and len(i) <= 18)]
+    def _numeric_ids(cls, ids: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        # account_id's pattern \d alone also takes other scripts' digits (Arabic-Indic, ...), which the spec's [0-9] refuses.
+        listed = (ids,) if isinstance(ids, str) else ids or ()
+        bad = [i for i in listed if not _ACCOUNT_ID.fullmatch(i)]
         if bad:
             raise ValueError(f"ad account ids are strings of at most 18 digits; got {bad}")
         return ids

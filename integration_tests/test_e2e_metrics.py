@@ -186,13 +186,17 @@ def test_given_three_weeks_of_metrics_when_synced_then_every_row_and_value_equal
 def test_given_metric_states_when_full_sync_ends_then_every_ad_account_cursor_is_today(metrics_emulator, sync):
     accounts = {str(a["id"]) for a in truth(metrics_emulator, "ad_accounts")}
     today = metrics_emulator.state.today.isoformat()
+    generations = set()
     for stream in METRICS_STREAMS:
-        state = sync.final_states()[stream]
+        state = dict(sync.final_states()[stream])
+        generations.add(state.pop("pass_generation"))
         if stream == "user_account_analytics":
             assert state == {"date": today}
             continue
         cursors = {s["partition"]["ad_account_id"]: s["cursor"]["DATE"] for s in state["states"]}
         assert cursors == dict.fromkeys(accounts, today), stream
+        assert not any("pass_start" in entry for entry in state["states"]), stream  # every pass is complete
+    assert len(generations) == 1  # one sync, one generation for every metrics stream
 
 
 def test_given_hourly_custom_report_older_than_8_days_then_one_clear_warning_and_reading_starts_7_days_back(
@@ -357,7 +361,11 @@ def aged(state_messages: list[dict], days: int) -> list[dict]:
     return out
 
 
-def test_given_conversions_restated_when_incremental_sync_then_rows_in_the_look_back_come_again_with_new_values():
+@pytest.mark.parametrize("state_age_days", [STATE_AGE_DAYS, 0], ids=["days later", "the same day"])
+def test_given_conversions_restated_when_incremental_sync_then_rows_in_the_look_back_come_again_with_new_values(
+    state_age_days,
+):
+    # The same day too: the first sync finished, so the second is a new sync (a new pass), not a resumed attempt.
     with Emulator(seed=11, size="small", report_polls=0) as emulator:
         today = emulator.state.today
         connector = Connector(emulator)
@@ -366,12 +374,12 @@ def test_given_conversions_restated_when_incremental_sync_then_rows_in_the_look_
         first = connector.read(INCREMENTAL_STREAMS)
         assert first.returncode == 0, (first.errors(), first.stderr[-2000:])
         restated = emulator.mutate(seed=MUTATE_SEED)["changed"]["analytics_dates"]
-        lookback_start = days_ago(today, STATE_AGE_DAYS + LOOKBACK_DAYS)
+        lookback_start = days_ago(today, state_age_days + LOOKBACK_DAYS)
         inside = [d for d in restated if d >= lookback_start]
         outside = [d for d in restated if days_ago(today, DAYS_BACK) <= d < lookback_start]
         assert inside and outside, f"restated {restated}: pick another MUTATE_SEED"
 
-        second = connector.read(INCREMENTAL_STREAMS, state=aged(state_for_next_run(first), STATE_AGE_DAYS))
+        second = connector.read(INCREMENTAL_STREAMS, state=aged(state_for_next_run(first), state_age_days))
 
         assert second.returncode == 0, (second.errors(), second.stderr[-2000:])
         for stream in INCREMENTAL_STREAMS:

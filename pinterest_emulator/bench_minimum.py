@@ -61,15 +61,11 @@ class SyncRange:
     start: dt.date
     incremental: bool = False
     lookback_days: int = 30
-    # The sync before this one ran the same day: a metrics pass that reached today reads nothing more that day.
-    same_day: bool = False
 
     def first_day(self, days_back: int) -> dt.date:
         # "At most N days back" counts today as one of them, as the connector reads it (date_windows.earliest_allowed).
         first = max(self.start, self.today - dt.timedelta(days=days_back - 1))
-        if self.incremental and self.same_day:
-            return self.today + dt.timedelta(days=1)  # nothing left to read
-        if self.incremental:  # a full sync before this one read up to today
+        if self.incremental:  # a finished sync before this one read up to today: a new pass re-reads the look-back
             first = max(first, self.today - dt.timedelta(days=self.lookback_days))
         return first
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -26,6 +26,11 @@ class Window:
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def window_of(stream_slice: Mapping[str, Any]) -> Window:
+    """The window a metrics slice carries as start_date / end_date."""
+    return Window(dt.date.fromisoformat(stream_slice["start_date"]), dt.date.fromisoformat(stream_slice["end_date"]))
 
 
 def earliest_allowed(today: dt.date, days_back: int) -> dt.date:
@@ -68,12 +73,17 @@ def resumed_windows(
     max_days: int,
     done_through: dt.date,
     configured_start: dt.date | None = None,
+    window_end: dt.date | None = None,
 ) -> list[Window]:
     """The rest of a pass a killed attempt left unfinished: the day after `done_through` to today, with no new
-    look-back (the pass already began with one); never before what the API allows or the configured start."""
+    look-back (the pass already began with one); never before what the API allows or the configured start. A
+    window whose id batches were partly done (ending on `window_end`) comes first as it was, so the batches already
+    emitted are the same ones."""
     start = max(done_through + dt.timedelta(days=1), earliest_allowed(today, days_back))
     if configured_start is not None:
         start = max(start, configured_start)
+    if window_end is not None and start <= window_end <= today:
+        return [Window(start, window_end), *windows(window_end + dt.timedelta(days=1), today, max_days)]
     return windows(start, today, max_days)
 
 

@@ -16,6 +16,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     ConfiguredAirbyteStream,
     FailureType,
+    SyncMode,
 )
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -30,9 +31,10 @@ from source_pinterest.config import EntityStatus, PinterestConfig, normalized_ra
 from source_pinterest.failures import stream_failure, sync_failure
 from source_pinterest.progress import CountingSliceLogger, SyncProgress, activate, summary_lines
 from source_pinterest.rate_limits import build_api_budget, category_of_template
-from source_pinterest.streams.analytics import AnalyticsStream, UserAccountAnalyticsStream
+from source_pinterest.state import read_generation
+from source_pinterest.streams.analytics import AnalyticsStream, DatedMetricsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.context import SyncContext
-from source_pinterest.streams.entity import EntityStream
+from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
 from source_pinterest.streams.metrics_specs import ANALYTICS_STREAMS, REPORT_STREAMS, ReportSpec, custom_report_problems
 from source_pinterest.streams.reports import ReportStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
@@ -77,6 +79,10 @@ def build_streams(ctx: SyncContext) -> list[Stream]:
     # Listings of every status, for the metrics streams' id batches; never offered as streams themselves.
     for name in ALL_STATUS_LISTINGS:
         ctx.listings[name] = EntityStream(SPECS_BY_NAME[name], ctx, statuses=tuple(EntityStatus))
+    fields = parent_fields()
+    for listing in ctx.listings.values():
+        fields[listing.listing_name] = fields.get(listing.listing_name, frozenset()) | ID_LISTING_FIELDS
+    ctx.parents.fields = fields
     # Metrics streams: live analytics, async reports, the user's custom reports.
     ctx.streams["user_account_analytics"] = UserAccountAnalyticsStream(ctx)
     for analytics_spec in ANALYTICS_STREAMS:
@@ -95,6 +101,25 @@ def lane_of(stream: Stream | None) -> str:
     if isinstance(stream, ReportStream):
         return stream.name
     return "analytics"
+
+
+def join_generation(
+    catalog: ConfiguredAirbyteCatalog, instances: Mapping[str, Stream], state: list[AirbyteStateMessage]
+) -> None:
+    """Tell every metrics stream read incrementally which sync generation this read belongs to, and whether it
+    resumes it (state.read_generation): the answer depends on all of those streams' states together."""
+    metrics = [
+        instances[c.stream.name]
+        for c in catalog.streams
+        if c.sync_mode == SyncMode.incremental and isinstance(instances.get(c.stream.name), DatedMetricsStream)
+    ]
+    saved = ConnectorStateManager(state)
+    states = [saved.get_stream_state(stream.name, None) for stream in metrics]
+    now = dt.datetime.now(dt.UTC).strftime("%H:%M:%SZ")
+    today = limits.today().isoformat()
+    generation, resuming = read_generation(states, today, f"{today}T{now}")
+    for stream in metrics:
+        stream.join_generation(generation, resuming)
 
 
 class SourcePinterest(AbstractSource):
@@ -170,6 +195,11 @@ class SourcePinterest(AbstractSource):
         # Before any stream reads it: older shapes (Airbyte's connector's) become ours, future cursors become now.
         layouts = {name: stream.state_layout for name, stream in instances.items()}
         state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.UTC))
+        join_generation(catalog, instances, state)
+        # A kept listing stays whole until its own stream, if selected, has replayed it (context.ParentListings).
+        self._ctx.parents.replayed = {
+            name for name in (c.stream.name for c in catalog.streams) if name in self._ctx.parents.fields
+        }
         lanes: dict[str, list] = {}
         for configured in catalog.streams:
             lane = lane_of(instances.get(configured.stream.name)) if self._ctx.config.num_workers > 1 else "all"
@@ -227,8 +257,12 @@ class SourcePinterest(AbstractSource):
                 yield from super()._read_stream(
                     logger, stream_instance, configured_stream, state_manager, internal_config
                 )
+            if self._ctx:
+                self._ctx.parents.stream_done(name)
         except Exception as error:
             api_host = urlsplit(self._ctx.base_url).hostname if self._ctx else None
+            if self._ctx:
+                self._ctx.parents.stream_done(name)
             failure = stream_failure(name, error, api_host)
             self._failures[name] = failure
             if failure is error:

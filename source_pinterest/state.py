@@ -11,9 +11,12 @@ A per-parent stream given a flat state (an older connector version) uses that va
 
 Two more cursors build on this, for resumed attempts (a sync killed or capped is started again from its last state):
   PassCursor (metrics): a partition whose pass (look-back included) is under way carries where that pass began and
-    how far it got, {"partition": ..., "cursor": {"DATE": d}, "pass_start": d0, "pass_done_through": d1}; a
-    resumed attempt continues from d1. An entry without the two keys (every state written before they existed, too)
-    is a completed pass: completed today, the partition is done for the day; earlier, a new pass (look-back) begins.
+    how far it got, {"partition": ..., "cursor": {"DATE": d}, "pass_start": d0, "pass_done_through": d1}, plus
+    "pass_window": {"end": e, "ids_done_through": i} when the id batches of the window ending on e are done up to
+    id i; a resumed attempt continues from there. An entry without those keys (every state written before they
+    existed, too) is a completed pass. The stream's state also names the sync generation its passes belong to,
+    "pass_generation" (see `read_generation`): while a generation begun today is unfinished in some metrics stream,
+    a read is a resumed attempt and completed partitions read nothing; otherwise every partition begins a new pass.
   ParentsDoneCursor (full refresh with parents): the CDK's resumable full refresh for substreams, i.e.
     {"states": [{"partition": ..., "cursor": {"__ab_full_refresh_sync_complete": true}}]} while a pass is under
     way, and {"__ab_full_refresh_sync_complete": true} once every parent is done, after which the next read
@@ -22,6 +25,7 @@ Two more cursors build on this, for resumed attempts (a sync killed or capped is
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -87,7 +91,8 @@ class PerParentCursor:
         if not self.partitioned:
             return self._fallback
         committed = self._committed.get(self._key(partition))
-        return committed["cursor"][self.cursor_field] if committed else self._fallback
+        value = committed["cursor"].get(self.cursor_field) if committed else None
+        return self._fallback if value is None else value
 
     def is_new(self, partition: Partition, record: Mapping[str, Any]) -> bool:
         value = record.get(self.cursor_field)
@@ -134,79 +139,174 @@ class PerParentCursor:
         return {"partition": dict(partition), "cursor": {self.cursor_field: value}}
 
 
-PASS_START, PASS_DONE_THROUGH = "pass_start", "pass_done_through"
+PASS_START, PASS_DONE_THROUGH, PASS_WINDOW = "pass_start", "pass_done_through", "pass_window"
+PASS_GENERATION = "pass_generation"
+
+
+def id_order(entity_id: str) -> tuple[int, str]:
+    """Pinterest's numeric ids in numeric order (shorter is smaller), so "done through id X" survives a re-listing."""
+    return len(entity_id), entity_id
+
+
+def read_generation(states: Iterable[Mapping[str, Any] | None], today: str, now: str) -> tuple[str, bool]:
+    """The sync generation a read belongs to, given the saved states of the metrics streams it reads incrementally,
+    and whether it resumes that generation (an attempt started again after a kill or a daily cap) or begins one.
+
+    Airbyte gives an attempt the same kind of state as a new sync, so the states themselves tell: the newest
+    generation in them is resumed while it began today and some stream has not finished it (no state yet, an older
+    generation, or a pass under way). Otherwise the last sync finished, and this one begins generation `now`."""
+    states = list(states)
+    newest = max((str(s[PASS_GENERATION]) for s in states if s and s.get(PASS_GENERATION)), default=None)
+    if newest is None or not newest.startswith(today):
+        return now, False
+    unfinished = any(not s or s.get(PASS_GENERATION) != newest or _pass_under_way_in(s) for s in states)
+    return (newest, True) if unfinished else (now, False)
+
+
+def _pass_under_way_in(state: Mapping[str, Any]) -> bool:
+    entries = state.get("states") if "states" in state else [state]
+    return any(isinstance(e, Mapping) and e.get(PASS_START) for e in entries or ())
 
 
 class PassCursor(PerParentCursor):
-    """PerParentCursor for date-windowed metrics: progress is committed per window, and a pass is resumable.
+    """PerParentCursor for date-windowed metrics: progress is committed per window (and per id batch inside a
+    window), and a pass is resumable.
 
     A pass is what one sync reads of a partition: from the look-back start (or the configured start) to the day it
-    began. While it is under way its entry says where it began and the last day done; the cursor value itself is
-    the latest day ever read, as before, so older connector versions still read the state."""
+    began. While it is under way its entry says where it began and the last day (and id) done; the cursor value
+    itself is the latest day ever read, as before, so older connector versions still read the state."""
 
     def __init__(self, cursor_field: str, partitioned: bool) -> None:
         self._passes: dict[str, tuple[str, str]] = {}  # partition key -> (pass_start, pass_done_through)
+        self._windows: dict[str, tuple[str, str]] = {}  # partition key -> (window end, last id done in it)
         self._planned: dict[str, tuple[str, str]] = {}  # partition key -> (start, end) of this process's pass
+        self._saved_generation: str | None = None
+        self.generation: str | None = None  # set by the source for the whole read (read_generation)
+        self.resuming = False
         super().__init__(cursor_field, partitioned)
 
     def set_state(self, state: Mapping[str, Any] | None) -> None:
-        self._passes, self._planned = {}, {}
+        self._passes, self._windows, self._planned = {}, {}, {}
+        self._saved_generation = (state or {}).get(PASS_GENERATION)
         entries = (state or {}).get("states") or [] if self.partitioned else [{"partition": {}, **(state or {})}]
+        marked: list[Mapping[str, Any]] = []
         for entry in entries:
             if entry.get(PASS_START) and entry.get(PASS_DONE_THROUGH):
                 key = partition_key(entry.get("partition") or {})
                 self._passes[key] = (str(entry[PASS_START]), str(entry[PASS_DONE_THROUGH]))
+                window = entry.get(PASS_WINDOW)
+                if isinstance(window, Mapping) and window.get("end") and window.get("ids_done_through"):
+                    self._windows[key] = (str(window["end"]), str(window["ids_done_through"]))
+                marked.append(entry)
         super().set_state(state)  # builds the entries, pass markers included (see _entry)
+        for entry in marked:  # a pass planned but with no cursor yet (a partition new in this pass)
+            key = partition_key(entry.get("partition") or {})
+            if self.partitioned and key not in self._committed:
+                self._committed[key] = self._entry(entry.get("partition") or {}, None)
 
     def pass_under_way(self, partition: Partition) -> tuple[str, str] | None:
         """(first day, last day done) of this partition's unfinished pass; None if its last pass completed."""
         return self._passes.get(self._key(partition))
 
+    def window_under_way(self, partition: Partition) -> tuple[str, str] | None:
+        """(end day, last id done) of the window whose id batches are partly done, if any."""
+        return self._windows.get(self._key(partition))
+
+    def done_in_this_generation(self, partition: Partition) -> bool:
+        """The partition completed its pass of the generation this read resumes: nothing is left to read."""
+        key = self._key(partition)
+        saved = key in self._committed if self.partitioned else self._fallback is not None
+        return self.resuming and self._saved_generation == self.generation and saved and key not in self._passes
+
     def begin_pass(self, partition: Partition, start: str, end: str) -> None:
         """This process reads the partition's pass from `start` (its first day: the saved one if it is under way)
-        to `end`; the pass completes when the window ending on `end` is done."""
-        self._planned[self._key(partition)] = (start, end)
+        to `end`; the pass completes when the window ending on `end` is done. The pass is marked under way from
+        now on, so an attempt killed before its first window still continues it instead of paying a look-back."""
+        key = self._key(partition)
+        self._planned[key] = (start, end)
+        if key not in self._passes:
+            before_start = (dt.date.fromisoformat(start) - dt.timedelta(days=1)).isoformat()
+            self._passes[key] = (start, before_start)
+            self._commit(partition, self.start_of(partition))
+
+    def batch_done(self, partition: Partition, window_end: str, last_id: str) -> None:
+        """Every row of the window ending on `window_end` is emitted for the ids up to `last_id` (id_order)."""
+        key = self._key(partition)
+        self._windows[key] = (window_end, last_id)
+        self._commit(partition, self.start_of(partition))
 
     def window_done(self, partition: Partition, last_day: str) -> None:
         """Every row of the partition up to `last_day` is emitted: commit it; the pass ends with its last window."""
         key = self._key(partition)
         planned_start, end = self._planned.get(key, (last_day, last_day))
-        latest = _later(self.start_of(partition), last_day)
+        self._windows.pop(key, None)
         if last_day < end:
             began = self._passes[key][0] if key in self._passes else planned_start
             self._passes[key] = (began, last_day)
         else:
             self._passes.pop(key, None)  # complete: the entry is the plain cursor again
-        self._state_out = None
-        if self.partitioned:
-            self._committed[key] = self._entry(partition, latest)
-        else:
-            self._fallback = latest
+        self._commit(partition, _later(self.start_of(partition), last_day))
 
     def close(self, partition: Partition) -> None:
         """Progress is committed window by window (window_done): nothing is left to do when the partition ends."""
 
     def keep(self, partition: Partition) -> None:
-        """The partition reads nothing this time: its cursor (perhaps inherited from a flat state) is committed as
-        its own, so the state goes on saying how far it got."""
-        value = self.start_of(partition)
-        if value is not None and self.partitioned:
-            self._committed[self._key(partition)] = self._entry(partition, value)
-            self._state_out = None
+        """The partition reads nothing this time (its pass is complete): its cursor, perhaps inherited from a flat
+        state, is committed as its own, so the state goes on saying how far it got."""
+        key = self._key(partition)
+        self._passes.pop(key, None)
+        self._windows.pop(key, None)
+        self._commit(partition, self.start_of(partition))
+
+    def skip(self, partition: Partition) -> None:
+        """The partition cannot be read (no access): its pass is dropped and its entry stays as it was saved, so
+        the next sync tries it again from there and this pass is not left looking unfinished."""
+        key = self._key(partition)
+        self._passes.pop(key, None)
+        self._windows.pop(key, None)
+        self._state_out = None
+        committed = self._committed.get(key)
+        value = committed["cursor"].get(self.cursor_field) if committed else None
+        if value is None:
+            self._committed.pop(key, None)
+        else:
+            self._committed[key] = self._entry(partition, value)
+
+    def _commit(self, partition: Partition, value: Any) -> None:
+        self._state_out = None
+        if self.partitioned:
+            if value is not None or self._key(partition) in self._passes:
+                self._committed[self._key(partition)] = self._entry(partition, value)
+        elif value is not None:
+            self._fallback = value
 
     def _build_state(self) -> MutableMapping[str, Any]:
-        if self.partitioned:
-            return super()._build_state()
-        flat = super()._build_state()
-        under_way = self._passes.get(partition_key({}))
-        return {**flat, PASS_START: under_way[0], PASS_DONE_THROUGH: under_way[1]} if under_way else flat
+        state = super()._build_state()
+        if not self.partitioned:
+            under_way = self._passes.get(partition_key({}))
+            if under_way:
+                state.update(self._markers(partition_key({})))
+        if self.generation:
+            state[PASS_GENERATION] = self.generation
+        return state
 
     def _entry(self, partition: Partition, value: Any) -> Mapping[str, Any]:
-        entry = dict(super()._entry(partition, value))
-        under_way = self._passes.get(partition_key(partition))
-        if under_way:
-            entry[PASS_START], entry[PASS_DONE_THROUGH] = under_way
+        if value is None:
+            entry: dict[str, Any] = {"partition": dict(partition), "cursor": {}}
+        else:
+            entry = dict(super()._entry(partition, value))
+        entry.update(self._markers(partition_key(partition)))
         return entry
+
+    def _markers(self, key: str) -> dict[str, Any]:
+        under_way = self._passes.get(key)
+        if not under_way:
+            return {}
+        markers: dict[str, Any] = {PASS_START: under_way[0], PASS_DONE_THROUGH: under_way[1]}
+        window = self._windows.get(key)
+        if window:
+            markers[PASS_WINDOW] = {"end": window[0], "ids_done_through": window[1]}
+        return markers
 
 
 class ParentsDoneCursor(Cursor):

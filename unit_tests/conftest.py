@@ -136,13 +136,18 @@ def records_of(output: EntrypointOutput, stream: str | None = None) -> list[dict
     return [m.record.data for m in output.records if stream is None or m.record.stream == stream]
 
 
-def final_state(output: EntrypointOutput, stream: str) -> dict[str, Any]:
+def final_state(output: EntrypointOutput, stream: str, with_generation: bool = False) -> dict[str, Any]:
+    """The stream's last state message; without the metrics streams' `pass_generation` (a timestamp of the read,
+    asserted by the tests about generations) unless asked for."""
     states = [
         m.state.stream.stream_state for m in output.state_messages if m.state.stream.stream_descriptor.name == stream
     ]
     assert states, f"no state emitted for {stream}"
     blob = states[-1]
-    return json.loads(json.dumps(blob.__dict__ if hasattr(blob, "__dict__") else blob))
+    state = json.loads(json.dumps(blob.__dict__ if hasattr(blob, "__dict__") else blob))
+    if not with_generation:
+        state.pop("pass_generation", None)
+    return state
 
 
 def all_output_text(output: EntrypointOutput) -> str:

@@ -1,5 +1,6 @@
-"""Metrics passes across attempts: a pass under way is continued (no second look-back), a pass completed today is
-done for the day, and a pass completed on an earlier day starts a new look-back; state shapes stay readable."""
+"""Metrics passes across attempts: a pass under way is continued (no second look-back); a completed pass reads
+nothing while the read resumes an unfinished generation of today, and begins a new look-back otherwise; id batches
+are checkpointed one by one; state shapes stay readable."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
 from source_pinterest.date_windows import Window, resumed_windows
-from source_pinterest.state import PassCursor
+from source_pinterest.state import PassCursor, read_generation
 from unit_tests.conftest import final_state, make_config, read_streams, records_of
 
 TODAY = dt.date(2024, 6, 30)
@@ -88,32 +89,150 @@ def start_dates(api) -> list[str]:
     return [parse_qs(urlsplit(r.url).query)["start_date"][0] for r in api.requests_to("ad_accounts/1/analytics")]
 
 
+def generation(offset_days: int = 0) -> str:
+    return f"{day(offset_days)}T08:00:00Z"
+
+
 def test_given_a_pass_under_way_when_read_then_it_continues_without_a_second_look_back(api):
     accounts_api(api)
     entry = {"partition": A, "cursor": {"DATE": day(20)}, "pass_start": day(50), "pass_done_through": day(5)}
 
-    state = {"ad_account_analytics": {"states": [entry]}}
+    state = {"ad_account_analytics": {"states": [entry], "pass_generation": generation()}}
 
     output = read_streams(make_config(), ["ad_account_analytics"], SyncMode.incremental, state)
 
     assert start_dates(api) == [day(4)]
-    assert final_state(output, "ad_account_analytics") == {"states": [{"partition": A, "cursor": {"DATE": day(0)}}]}
+    assert final_state(output, "ad_account_analytics", with_generation=True) == {
+        "states": [{"partition": A, "cursor": {"DATE": day(0)}}],
+        "pass_generation": generation(),
+    }
 
 
-def test_given_a_pass_completed_today_when_read_again_today_then_nothing_is_requested(api):
+def test_given_a_generation_of_today_unfinished_in_another_stream_when_read_then_completed_passes_read_nothing(api):
     accounts_api(api)
-    state = {"ad_account_analytics": {"states": [{"partition": A, "cursor": {"DATE": day(0)}}]}}
+    api.json("user_account/analytics", {"all": {"daily_metrics": []}})
+    state = {
+        "ad_account_analytics": {
+            "states": [{"partition": A, "cursor": {"DATE": day(0)}}],
+            "pass_generation": generation(),
+        },
+        "user_account_analytics": {
+            "date": day(3),
+            "pass_start": day(40),
+            "pass_done_through": day(3),
+            "pass_generation": generation(),
+        },
+    }
 
-    output = read_streams(make_config(), ["ad_account_analytics"], SyncMode.incremental, state)
+    output = read_streams(
+        make_config(), ["ad_account_analytics", "user_account_analytics"], SyncMode.incremental, state
+    )
 
     assert start_dates(api) == []
     assert records_of(output, "ad_account_analytics") == []
+    user_starts = [parse_qs(urlsplit(r.url).query)["start_date"][0] for r in api.requests_to("user_account/analytics")]
+    assert user_starts == [day(2)]
 
 
-def test_given_a_pass_completed_yesterday_when_read_then_a_new_pass_pays_the_look_back(api):
+def test_given_a_generation_of_today_that_every_stream_finished_when_read_again_today_then_a_new_pass_refreshes(api):
+    accounts_api(api)
+    state = {
+        "ad_account_analytics": {
+            "states": [{"partition": A, "cursor": {"DATE": day(0)}}],
+            "pass_generation": generation(),
+        }
+    }
+
+    output = read_streams(make_config(), ["ad_account_analytics"], SyncMode.incremental, state)
+
+    assert start_dates(api) == [day(30)]
+    final = final_state(output, "ad_account_analytics", with_generation=True)
+    assert final["pass_generation"].startswith(TODAY.isoformat()) and final["pass_generation"] != generation()
+
+
+def test_given_a_completed_pass_of_an_older_connector_version_when_read_then_a_new_pass_pays_the_look_back(api):
     accounts_api(api)
     state = {"ad_account_analytics": {"states": [{"partition": A, "cursor": {"DATE": day(1)}}]}}
 
     read_streams(make_config(), ["ad_account_analytics"], SyncMode.incremental, state)
 
     assert start_dates(api) == [day(31)]
+
+
+def test_given_an_unfinished_generation_of_yesterday_when_read_then_completed_passes_begin_a_new_one(api):
+    accounts_api(api)
+    api.json("user_account/analytics", {"all": {"daily_metrics": []}})
+    state = {
+        "ad_account_analytics": {
+            "states": [{"partition": A, "cursor": {"DATE": day(1)}}],
+            "pass_generation": generation(1),
+        },
+        "user_account_analytics": {"date": day(2), "pass_start": day(40), "pass_done_through": day(2)},
+    }
+
+    read_streams(make_config(), ["ad_account_analytics", "user_account_analytics"], SyncMode.incremental, state)
+
+    assert start_dates(api) == [day(31)]
+
+
+def test_read_generation_resumes_only_a_generation_of_today_that_some_stream_has_not_finished():
+    today, now = TODAY.isoformat(), f"{TODAY.isoformat()}T12:00:00Z"
+    done = {"states": [{"partition": A, "cursor": {"DATE": day(0)}}], "pass_generation": generation()}
+    under_way = {"states": [{"partition": A, "cursor": {}, "pass_start": day(9), "pass_done_through": day(10)}]}
+
+    assert read_generation([done, done], today, now) == (now, False)
+    assert read_generation([done, None], today, now) == (generation(), True)  # a stream not started yet
+    assert read_generation([done, {**under_way, "pass_generation": generation()}], today, now) == (generation(), True)
+    assert read_generation([done, {"DATE": day(3), "pass_generation": generation(1)}], today, now) == (
+        generation(),
+        True,
+    )
+    assert read_generation([{**done, "pass_generation": generation(1)}, None], today, now) == (now, False)
+    assert read_generation([None, None], today, now) == (now, False)
+
+
+# -- id batches: a state message after each -------------------------------------------------------------------
+
+
+def campaigns_api(api, count: int) -> None:
+    api.pages("ad_accounts", [[{"id": "1", "name": "one", "updated_time": 1, "created_time": 1}]])
+    campaigns = [
+        {"id": str(1000 + i), "ad_account_id": "1", "status": "ACTIVE", "created_time": 1} for i in range(count)
+    ]
+    api.pages("ad_accounts/1/campaigns", [campaigns])
+    api.json("ad_accounts/1/campaigns/analytics", [])
+
+
+def requested_campaign_ids(api) -> list[list[str]]:
+    return [
+        parse_qs(urlsplit(r.url).query)["campaign_ids"] for r in api.requests_to("ad_accounts/1/campaigns/analytics")
+    ]
+
+
+def test_given_two_id_batches_when_the_first_is_done_then_a_state_message_says_how_far_the_window_got(api):
+    campaigns_api(api, 300)
+
+    output = read_streams(make_config(), ["campaign_analytics"], SyncMode.incremental)
+
+    assert [len(ids) for ids in requested_campaign_ids(api)] == [250, 50]
+    states = [m.state.stream.stream_state.__dict__ for m in output.state_messages]
+    first_entry = states[0]["states"][0]
+    assert first_entry["pass_window"] == {"end": day(0), "ids_done_through": "1249"}
+    assert "pass_window" not in final_state(output, "campaign_analytics")["states"][0]
+
+
+def test_given_a_window_half_done_when_resumed_then_only_the_ids_after_the_last_one_done_are_requested(api):
+    campaigns_api(api, 300)
+    entry = {
+        "partition": A,
+        "cursor": {},
+        "pass_start": day(89),
+        "pass_done_through": day(90),
+        "pass_window": {"end": day(0), "ids_done_through": "1249"},
+    }
+    state = {"campaign_analytics": {"states": [entry], "pass_generation": generation()}}
+
+    output = read_streams(make_config(), ["campaign_analytics"], SyncMode.incremental, state)
+
+    assert requested_campaign_ids(api) == [[str(1000 + i) for i in range(250, 300)]]
+    assert final_state(output, "campaign_analytics")["states"] == [{"partition": A, "cursor": {"DATE": day(0)}}]

@@ -24,10 +24,11 @@ from source_pinterest.date_windows import (
     parse_day,
     resumed_windows,
     sync_windows,
+    window_of,
 )
 from source_pinterest.metrics_schema import columns_schema, typed, user_account_analytics_schema
 from source_pinterest.saved_state import StateLayout
-from source_pinterest.state import PassCursor, partition_key
+from source_pinterest.state import PassCursor, id_order, partition_key
 from source_pinterest.streams.base import PinterestStream
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.metrics_specs import DEFAULT_WINDOWS, LIVE_COLUMNS, LIVE_ID_BATCH, AnalyticsSpec
@@ -53,9 +54,9 @@ class DatedMetricsStream(PinterestStream):
     """What the live analytics streams share: a date cursor per partition and the windows of one pass.
 
     A pass is what one sync reads of a partition: from its look-back start to today. It is saved window by window
-    (state.PassCursor), so an attempt started again after a kill or a daily cap continues the pass where the last
-    one stopped instead of paying the look-back again. A partition whose pass completed today is done for the day;
-    one whose last pass completed on an earlier day starts a new pass, look-back included."""
+    (and id batch by id batch; state.PassCursor), so an attempt started again after a kill or a daily cap continues
+    the pass where the last one stopped instead of paying the look-back again, and a partition whose pass is
+    complete reads nothing more in that sync (state.read_generation tells an attempt from a new sync)."""
 
     cursor_key = "DATE"
     partitioned = True
@@ -106,22 +107,40 @@ class DatedMetricsStream(PinterestStream):
     def _plan_pass(self, partition: Mapping[str, Any], sync_mode: SyncMode) -> list[Window]:
         today = limits.today()
         under_way = self._cursor.pass_under_way(partition)
-        done_through = parse_day(under_way[1]) if under_way else None
-        if done_through is not None:
-            planned = resumed_windows(today, self.days_back, self.max_range_days, done_through, self.start_date)
+        if under_way is not None:
+            done_through = parse_day(under_way[1]) or today
+            window = self._cursor.window_under_way(partition)
+            window_end = parse_day(window[0]) if window else None
+            planned = resumed_windows(
+                today, self.days_back, self.max_range_days, done_through, self.start_date, window_end
+            )
+        elif sync_mode == SyncMode.incremental and self._cursor.done_in_this_generation(partition):
+            # This read resumes a sync generation whose pass over the partition is complete (see
+            # state.read_generation): an attempt started again after a kill or a daily cap reads the rest only.
+            self._cursor.keep(partition)
+            return []
         else:
             cursor = parse_day(self._cursor.start_of(partition)) if sync_mode == SyncMode.incremental else None
-            if cursor is not None and cursor >= today:
-                # Its pass through today is complete: an attempt started again today (after a kill or a daily cap)
-                # has nothing left to read here. The next look-back is paid by the first sync of a later day.
-                self._cursor.keep(partition)
-                return []
             lookback = lookback_days(self.ctx, self.attribution_days)
             planned = sync_windows(today, self.days_back, self.max_range_days, self.start_date, cursor, lookback)
-        if planned:
-            first = under_way[0] if under_way else planned[0].start.isoformat()
-            self._cursor.begin_pass(partition, first, planned[-1].end.isoformat())
+        if not planned:
+            self._cursor.keep(partition)
+            return []
+        first = under_way[0] if under_way else planned[0].start.isoformat()
+        self._cursor.begin_pass(partition, first, planned[-1].end.isoformat())
         return planned
+
+    def plan_passes(self, partitions: Iterable[Mapping[str, Any]], sync_mode: SyncMode) -> list[Mapping[str, Any]]:
+        """Every partition's pass planned before the first is read, so that the first state message already marks
+        them all under way: an attempt killed before a partition starts still knows it is part of this pass."""
+        partitions = list(partitions)
+        for partition in partitions:
+            self.sync_windows(partition, sync_mode)
+        return partitions
+
+    def join_generation(self, generation: str, resuming: bool) -> None:
+        """The sync generation of this read (state.read_generation), before the CDK sets the stream's state."""
+        self._cursor.generation, self._cursor.resuming = generation, resuming
 
     def window_done(self, partition: Mapping[str, Any], window: Window) -> None:
         # The cursor is the last day requested, not the last day with data: quiet days are not read again.
@@ -138,6 +157,8 @@ class AnalyticsStream(DatedMetricsStream):
         self.spec = spec
         super().__init__(ctx)
         self._schema = columns_schema(LIVE_COLUMNS, spec.primary_key)
+        self._batches: dict[tuple[str, dt.date], list[tuple[str, ...]]] = {}  # (partition, window end) -> id batches
+        self._skipped: set[str] = set()  # ad accounts the token cannot read (HTTP 403)
 
     @property
     def name(self) -> str:
@@ -153,10 +174,20 @@ class AnalyticsStream(DatedMetricsStream):
     def path(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
         return self.spec.path.format(**(stream_slice or {}))
 
-    def stream_slices(self, **kwargs: Any) -> Iterable[Mapping[str, Any] | None]:
+    def stream_slices(
+        self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any
+    ) -> Iterable[Mapping[str, Any] | None]:
+        """One slice per ad account, window and id batch, so the state is saved after every batch (up to 250 ids'
+        rows; with every column and 90 days one batch is ~27 MB of answer)."""
         warn_if_clamped(self.name, self.start_date, self.days_back, "live analytics")
-        for account in self.ctx.records_of("ad_accounts"):
-            yield {"ad_account_id": str(account["id"])}
+        accounts = ({"ad_account_id": str(account["id"])} for account in self.ctx.records_of("ad_accounts"))
+        for partition in self.plan_passes(accounts, sync_mode):
+            entities = self._entities(partition["ad_account_id"]) if self.spec.listing else []
+            for window in self.sync_windows(partition, sync_mode):
+                id_batches = self._id_batches(partition, entities, window) if self.spec.listing else [()]
+                self._batches[(partition_key(partition), window.end)] = id_batches
+                for number in range(max(1, len(id_batches))):  # a window without ids still commits its end
+                    yield {**partition, **window.params(), "batch": number}
 
     def request_params(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         return {"granularity": "DAY", "columns": ",".join(LIVE_COLUMNS), **DEFAULT_WINDOWS}
@@ -165,10 +196,17 @@ class AnalyticsStream(DatedMetricsStream):
         records = self.ctx.records_of(self.spec.listing, all_statuses=True)
         return [r for r in records if str(r.get("ad_account_id")) == account_id and r.get("id") is not None]
 
-    def _id_batches(self, entities: list[Mapping[str, Any]], window: Window) -> list[tuple[str, ...]]:
-        """Ids of the entities that existed by the window's end (later ones cannot have data in it)."""
+    def _id_batches(
+        self, partition: Mapping[str, Any], entities: list[Mapping[str, Any]], window: Window
+    ) -> list[tuple[str, ...]]:
+        """Ids of the entities that existed by the window's end (later ones cannot have data in it), in id order;
+        in a window an earlier attempt left half done, only the ids after the last one it emitted."""
         existed = created_by([e.get("created_time") for e in entities], window.end)
-        return batches((str(e["id"]) for e, ok in zip(entities, existed, strict=True) if ok), LIVE_ID_BATCH)
+        ids = sorted({str(e["id"]) for e, ok in zip(entities, existed, strict=True) if ok}, key=id_order)
+        under_way = self._cursor.window_under_way(partition)
+        if under_way and under_way[0] == window.end.isoformat():
+            ids = [i for i in ids if id_order(i) > id_order(under_way[1])]
+        return batches(ids, LIVE_ID_BATCH)
 
     def read_records(
         self,
@@ -177,24 +215,32 @@ class AnalyticsStream(DatedMetricsStream):
         stream_slice: Mapping[str, Any] | None = None,
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
-        partition = stream_slice or {}
-        account_id = partition["ad_account_id"]
-        entities = self._entities(account_id) if self.spec.listing else []
-        for window in self.sync_windows(partition, sync_mode):
-            id_batches = self._id_batches(entities, window) if self.spec.listing else [()]
-            for ids in id_batches:
-                params = {**self.request_params(), **window.params()}
-                if ids:
-                    params[self.spec.ids_param] = list(ids)  # repeated key, the OpenAPI default for id arrays
-                # Read from a temp file, not parsed whole: with every column one answer can be ~27 MB.
-                rows = self.get_array(self.path(stream_slice=partition), params)
-                if rows is None:
-                    return  # skipped (no access to this account): its cursor stays where it was
-                for row in rows:
-                    row.setdefault("AD_ACCOUNT_ID", account_id)
-                    yield typed(row, self._schema)
+        stream_slice = stream_slice or {}
+        account_id = stream_slice["ad_account_id"]
+        partition = {"ad_account_id": account_id}
+        if account_id in self._skipped:
+            return
+        window = window_of(stream_slice)
+        id_batches = self._batches.get((partition_key(partition), window.end), [])
+        number = stream_slice.get("batch", 0)
+        ids = id_batches[number] if number < len(id_batches) else ()
+        if ids or not self.spec.listing:
+            params = {**self.request_params(), **window.params()}
+            if ids:
+                params[self.spec.ids_param] = list(ids)  # repeated key, the OpenAPI default for id arrays
+            # Read from a temp file, not parsed whole: with every column one answer can be ~27 MB.
+            rows = self.get_array(self.path(stream_slice=partition), params)
+            if rows is None:
+                self._skipped.add(account_id)  # no access to this account: its cursor stays where it was
+                self._cursor.skip(partition)
+                return
+            for row in rows:
+                row.setdefault("AD_ACCOUNT_ID", account_id)
+                yield typed(row, self._schema)
+        if number + 1 < len(id_batches):
+            self._cursor.batch_done(partition, window.end.isoformat(), ids[-1])
+        else:
             self.window_done(partition, window)
-        self._cursor.close(partition)
 
 
 class UserAccountAnalyticsStream(DatedMetricsStream):
@@ -215,9 +261,13 @@ class UserAccountAnalyticsStream(DatedMetricsStream):
     def path(self, **kwargs: Any) -> str:
         return "user_account/analytics"
 
-    def stream_slices(self, **kwargs: Any) -> Iterable[Mapping[str, Any] | None]:
+    def stream_slices(
+        self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any
+    ) -> Iterable[Mapping[str, Any] | None]:
+        """One slice per window, so the state is saved after each."""
         warn_if_clamped(self.name, self.start_date, self.days_back, "user account analytics")
-        yield {}
+        for window in self.sync_windows({}, sync_mode):
+            yield window.params()
 
     def read_records(
         self,
@@ -226,11 +276,11 @@ class UserAccountAnalyticsStream(DatedMetricsStream):
         stream_slice: Mapping[str, Any] | None = None,
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
-        for window in self.sync_windows({}, sync_mode):
-            body = self.get(self.path(), window.params())
-            # NO_SPLIT (the default) answers one bucket, "all"; every bucket's days are emitted.
-            for bucket in (body or {}).values():
-                for day in (bucket or {}).get("daily_metrics") or []:
-                    yield {key: day.get(key) for key in ("date", "data_status", "metrics")}
-            self.window_done({}, window)
-        self._cursor.close({})
+        stream_slice = stream_slice or {}
+        window = window_of(stream_slice)
+        body = self.get(self.path(), window.params())
+        # NO_SPLIT (the default) answers one bucket, "all"; every bucket's days are emitted.
+        for bucket in (body or {}).values():
+            for day in (bucket or {}).get("daily_metrics") or []:
+                yield {key: day.get(key) for key in ("date", "data_status", "metrics")}
+        self.window_done({}, window)

@@ -22,7 +22,7 @@ from airbyte_cdk.models import SyncMode
 
 from source_pinterest.concurrency import SlicePrefetcher
 from source_pinterest.config import Granularity
-from source_pinterest.date_windows import Window, parse_day
+from source_pinterest.date_windows import Window, window_of
 from source_pinterest.downloads import ReportDownload, deleted_after, deleted_on_failure
 from source_pinterest.metrics_schema import columns_schema, typed
 from source_pinterest.report_jobs import PollResult, ReportJobRunner, ReportStatus
@@ -34,10 +34,6 @@ logger = logging.getLogger("airbyte")
 
 # How report jobs are waited for; tests replace it with a runner on a fake clock.
 job_runner_factory: Callable[[], ReportJobRunner] = ReportJobRunner
-
-
-def window_of(stream_slice: Mapping[str, Any]) -> Window:
-    return Window(parse_day(stream_slice["start_date"]), parse_day(stream_slice["end_date"]))
 
 
 def hour_of(date_value: Any) -> int | None:
@@ -92,8 +88,8 @@ class ReportStream(DatedMetricsStream):
 
     def _slices(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
         # The same slices for the prefetcher, without repeating stream_slices' start_date warning.
-        for account in self.ctx.records_of("ad_accounts"):
-            partition = {"ad_account_id": str(account["id"])}
+        accounts = ({"ad_account_id": str(account["id"])} for account in self.ctx.records_of("ad_accounts"))
+        for partition in self.plan_passes(accounts, sync_mode):
             for window in self.sync_windows(partition, sync_mode):
                 yield {**partition, **window.params()}
 
@@ -115,7 +111,8 @@ class ReportStream(DatedMetricsStream):
         with self._stopped_on_failure():
             reports = self._prefetcher.result_of(stream_slice)
             if reports is None:
-                return  # skipped (no access to this account): its cursor stays where it was
+                self._cursor.skip(partition)  # no access to this account: its cursor stays where it was
+                return
             with deleted_after(reports):
                 for report in reports:
                     for entity_id, row in report.rows():

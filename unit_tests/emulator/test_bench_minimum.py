@@ -136,10 +136,15 @@ def test_a_start_beyond_what_an_endpoint_reaches_counts_today_among_its_days():
     assert len(window_ends(dates.first_day(914), today, 186)) == 1
 
 
-def test_an_incremental_sync_on_the_day_of_the_last_one_reads_no_metrics():
-    same_day = SyncRange(TODAY, TODAY - dt.timedelta(days=89), incremental=True, same_day=True)
+def test_an_incremental_sync_after_a_finished_one_reads_the_look_back_of_every_metrics_stream_again():
+    incremental = SyncRange(TODAY, TODAY - dt.timedelta(days=89), incremental=True)
+    full = SyncRange(TODAY, TODAY - dt.timedelta(days=89))
 
-    plan = minimum_calls(fake_truth(), METRICS, same_day, report_polls=1)
+    plan = minimum_calls(fake_truth(), METRICS, incremental, report_polls=1)
 
-    assert plan.per_stream().get("campaign_analytics", 0) == 0 and plan.per_stream().get("item_report", 0) == 0
+    assert incremental.first_day(90) == TODAY - dt.timedelta(days=30)
+    assert (
+        plan.per_stream()["campaign_analytics"]
+        == minimum_calls(fake_truth(), METRICS, full, report_polls=1).per_stream()["campaign_analytics"]
+    )  # one call per id batch and window, however many days the window has
     assert plan.per_stream()["pins"] == 2  # the listings are read again all the same

@@ -19,13 +19,18 @@ class ParentListings:
     """Each parent (ad accounts, boards, sections, ad groups) is listed from the API at most once per sync.
 
     Whoever needs a parent listing first - the parent stream's own sync or a child's slices - triggers it;
-    everyone else replays the records kept here. Only parent streams are kept, and only for one sync."""
+    everyone else replays the records kept here. Only parent streams and the metrics' id listings are kept, and only
+    for one sync. A kept listing holds just the fields its readers use (`fields`), except while a selected stream
+    that replays it as its own records has not been read yet (`replayed`): memory then grows with the number of
+    parents by a few fields, not by whole records (thousands of ad groups, tens of thousands of ads)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fields: Mapping[str, frozenset[str]] | None = None) -> None:
         self._records: dict[str, dict[str, list[Record]]] = {}
         self._complete: set[str] = set()
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self.fields: Mapping[str, frozenset[str]] = fields or {}
+        self.replayed: set[str] = set()  # listings kept whole until their own stream is done (stream_done)
 
     def _lock(self, stream: str) -> threading.Lock:
         with self._guard:
@@ -38,8 +43,25 @@ class ParentListings:
     def cached(self, stream: str, partition_key: str) -> list[Record] | None:
         return self._records.get(stream, {}).get(partition_key)
 
+    def keeper(self, stream: str) -> Callable[[Record], Record]:
+        """What is kept of each record of this listing, from now on."""
+        fields = self.fields.get(stream)
+        if fields is None or stream in self.replayed:
+            return lambda record: record
+        return lambda record: {field: record[field] for field in fields if field in record}
+
     def store(self, stream: str, partition_key: str, records: list[Record]) -> None:
         self._records.setdefault(stream, {})[partition_key] = records
+
+    def stream_done(self, stream: str) -> None:
+        """The stream that replays this listing as its own records has been read: keep only what readers use."""
+        with self._guard:
+            if stream not in self.replayed:
+                return
+            self.replayed.discard(stream)
+        keep = self.keeper(stream)
+        for key, records in list(self._records.get(stream, {}).items()):
+            self._records[stream][key] = [keep(record) for record in records]
 
     def all_records(self, stream: str, list_everything: Callable[[], Iterable[Record]]) -> list[Record]:
         """Every record of a parent stream, listing it through `list_everything` if no one has yet."""

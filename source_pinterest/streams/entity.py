@@ -16,16 +16,26 @@ from source_pinterest.saved_state import StateLayout
 from source_pinterest.state import ParentsDoneCursor, PerParentCursor, partition_key
 from source_pinterest.streams.base import PinterestStream, load_schema, stringify_ids
 from source_pinterest.streams.context import SyncContext
-from source_pinterest.streams.specs import StreamSpec
+from source_pinterest.streams.specs import ENTITY_STREAMS, StreamSpec
 
 logger = logging.getLogger("airbyte")
 
-# Streams whose records define other entity streams' slices: their listings are kept whole for the rest of the sync,
-# so a parent stream read after its children replays them instead of listing again.
-PARENT_STREAMS = frozenset({"ad_accounts", "boards", "board_sections", "ad_groups"})
-# What is kept of a listing that only feeds the metrics streams' id batches (every status): memory then grows with
-# the number of entities by a few fields, not by whole ads (tens of thousands in a large account).
-ID_LISTING_FIELDS = ("id", "ad_account_id", "campaign_id", "ad_group_id", "status", "created_time")
+# Streams whose records define other entity streams' slices: their listings are kept for the rest of the sync, so a
+# parent stream read after its children replays them instead of listing again.
+PARENT_STREAMS = frozenset(ref.stream for spec in ENTITY_STREAMS for ref in spec.parents)
+# What the metrics streams read of a listing that only feeds their id batches (every status).
+ID_LISTING_FIELDS = frozenset({"id", "ad_account_id", "created_time"})
+# What children read of a parent besides the fields of their slices: board_pins compares a board's pin_count.
+EXTRA_PARENT_FIELDS = {"boards": frozenset({"pin_count"})}
+
+
+def parent_fields() -> dict[str, frozenset[str]]:
+    """Per parent stream, the fields its children read: those of their slices, and EXTRA_PARENT_FIELDS."""
+    fields: dict[str, frozenset[str]] = dict(EXTRA_PARENT_FIELDS)
+    for spec in ENTITY_STREAMS:
+        for ref in spec.parents:
+            fields[ref.stream] = fields.get(ref.stream, frozenset()) | frozenset(ref.fields.values())
+    return fields
 
 
 class EntityStream(PinterestStream):
@@ -126,18 +136,15 @@ class EntityStream(PinterestStream):
             params["entity_statuses"] = [status.value for status in self.statuses]
         return params
 
-    def _kept_as(self) -> str | None:
-        """How this listing is kept for the rest of the sync: "whole", "ids" (metrics only) or not at all (None)."""
-        if any(listing.listing_name == self.listing_name for listing in self.ctx.listings.values()):
-            # A listing that is also this stream's own (the configured statuses are every status) may be replayed
-            # as the stream's records, so it stays whole.
-            return "whole" if self.listing_name == self.spec.name else "ids"
-        return "whole" if self.name in PARENT_STREAMS else None
+    def _kept(self) -> bool:
+        """Whether this listing is kept for the rest of the sync (ParentListings says how much of each record)."""
+        return self.name in PARENT_STREAMS or any(
+            listing.listing_name == self.listing_name for listing in self.ctx.listings.values()
+        )
 
     def fetch(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         """All records of one partition as the API lists them (or as an earlier listing in this sync kept them)."""
-        kept_as = self._kept_as()
-        if not kept_as:
+        if not self._kept():
             yield from self._fetch_from_api(partition)
             return
         key = partition_key(partition)
@@ -146,12 +153,10 @@ class EntityStream(PinterestStream):
             if cached is not None:
                 yield from cached
                 return
+            keep = self.ctx.parents.keeper(self.listing_name)
             kept: list[Mapping[str, Any]] = []
             for record in self._fetch_from_api(partition):
-                if kept_as == "whole":
-                    kept.append(record)
-                else:
-                    kept.append({field: record.get(field) for field in ID_LISTING_FIELDS if field in record})
+                kept.append(keep(record))
                 yield record
             self.ctx.parents.store(self.listing_name, key, kept)
 

@@ -52,10 +52,11 @@ case "$task" in
     exec "$VENV/bin/python" scripts/audit.py --requirements "$VENV/audit-requirements.txt" \
       --ignore-file .ci/pip-audit-ignore.txt "$@" ;;
   lint)
-    # The rules are in pyproject.toml ([tool.ruff]); CI fails on any finding and on unformatted code.
+    # The rules are in pyproject.toml ([tool.ruff], [tool.mypy]); CI fails on any finding and on unformatted code.
     ensure_env
     "$VENV/bin/ruff" check .
-    "$VENV/bin/ruff" format --check . ;;
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/mypy" source_pinterest ;;
   bench) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator.bench "$@" ;;
   emulator) ensure_env; exec "$VENV/bin/python" -m pinterest_emulator "$@" ;;
   *) echo "usage: bash scripts/dev.sh demo|test|lint|audit|bench|emulator|setup [args]" >&2; exit 2 ;;

@@ -56,7 +56,9 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
             self._emitted_refresh_token = current
             super()._emit_control_message()
 
-    def refresh_access_token(self) -> tuple[str, AirbyteDateTime, str | None]:
+    # The CDK's SingleUseRefreshTokenOauth2Authenticator widens AbstractOauth2Authenticator's 2-tuple to a 3-tuple
+    # (and ignores the same override error itself); this keeps its signature.
+    def refresh_access_token(self) -> tuple[str, AirbyteDateTime, str | None]:  # type: ignore[override]
         try:
             return super().refresh_access_token()
         except requests.HTTPError as error:

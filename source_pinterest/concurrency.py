@@ -78,6 +78,7 @@ class SlicePrefetcher:
             self._executor = None
 
     def _discard_result(self, future: Future) -> None:
+        assert self._discard is not None, "close() registers this callback only when there is a discard"
         if not future.cancelled() and future.exception() is None and future.result() is not None:
             self._discard(future.result())
 

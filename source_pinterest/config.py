@@ -189,7 +189,7 @@ class CustomReport(_Strict):
     @property
     def status_filters(self) -> dict[str, list[str]]:
         """The report request's status filters that are set, by body field."""
-        filters = {
+        filters: dict[str, tuple[Enum, ...]] = {
             "campaign_statuses": self.campaign_statuses,
             "ad_group_statuses": self.ad_group_statuses,
             "ad_statuses": self.ad_statuses,

@@ -54,7 +54,7 @@ def response_json(response: requests.Response) -> Any:
 def page_problem(response: requests.Response, body: Any) -> str | None:
     """What keeps a list answer from being a page ({"items": [objects], "bookmark": string or null}); None if it is
     one, or if no page was asked for. A request with `page_size` asked for a page; a body with `items` is one."""
-    asked = "page_size" in parse_qs(urlsplit(response.request.url).query) if response.request is not None else False
+    asked = response.request is not None and "page_size" in parse_qs(urlsplit(response.request.url or "").query)
     if not asked and not (isinstance(body, dict) and "items" in body):
         return None
     if not isinstance(body, dict):
@@ -101,12 +101,13 @@ class PinterestError:
         return f"{endpoint_of(response)} answered HTTP {self.status}{code}: {self.message or 'no message'}"
 
 
-def endpoint_of(response_or_request: requests.Response | requests.PreparedRequest | None) -> str:
+def endpoint_of(source: requests.Response | requests.Request | requests.PreparedRequest | None) -> str:
     """'GET /v5/ad_accounts/1/campaigns' - the query string is left out, it never helps and may be long."""
-    request = getattr(response_or_request, "request", response_or_request)
-    if request is None or not getattr(request, "url", None):
+    request = source.request if isinstance(source, requests.Response) else source
+    if request is None or not request.url:
         return "the Pinterest API"
-    return f"{request.method} {urlsplit(request.url).path}"
+    url = request.url.decode() if isinstance(request.url, bytes) else request.url  # requests.Request takes bytes too
+    return f"{request.method} {urlsplit(url).path}"
 
 
 def required_scope(path: str) -> str:
@@ -245,7 +246,7 @@ class PinterestErrorHandler(ErrorHandler):
                 )
         if not rule.advice:
             return _resolution(rule.action, rule.failure, detail)
-        scope = required_scope(urlsplit(response.request.url).path if response.request else "")
+        scope = required_scope(urlsplit(response.request.url or "").path if response.request else "")
         return _resolution(rule.action, rule.failure, f"{detail}. {rule.advice.format(scope=scope)}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +41,7 @@ class SyncProgress:
     clock: Callable[[], float] = time.monotonic
     records: Counter = field(default_factory=Counter)
     slices: Counter = field(default_factory=Counter)
-    waited: Counter = field(default_factory=Counter)
+    waited: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # seconds, per stream
     running: dict = field(default_factory=dict)  # stream -> None, in the order they started
     _last_wait: dict = field(default_factory=dict)
     _next_log: float = 0.0
@@ -62,10 +62,11 @@ class SyncProgress:
 
     def observe(self, message: AirbyteMessage) -> list[str]:
         """Counts the message; returns the progress lines of the streams being read when they are due."""
-        if message.type == Type.RECORD:
+        if message.type == Type.RECORD and message.record is not None:
             self.records[message.record.stream] += 1
-        elif message.type == Type.TRACE and message.trace.type == TraceType.STREAM_STATUS:
+        elif message.type == Type.TRACE and message.trace is not None and message.trace.type == TraceType.STREAM_STATUS:
             status = message.trace.stream_status
+            assert status is not None, "a STREAM_STATUS trace carries its stream status"
             if status.status == AirbyteStreamStatus.STARTED:
                 self.running[status.stream_descriptor.name] = None
             elif status.status in (AirbyteStreamStatus.COMPLETE, AirbyteStreamStatus.INCOMPLETE):

@@ -33,6 +33,7 @@ from source_pinterest.progress import CountingSliceLogger, SyncProgress, activat
 from source_pinterest.rate_limits import build_api_budget, category_of_template
 from source_pinterest.state import read_generation
 from source_pinterest.streams.analytics import AnalyticsStream, DatedMetricsStream, UserAccountAnalyticsStream
+from source_pinterest.streams.base import PinterestStream
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
 from source_pinterest.streams.metrics_specs import ANALYTICS_STREAMS, REPORT_STREAMS, ReportSpec, custom_report_problems
@@ -73,7 +74,7 @@ def build_context(raw_config: Mapping[str, Any]) -> SyncContext:
     )
 
 
-def build_streams(ctx: SyncContext) -> list[Stream]:
+def build_streams(ctx: SyncContext) -> list[PinterestStream]:
     for spec in ENTITY_STREAMS:
         ctx.streams[spec.name] = STREAM_CLASSES.get(spec.name, EntityStream)(spec, ctx)
     # Listings of every status, for the metrics streams' id batches; never offered as streams themselves.
@@ -108,11 +109,8 @@ def join_generation(
 ) -> None:
     """Tell every metrics stream read incrementally which sync generation this read belongs to, and whether it
     resumes it (state.read_generation): the answer depends on all of those streams' states together."""
-    metrics = [
-        instances[c.stream.name]
-        for c in catalog.streams
-        if c.sync_mode == SyncMode.incremental and isinstance(instances.get(c.stream.name), DatedMetricsStream)
-    ]
+    incremental = (instances.get(c.stream.name) for c in catalog.streams if c.sync_mode == SyncMode.incremental)
+    metrics = [stream for stream in incremental if isinstance(stream, DatedMetricsStream)]
     saved = ConnectorStateManager(state)
     states = [saved.get_stream_state(stream.name, None) for stream in metrics]
     now = dt.datetime.now(dt.UTC).strftime("%H:%M:%SZ")
@@ -131,10 +129,10 @@ class SourcePinterest(AbstractSource):
 
     def __init__(self) -> None:
         super().__init__()
-        self._streams: list[Stream] = []
+        self._streams: list[PinterestStream] = []
         self._ctx: SyncContext | None = None
         self._reading = False
-        self._slice_logger = CountingSliceLogger(SyncProgress())
+        self._slice_logger: CountingSliceLogger = CountingSliceLogger(SyncProgress())
         self._failures: dict[str, AirbyteTracedException] = {}  # stream -> what stopped it, in this read
 
     @staticmethod
@@ -172,6 +170,10 @@ class SourcePinterest(AbstractSource):
         return True, None
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
+        return list(self._sync_streams(config))
+
+    def _sync_streams(self, config: Mapping[str, Any]) -> list[PinterestStream]:
+        """The streams of this read and, in `_ctx`, their context: built anew unless a read is under way."""
         if self._reading:  # the lanes of one read share the streams, their context and its request budgets
             return self._streams
         self._ctx = build_context(config)
@@ -191,7 +193,8 @@ class SourcePinterest(AbstractSource):
         activate(progress)
         # Lanes (see lane_of) read side by side through concurrency.merge_in_threads: the CDK reads streams one after
         # another, which leaves every other category's budget idle while one stream waits for its own.
-        instances = {stream.name: stream for stream in self.streams(split_config(config)[0])}
+        instances = {stream.name: stream for stream in self._sync_streams(split_config(config)[0])}
+        assert self._ctx is not None, "_sync_streams built the context"
         # Before any stream reads it: older shapes (Airbyte's connector's) become ours, future cursors become now.
         layouts = {name: stream.state_layout for name, stream in instances.items()}
         state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.UTC))

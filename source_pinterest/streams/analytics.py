@@ -168,7 +168,7 @@ class AnalyticsStream(DatedMetricsStream):
     def primary_key(self) -> list[str]:
         return self.spec.primary_key
 
-    def get_json_schema(self) -> Mapping[str, Any]:
+    def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]  # the CDK's is an lru_cache wrapper
         return self._schema
 
     def path(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
@@ -182,18 +182,25 @@ class AnalyticsStream(DatedMetricsStream):
         warn_if_clamped(self.name, self.start_date, self.days_back, "live analytics")
         accounts = ({"ad_account_id": str(account["id"])} for account in self.ctx.records_of("ad_accounts"))
         for partition in self.plan_passes(accounts, sync_mode):
-            entities = self._entities(partition["ad_account_id"]) if self.spec.listing else []
+            entities = self._entities(self.spec.listing, partition["ad_account_id"]) if self.spec.listing else []
             for window in self.sync_windows(partition, sync_mode):
-                id_batches = self._id_batches(partition, entities, window) if self.spec.listing else [()]
+                id_batches: list[tuple[str, ...]] = (
+                    self._id_batches(partition, entities, window) if self.spec.listing else [()]
+                )
                 self._batches[(partition_key(partition), window.end)] = id_batches
                 for number in range(max(1, len(id_batches))):  # a window without ids still commits its end
                     yield {**partition, **window.params(), "batch": number}
 
-    def request_params(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    def request_params(
+        self,
+        stream_state: Mapping[str, Any] | None,
+        stream_slice: Mapping[str, Any] | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         return {"granularity": "DAY", "columns": ",".join(LIVE_COLUMNS), **DEFAULT_WINDOWS}
 
-    def _entities(self, account_id: str) -> list[Mapping[str, Any]]:
-        records = self.ctx.records_of(self.spec.listing, all_statuses=True)
+    def _entities(self, listing: str, account_id: str) -> list[Mapping[str, Any]]:
+        records = self.ctx.records_of(listing, all_statuses=True)
         return [r for r in records if str(r.get("ad_account_id")) == account_id and r.get("id") is not None]
 
     def _id_batches(
@@ -223,10 +230,11 @@ class AnalyticsStream(DatedMetricsStream):
         window = window_of(stream_slice)
         id_batches = self._batches.get((partition_key(partition), window.end), [])
         number = stream_slice.get("batch", 0)
-        ids = id_batches[number] if number < len(id_batches) else ()
+        ids: tuple[str, ...] = id_batches[number] if number < len(id_batches) else ()
         if ids or not self.spec.listing:
-            params = {**self.request_params(), **window.params()}
+            params = {**self.request_params(stream_state=None), **window.params()}
             if ids:
+                assert self.spec.ids_param is not None, "a spec with a listing names its id query parameter"
                 params[self.spec.ids_param] = list(ids)  # repeated key, the OpenAPI default for id arrays
             # Read from a temp file, not parsed whole: with every column one answer can be ~27 MB.
             rows = self.get_array(self.path(stream_slice=partition), params)
@@ -255,7 +263,7 @@ class UserAccountAnalyticsStream(DatedMetricsStream):
     def name(self) -> str:
         return "user_account_analytics"
 
-    def get_json_schema(self) -> Mapping[str, Any]:
+    def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]  # the CDK's is an lru_cache wrapper
         return user_account_analytics_schema()
 
     def path(self, **kwargs: Any) -> str:

@@ -120,7 +120,7 @@ class PinterestStream(HttpStream):
     """Holds the sync context and builds the CDK HttpClient with Pinterest's error handling and the shared budget."""
 
     # Pinterest's lists are read whole (there is no updated-since filter), so per-page checkpointing adds nothing.
-    state_checkpoint_interval = None
+    state_checkpoint_interval: int | None = None
     skip_statuses: frozenset[int] = frozenset()
 
     def __init__(self, ctx: SyncContext) -> None:
@@ -144,7 +144,9 @@ class PinterestStream(HttpStream):
     def get_backoff_strategy(self) -> PinterestBackoff:
         return PinterestBackoff(self.name)
 
-    def get_json_schema(self) -> Mapping[str, Any]:
+    # The CDK declares Stream.get_json_schema as an lru_cache wrapper, which no plain method matches; the schemas are
+    # cached by load_schema instead.
+    def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]
         return load_schema(self.name)
 
     # HttpStream's own page loop is not used: streams page through `get_pages`, so these two are never called.

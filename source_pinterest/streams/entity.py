@@ -45,6 +45,8 @@ class EntityStream(PinterestStream):
     conversion_tags, user_account) is a resumable full refresh: the CDK's cursor-based checkpoint reader with
     state.ParentsDoneCursor, so an attempt started again skips the parents an earlier attempt of the pass finished."""
 
+    cursor: ParentsDoneCursor | None  # exactly one of `cursor` and `_cursor` is set, by whether there is a cursor field
+
     def __init__(self, spec: StreamSpec, ctx: SyncContext, statuses: tuple[EntityStatus, ...] | None = None) -> None:
         self.spec = spec
         # Metrics streams need the ids of every status (archived spend is real spend), whatever the user's filter.
@@ -86,28 +88,34 @@ class EntityStream(PinterestStream):
         return True  # incremental per parent, or resumable full refresh per parent
 
     @property
+    def _parents_done(self) -> ParentsDoneCursor:
+        """The resumable full refresh cursor, for a stream without a cursor field."""
+        assert self.cursor is not None, "a stream with a cursor field has a PerParentCursor instead"
+        return self.cursor
+
+    @property
     def state(self) -> MutableMapping[str, Any]:
-        return self._cursor.get_state() if self._cursor else self.cursor.get_stream_state()
+        return self._cursor.get_state() if self._cursor else self._parents_done.get_stream_state()
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
         if self._cursor:
             self._cursor.set_state(value)
         else:
-            self.cursor.set_initial_state(value)
+            self._parents_done.set_initial_state(value)
 
     def path(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
         keys = {k: v for k, v in (stream_slice or {}).items() if k not in self.spec.query_from_slice}
         return self.spec.path.format(**keys)
 
     # -- slices ----------------------------------------------------------------------------------------------
-    def stream_slices(self, **kwargs: Any) -> Iterable[Mapping[str, Any] | None]:
+    def stream_slices(self, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         """The slices this read emits: every parent, or for a full refresh the parents its pass has not done yet
         (as the CDK's StreamSlice, which its resumable full refresh reader requires)."""
         if self._cursor is not None:
             yield from self.partitions()
             return
-        for partition in self.cursor.to_read(list(self.partitions())):
+        for partition in self._parents_done.to_read(list(self.partitions())):
             yield StreamSlice(partition=partition, cursor_slice={})
 
     def partitions(self) -> Iterable[Mapping[str, Any]]:
@@ -126,7 +134,12 @@ class EntityStream(PinterestStream):
                 yield partition
 
     # -- records ---------------------------------------------------------------------------------------------
-    def request_params(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> MutableMapping[str, Any]:
+    def request_params(
+        self,
+        stream_state: Mapping[str, Any] | None,
+        stream_slice: Mapping[str, Any] | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> MutableMapping[str, Any]:
         params: dict[str, Any] = dict(self.spec.params)
         params.update(
             {key: (stream_slice or {})[key] for key in self.spec.query_from_slice if key in (stream_slice or {})}
@@ -162,7 +175,7 @@ class EntityStream(PinterestStream):
 
     def _fetch_from_api(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         path = self.path(stream_slice=partition)
-        params = self.request_params(stream_slice=partition)
+        params = self.request_params(stream_state=None, stream_slice=partition)
         extra = {field: partition[field] for field in self.spec.record_fields}
         if self.spec.single_object:
             body = self.get(path, params)
@@ -203,13 +216,13 @@ class EntityStream(PinterestStream):
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         partition = stream_slice or {}
-        incremental = sync_mode == SyncMode.incremental and self._cursor is not None
+        new_only = self._cursor if sync_mode == SyncMode.incremental else None  # the cursor that filters records
         for record in self._records_of_slice(partition):
             if self._cursor:
                 self._cursor.observe(partition, record)
-            if not incremental or self._cursor.is_new(partition, record):
+            if new_only is None or new_only.is_new(partition, record):
                 yield record
         if self._cursor:
             self._cursor.close(partition)
         else:
-            self.cursor.close_slice(StreamSlice(partition=dict(partition), cursor_slice={}))
+            self._parents_done.close_slice(StreamSlice(partition=dict(partition), cursor_slice={}))

@@ -73,7 +73,7 @@ class ReportStream(DatedMetricsStream):
     def start_date(self):
         return self.spec.start_date or self.ctx.config.start_date
 
-    def get_json_schema(self) -> Mapping[str, Any]:
+    def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]  # the CDK's is an lru_cache wrapper
         return self._schema
 
     def path(self, stream_slice: Mapping[str, Any] | None = None, **kwargs: Any) -> str:

@@ -37,7 +37,7 @@ class BoardPinsStream(EntityStream):
     if pins are still out of reach."""
 
     def _fetch_from_api(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-        seen: set[str] = set()
+        seen: set[str | None] = set()  # pin ids
         for record in super()._fetch_from_api(partition):
             seen.add(record.get("id"))
             yield record

@@ -6,11 +6,15 @@ Each chain must finish within total/K + 4 attempts, emit at most twice the uniqu
 the emulator's truth. That holds only if every attempt makes progress: a metrics partition continues its pass
 instead of paying the look-back again, a full-refresh stream skips the parents already done, and state comes
 after every completed partition. K is a quarter of the sync, and a sixth: a sixth still leaves room for the
-largest piece of work between two state messages (one account's ad_analytics request, ~350 records)."""
+largest piece of work between two state messages (one account's ad_analytics request, ~350 records).
+
+CI runs the small account; `PINTEREST_CHAIN_SIZE=medium python -m pytest integration_tests/test_e2e_resume_chains.py
+-s` runs the same chains on the medium one as a benchmark (about ten minutes) and prints the same figures."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,12 +36,13 @@ REPORTS = ("advertiser_report", "campaign_analytics_report", "ad_group_report", 
 METRICS = ("user_account_analytics", *(spec.name for spec in ANALYTICS_STREAMS), *REPORTS)
 STREAMS = ENTITY_STREAMS + METRICS
 SHARES = {"a quarter": 4, "a sixth": 6}
+SIZE = os.environ.get("PINTEREST_CHAIN_SIZE", "small")
 
 
 @pytest.fixture(scope="module")
 def account() -> Iterator[tuple[Emulator, Connector, ConnectorRun]]:
     """The emulator, the connector's config and catalog, and one uninterrupted sync to compare with."""
-    with Emulator(seed=7, size="small", report_polls=0) as emulator:
+    with Emulator(seed=7, size=SIZE, report_polls=0) as emulator:
         connector = Connector(emulator)
         start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=METRICS_DAYS)
         connector.config = {**connector.config, "start_date": start.isoformat()}
@@ -56,7 +61,7 @@ def chain(request, account) -> tuple[Chain, int, dict]:
     kill_every = total // SHARES[share]
     result = run_chain(emulator.base_url, config, catalog, total // kill_every + 6, kill_after_records=kill_every)
     keys = {s["stream"]["name"]: [p[0] for p in s["primary_key"]] for s in catalog["streams"]}
-    print(f"\n{mode}, K={kill_every} ({share} of {total}): {describe(result, keys)}")
+    print(f"\n{SIZE} {mode}, K={kill_every} ({share} of {total}): {describe(result, keys)}")
     return result, kill_every, keys
 
 

@@ -350,10 +350,15 @@ MUTATE_SEED = 4  # with the emulator's seed 11: conversions restated 3, 17 and 2
 
 
 def aged(state_messages: list[dict], days: int) -> list[dict]:
-    """The saved state as if the sync that wrote it had run `days` earlier."""
+    """The saved state as if the sync that wrote it had run `days` (and two hours) earlier: then the next one is a
+    new sync, not an attempt of it started again (state.read_generation)."""
     out = []
     for message in copy.deepcopy(state_messages):
         stream_state = message["stream"]["stream_state"]
+        if "pass_generation" in stream_state:
+            began = dt.datetime.fromisoformat(stream_state["pass_generation"].replace("Z", "+00:00"))
+            earlier = began - dt.timedelta(days=days, hours=2)
+            stream_state["pass_generation"] = earlier.strftime("%Y-%m-%dT%H:%M:%SZ")
         for entry in stream_state.get("states", []):
             cursor = dt.date.fromisoformat(entry["cursor"]["DATE"])
             entry["cursor"]["DATE"] = (cursor - dt.timedelta(days=days)).isoformat()
@@ -365,7 +370,7 @@ def aged(state_messages: list[dict], days: int) -> list[dict]:
 def test_given_conversions_restated_when_incremental_sync_then_rows_in_the_look_back_come_again_with_new_values(
     state_age_days,
 ):
-    # The same day too: the first sync finished, so the second is a new sync (a new pass), not a resumed attempt.
+    # The same day too: the first sync finished hours ago, so the second is a new sync (a new pass), not an attempt.
     with Emulator(seed=11, size="small", report_polls=0) as emulator:
         today = emulator.state.today
         connector = Connector(emulator)

@@ -61,10 +61,15 @@ class SyncRange:
     start: dt.date
     incremental: bool = False
     lookback_days: int = 30
+    # The sync before this one finished less than an hour ago (state.RESUME_WINDOW): the connector takes this one for
+    # an attempt of it started again, and a metrics partition whose pass is complete reads nothing.
+    just_after: bool = False
 
     def first_day(self, days_back: int) -> dt.date:
         # "At most N days back" counts today as one of them, as the connector reads it (date_windows.earliest_allowed).
         first = max(self.start, self.today - dt.timedelta(days=days_back - 1))
+        if self.incremental and self.just_after:
+            return self.today + dt.timedelta(days=1)  # nothing left to read
         if self.incremental:  # a finished sync before this one read up to today: a new pass re-reads the look-back
             first = max(first, self.today - dt.timedelta(days=self.lookback_days))
         return first

@@ -68,6 +68,11 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+def now() -> dt.datetime:
+    """The time of day in UTC, on the date `today` says (tests move the two together by replacing `today`)."""
+    return dt.datetime.combine(today(), dt.datetime.now(dt.UTC).time(), tzinfo=dt.UTC)
+
+
 def base_url() -> str:
     """The API root, with a trailing slash; only https, or plain http on a loopback address, is accepted."""
     url = os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL

@@ -113,9 +113,7 @@ def join_generation(
     metrics = [stream for stream in incremental if isinstance(stream, DatedMetricsStream)]
     saved = ConnectorStateManager(state)
     states = [saved.get_stream_state(stream.name, None) for stream in metrics]
-    now = dt.datetime.now(dt.UTC).strftime("%H:%M:%SZ")
-    today = limits.today().isoformat()
-    generation, resuming = read_generation(states, today, f"{today}T{now}")
+    generation, resuming = read_generation(states, limits.now())
     for stream in metrics:
         stream.join_generation(generation, resuming)
 

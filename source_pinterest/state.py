@@ -148,19 +148,35 @@ def id_order(entity_id: str) -> tuple[int, str]:
     return len(entity_id), entity_id
 
 
-def read_generation(states: Iterable[Mapping[str, Any] | None], today: str, now: str) -> tuple[str, bool]:
+# A generation begun less than this long ago is taken as still being synced even when every metrics stream has
+# finished it: the entity streams of the same sync may not have (their state does not say), and Airbyte starts the
+# next attempt within minutes. A sync scheduled more often than this re-reads no metrics in between.
+RESUME_WINDOW = dt.timedelta(hours=1)
+
+
+def read_generation(states: Iterable[Mapping[str, Any] | None], now: dt.datetime) -> tuple[str, bool]:
     """The sync generation a read belongs to, given the saved states of the metrics streams it reads incrementally,
     and whether it resumes that generation (an attempt started again after a kill or a daily cap) or begins one.
 
     Airbyte gives an attempt the same kind of state as a new sync, so the states themselves tell: the newest
-    generation in them is resumed while it began today and some stream has not finished it (no state yet, an older
-    generation, or a pass under way). Otherwise the last sync finished, and this one begins generation `now`."""
+    generation in them is resumed while it began today and either some stream has not finished it (no state yet,
+    an older generation, or a pass under way) or it began less than RESUME_WINDOW ago. Otherwise the last sync
+    finished, and this one begins a generation named by `now` (UTC, to the second)."""
     states = list(states)
+    current = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     newest = max((str(s[PASS_GENERATION]) for s in states if s and s.get(PASS_GENERATION)), default=None)
-    if newest is None or not newest.startswith(today):
-        return now, False
+    began = _parsed_generation(newest)
+    if newest is None or began is None or began.date() != now.date():
+        return current, False
     unfinished = any(not s or s.get(PASS_GENERATION) != newest or _pass_under_way_in(s) for s in states)
-    return (newest, True) if unfinished else (now, False)
+    return (newest, True) if unfinished or now - began < RESUME_WINDOW else (current, False)
+
+
+def _parsed_generation(value: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
 
 
 def _pass_under_way_in(state: Mapping[str, Any]) -> bool:

@@ -19,9 +19,13 @@ TODAY = dt.date(2024, 6, 30)
 A = {"ad_account_id": "1"}
 
 
+NOW = dt.datetime(2024, 6, 30, 12, 0, tzinfo=dt.UTC)
+
+
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch):
     monkeypatch.setattr(limits, "today", lambda: TODAY)
+    monkeypatch.setattr(limits, "now", lambda: NOW)
 
 
 def day(offset: int) -> str:
@@ -175,20 +179,20 @@ def test_given_an_unfinished_generation_of_yesterday_when_read_then_completed_pa
     assert start_dates(api) == [day(31)]
 
 
-def test_read_generation_resumes_only_a_generation_of_today_that_some_stream_has_not_finished():
-    today, now = TODAY.isoformat(), f"{TODAY.isoformat()}T12:00:00Z"
+def test_read_generation_resumes_a_generation_of_today_that_some_stream_has_not_finished_or_that_just_began():
+    now = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
     done = {"states": [{"partition": A, "cursor": {"DATE": day(0)}}], "pass_generation": generation()}
     under_way = {"states": [{"partition": A, "cursor": {}, "pass_start": day(9), "pass_done_through": day(10)}]}
+    just_began = "2024-06-30T11:50:00Z"
 
-    assert read_generation([done, done], today, now) == (now, False)
-    assert read_generation([done, None], today, now) == (generation(), True)  # a stream not started yet
-    assert read_generation([done, {**under_way, "pass_generation": generation()}], today, now) == (generation(), True)
-    assert read_generation([done, {"DATE": day(3), "pass_generation": generation(1)}], today, now) == (
-        generation(),
-        True,
-    )
-    assert read_generation([{**done, "pass_generation": generation(1)}, None], today, now) == (now, False)
-    assert read_generation([None, None], today, now) == (now, False)
+    assert read_generation([done, done], NOW) == (now, False)
+    assert read_generation([done, None], NOW) == (generation(), True)  # a stream not started yet
+    assert read_generation([done, {**under_way, "pass_generation": generation()}], NOW) == (generation(), True)
+    assert read_generation([done, {"DATE": day(3), "pass_generation": generation(1)}], NOW) == (generation(), True)
+    assert read_generation([{**done, "pass_generation": generation(1)}, None], NOW) == (now, False)
+    assert read_generation([None, None], NOW) == (now, False)
+    # Every metrics stream finished, ten minutes ago: the entity streams of that sync may not have.
+    assert read_generation([{**done, "pass_generation": just_began}], NOW) == (just_began, True)
 
 
 # -- id batches: a state message after each -------------------------------------------------------------------

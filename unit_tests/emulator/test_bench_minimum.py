@@ -148,3 +148,12 @@ def test_an_incremental_sync_after_a_finished_one_reads_the_look_back_of_every_m
         == minimum_calls(fake_truth(), METRICS, full, report_polls=1).per_stream()["campaign_analytics"]
     )  # one call per id batch and window, however many days the window has
     assert plan.per_stream()["pins"] == 2  # the listings are read again all the same
+
+
+def test_an_incremental_sync_just_after_the_last_one_reads_no_metrics():
+    just_after = SyncRange(TODAY, TODAY - dt.timedelta(days=89), incremental=True, just_after=True)
+
+    plan = minimum_calls(fake_truth(), METRICS, just_after, report_polls=1)
+
+    assert plan.per_stream().get("campaign_analytics", 0) == 0 and plan.per_stream().get("item_report", 0) == 0
+    assert plan.per_stream()["pins"] == 2  # the listings are read again all the same

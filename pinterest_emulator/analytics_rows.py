@@ -24,11 +24,12 @@ def entity_rows(ds, level: str, node, start: date, end: date, granularity: str, 
     attrs = attributes(ds, node)
     head = {ID_COLUMN[level]: node.id}
     head.update({c: attrs[c] for c in id_attrs if attrs.get(c) is not None})
+    pick = metrics.selector(columns, hourly)
     for key, base in metrics.series(ds, leaves(ds, node), start, end, granularity):
         row = dict(head)
         if key is not None:
             row["DATE"] = key
-        row.update(metrics.select(metrics.columns_of(base, hourly), columns))
+        row.update(pick(base))
         rows.append(row)
     return rows
 
@@ -50,19 +51,14 @@ def iter_targeting_rows(ds, level: str, node, start, end, granularity, columns, 
     attrs = attributes(ds, node)
     head = {ID_COLUMN[level.removesuffix("_TARGETING")]: node.id}
     head.update({c: attrs[c] for c in id_attrs if attrs.get(c) is not None})
-    columns = [c for c in columns if c in metrics.MODELLED_COLUMNS]  # the others never have a value
+    pick = metrics.selector(columns, hourly)  # columns not modelled never have a value
     splits = []
     for ttype in types:
         values = targeting_values(ttype, scale)
         splits.append((ttype, values, [1 + stable_int(ds.seed, node.id, ttype, v) % 10 for v in values]))
     for key, base in metrics.series(ds, leaves(ds, node), start, end, granularity):
+        lead = head if key is None else {**head, "DATE": key}
         for ttype, values, weights in splits:
             for value, part in zip(values, metrics.split(base, weights), strict=True):
-                if not any(part):
-                    continue
-                row = dict(head)
-                if key is not None:
-                    row["DATE"] = key
-                row.update(TARGETING_TYPE=ttype, TARGETING_VALUE=value)
-                row.update(metrics.select(metrics.columns_of(part, hourly), columns))
-                yield row
+                if any(part):
+                    yield {**lead, "TARGETING_TYPE": ttype, "TARGETING_VALUE": value, **pick(part)}

@@ -45,8 +45,8 @@ class _Builder:
 
     def __init__(self, seed: int, size: str, today_epoch: int):
         self.r = random.Random(stable_int("dataset", seed, size))
-        self.ds = Dataset(seed=seed, size=size, today_epoch=today_epoch)
         self.spec = SIZES[size]
+        self.ds = Dataset(seed=seed, size=size, today_epoch=today_epoch, flight_share=self.spec.flight_share)
 
     def time_after(self, lo: int) -> int:
         """A creation time in [lo, yesterday end): nothing is created "today" until mutated."""

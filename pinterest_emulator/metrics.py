@@ -4,9 +4,13 @@ An ad's metrics for a day come from a hash of (seed, ad, day), so an ad group is
 exactly the sum of its ads, a campaign the sum of its ad groups and an account the
 sum of its campaigns. Ratios are computed from the summed counts at each level.
 Keywords, product groups and product items have their own independent series.
+
+Sizes with a flight_share (large) run ad groups in flights, as big accounts do: an ad or an ad group's keyword
+delivers only on the days its ad group is in flight (in_flight), so its rows cover weeks, not the whole span.
 """
 
 from datetime import date, timedelta
+from operator import itemgetter
 
 from .hashing import digest
 from .model import Node
@@ -34,7 +38,6 @@ BASE = (
     "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
     "TOTAL_SIGNUP_VALUE_IN_MICRO_DOLLAR",
 )
-_I = {name: i for i, name in enumerate(BASE)}
 CONVERSION_FIELDS = (
     "TOTAL_PAGE_VISIT",
     "TOTAL_SIGNUP",
@@ -48,6 +51,7 @@ CONVERSION_COLUMNS = frozenset(
     (*CONVERSION_FIELDS, "TOTAL_CONVERSIONS", "TOTAL_CONVERSIONS_QUANTITY", "TOTAL_CONVERSIONS_VALUE_IN_MICRO_DOLLAR")
 )
 ZERO = (0,) * len(BASE)
+FLIGHT_DAYS = (14, 60)  # shortest and longest flight of an ad group, in days
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
@@ -60,9 +64,36 @@ def _u16(h: bytes, i: int) -> int:
     return h[i] << 8 | h[i + 1]
 
 
+def flight_key(node: Node) -> str | None:
+    """Whose flights a leaf follows: an ad's or an ad-group keyword's ad group, an account keyword's own; product
+    groups and items (catalog promotions, always on) none."""
+    if node.kind == "ad" or (node.kind == "keyword" and node.extra == "ad_group"):
+        return node.parent
+    return node.id if node.kind == "keyword" else None
+
+
+def in_flight(ds, node: Node, day: int) -> bool:
+    """Whether a leaf's flights cover a day ordinal. With a flight_share, each ad group repeats a cycle of
+    length / flight_share days, in flight for the first `length` (FLIGHT_DAYS) of it, at a phase of its own."""
+    key = flight_key(node)
+    if ds.flight_share is None or key is None:
+        return True
+    flight = ds.flights.get(key)
+    if flight is None:
+        h = digest(ds.seed, "flight", key)
+        low, high = FLIGHT_DAYS
+        length = low + _u16(h, 0) % (high - low + 1)
+        cycle = round(length / ds.flight_share)
+        flight = ds.flights[key] = (length, cycle, _u16(h, 2) % cycle)
+    length, cycle, phase = flight
+    return (day + phase) % cycle < length
+
+
 def base_metrics(ds, node: Node, day: int) -> tuple | None:
     """Additive counts of one leaf entity (ad, keyword, product group/item) on a day ordinal."""
     if node.status == "DRAFT" or day < day_of(node.created) or day > day_of(ds.today_epoch):
+        return None
+    if ds.flight_share is not None and not in_flight(ds, node, day):
         return None
     h = digest(ds.seed, "metrics", node.kind, node.id, day)
     if h[0] < 40:  # about one idle day in six: no delivery, so no row
@@ -121,55 +152,81 @@ def sum_leaves(ds, leaves: list, day: int) -> tuple | None:
 
 
 def split(base: tuple, weights: list) -> list:
-    """Split additive counts over weights so the parts add up exactly (targeting breakdowns, hours)."""
+    """Split additive counts over weights so the parts add up exactly (targeting breakdowns, hours): each part
+    gets its floored share, and the first part also what the flooring left over."""
     total_w = sum(weights)
-    parts = [[v * w // total_w for v in base] for w in weights]
-    for i, v in enumerate(base):
-        parts[0][i] += v - sum(p[i] for p in parts)
-    return [tuple(p) for p in parts]
+    parts = [tuple([v * w // total_w for v in base]) for w in weights]
+    parts[0] = tuple([p + v - s for p, v, s in zip(parts[0], base, map(sum, zip(*parts, strict=True)), strict=True)])
+    return parts
 
 
-def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 6) if b else None
+# Every modelled column, in the order of the tuples produced by _values().
+COLUMNS = (
+    *BASE,
+    "PAID_IMPRESSION",
+    "TOTAL_IMPRESSION",
+    "TOTAL_CLICKTHROUGH",
+    "TOTAL_ENGAGEMENT",
+    "TOTAL_CONVERSIONS",
+    "TOTAL_CONVERSIONS_QUANTITY",
+    "TOTAL_CONVERSIONS_VALUE_IN_MICRO_DOLLAR",
+    "SPEND_IN_DOLLAR",
+    "CTR",
+    "CTR_2",
+    "ECTR",
+    "ENGAGEMENT_RATE",
+    "CPC_IN_MICRO_DOLLAR",
+    "ECPC_IN_MICRO_DOLLAR",
+    "ECPC_IN_DOLLAR",
+    "CPM_IN_MICRO_DOLLAR",
+    "CPM_IN_DOLLAR",
+    "ECPM_IN_MICRO_DOLLAR",
+)
+_POSITION = {name: i for i, name in enumerate(COLUMNS)}
+_HOURLY_EMPTY = frozenset(_POSITION[name] for name in CONVERSION_COLUMNS)
+
+
+def _values(base: tuple) -> tuple:
+    """Every modelled column's value for summed counts, in COLUMNS order; a ratio over zero is None."""
+    spend, imp1, imp2, ct1, ct2 = base[:5]
+    eng1, eng2 = base[7], base[8]
+    imp = imp1 + imp2
+    clicks = ct1 + ct2
+    eng = eng1 + eng2
+    conversions = base[12] + base[13] + base[14] + base[15]
+    return (
+        *base,
+        imp1,
+        imp,
+        clicks,
+        eng,
+        conversions,
+        conversions,
+        base[16] + base[17],
+        spend / 1_000_000,
+        round(ct1 / imp1, 6) if imp1 else None,
+        round(ct2 / imp2, 6) if imp2 else None,
+        round(clicks / imp, 6) if imp else None,
+        round(eng / imp, 6) if imp else None,
+        round(spend / ct1, 6) if ct1 else None,
+        round(spend / clicks, 6) if clicks else None,
+        round(spend / 1_000_000 / clicks, 6) if clicks else None,
+        round(spend * 1000 / imp1, 6) if imp1 else None,
+        round(spend / 1000 / imp1, 6) if imp1 else None,
+        round(spend * 1000 / imp, 6) if imp else None,
+    )
 
 
 def columns_of(base: tuple, hourly: bool = False) -> dict:
     """Every modelled column for summed counts; None values are left out by callers."""
-    v = {name: base[i] for name, i in _I.items()}
-    spend, imp1, ct1 = v["SPEND_IN_MICRO_DOLLAR"], v["IMPRESSION_1"], v["CLICKTHROUGH_1"]
-    imp = imp1 + v["IMPRESSION_2"]
-    clicks = ct1 + v["CLICKTHROUGH_2"]
-    conversions = v["TOTAL_PAGE_VISIT"] + v["TOTAL_SIGNUP"] + v["TOTAL_CHECKOUT"] + v["TOTAL_LEAD"]
-    v.update(
-        {
-            "PAID_IMPRESSION": imp1,
-            "TOTAL_IMPRESSION": imp,
-            "TOTAL_CLICKTHROUGH": clicks,
-            "TOTAL_ENGAGEMENT": v["ENGAGEMENT_1"] + v["ENGAGEMENT_2"],
-            "TOTAL_CONVERSIONS": conversions,
-            "TOTAL_CONVERSIONS_QUANTITY": conversions,
-            "TOTAL_CONVERSIONS_VALUE_IN_MICRO_DOLLAR": v["TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"]
-            + v["TOTAL_SIGNUP_VALUE_IN_MICRO_DOLLAR"],
-            "SPEND_IN_DOLLAR": spend / 1_000_000,
-            "CTR": _ratio(ct1, imp1),
-            "CTR_2": _ratio(v["CLICKTHROUGH_2"], v["IMPRESSION_2"]),
-            "ECTR": _ratio(clicks, imp),
-            "ENGAGEMENT_RATE": _ratio(v["ENGAGEMENT_1"] + v["ENGAGEMENT_2"], imp),
-            "CPC_IN_MICRO_DOLLAR": _ratio(spend, ct1),
-            "ECPC_IN_MICRO_DOLLAR": _ratio(spend, clicks),
-            "ECPC_IN_DOLLAR": _ratio(spend / 1_000_000, clicks),
-            "CPM_IN_MICRO_DOLLAR": _ratio(spend * 1000, imp1),
-            "CPM_IN_DOLLAR": _ratio(spend / 1000, imp1),
-            "ECPM_IN_MICRO_DOLLAR": _ratio(spend * 1000, imp),
-        }
-    )
+    values = dict(zip(COLUMNS, _values(base), strict=True))
     if hourly:
         for name in CONVERSION_COLUMNS:
-            v[name] = None
-    return v
+            values[name] = None
+    return values
 
 
-MODELLED_COLUMNS = frozenset(columns_of(ZERO))
+MODELLED_COLUMNS = frozenset(COLUMNS)
 
 
 def select(values: dict, columns) -> dict:
@@ -177,11 +234,24 @@ def select(values: dict, columns) -> dict:
     return {c: values[c] for c in columns if values.get(c) is not None}
 
 
-def day_range(start: date, end: date):
-    d = start
-    while d <= end:
-        yield d
-        d += timedelta(days=1)
+def selector(columns, hourly: bool = False):
+    """A function from summed counts to select(columns_of(base, hourly), columns), for rendering many rows."""
+    names = tuple(c for c in columns if c in _POSITION and not (hourly and _POSITION[c] in _HOURLY_EMPTY))
+    positions = [_POSITION[c] for c in names]
+    if len(positions) < 2:  # itemgetter of one position answers the value, not a tuple
+
+        def get(values: tuple) -> tuple:
+            return tuple(values[i] for i in positions)
+    else:
+        get = itemgetter(*positions)
+
+    def pick(base: tuple) -> dict:
+        values = get(_values(base))
+        if None in values:
+            return {name: v for name, v in zip(names, values, strict=True) if v is not None}
+        return dict(zip(names, values, strict=True))
+
+    return pick
 
 
 def period_key(d: date, granularity: str) -> str | None:
@@ -198,10 +268,11 @@ def period_key(d: date, granularity: str) -> str | None:
 def series(ds, leaves: list, start: date, end: date, granularity: str) -> list:
     """[(DATE or None, summed base)] for a set of leaves, skipping periods with no delivery."""
     buckets: dict = {}
-    for d in day_range(start, end):
-        m = sum_leaves(ds, leaves, d.toordinal())
+    for day in range(start.toordinal(), end.toordinal() + 1):
+        m = sum_leaves(ds, leaves, day)
         if m is None or not any(m):
             continue
+        d = date.fromordinal(day)
         if granularity == "HOUR":
             for hour, part in enumerate(split(m, [1] * 24)):
                 if any(part):

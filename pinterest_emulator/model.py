@@ -52,6 +52,8 @@ class Dataset:
     product_groups: list = field(default_factory=list)
     counters: dict = field(default_factory=_index)  # kind -> next sequence number
     restated: dict = field(default_factory=_index)  # date ordinal -> conversion restatement version
+    flight_share: float | None = None  # SizeSpec.flight_share; None: leaves deliver on any day
+    flights: dict = field(default_factory=_index)  # flight key -> (length, cycle, phase), see metrics.in_flight
     version: int = 0  # bumped by every mutation
 
     def add(self, node: Node) -> Node:

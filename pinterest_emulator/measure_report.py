@@ -2,9 +2,10 @@
 
     python -m pinterest_emulator.measure_report --size large --level CAMPAIGN_TARGETING --days 186 [--report-scale N]
 
-Starts the emulator as a child process (so its RSS is its own), creates one report with the columns and the five
-targeting types source-pinterest asks for, polls until FINISHED, downloads the file to nowhere in 64 KiB reads,
-and prints the figures.
+Levels are those of source-pinterest's REPORT_STREAMS (CAMPAIGN_TARGETING, AD_GROUP_TARGETING,
+PIN_PROMOTION_TARGETING, KEYWORD...). Starts the emulator as a child process (so its RSS is its own), creates one
+report of ad account #0 with the columns source-pinterest asks for at that level (and its five targeting types),
+polls until FINISHED, downloads the file to nowhere in 64 KiB reads, and prints the figures.
 """
 
 import argparse
@@ -31,12 +32,12 @@ def _memory_mb(pid: int) -> dict:
     return out
 
 
-def _columns() -> list:
-    try:  # the connector's own request, when it is importable
+def _columns(level: str) -> list:
+    try:  # the connector's own request for that level, when it is importable
         from source_pinterest.streams.metrics_specs import REPORT_STREAMS
 
-        return list(next(s for s in REPORT_STREAMS if s.level.value == "CAMPAIGN_TARGETING").request_columns)
-    except ImportError:
+        return list(next(s for s in REPORT_STREAMS if s.level.value == level).request_columns)
+    except (ImportError, StopIteration):
         from .metrics import MODELLED_COLUMNS
 
         return sorted(MODELLED_COLUMNS)
@@ -70,7 +71,7 @@ def main(argv=None) -> int:
             "end_date": end.isoformat(),
             "granularity": "DAY",
             "level": args.level,
-            "columns": _columns(),
+            "columns": _columns(args.level),
             "report_format": "JSON",
         }
         if args.level.endswith("_TARGETING"):

@@ -4,7 +4,8 @@
 [--workers N] [--report-polls 1]` (or `bash scripts/dev.sh bench ...`) prints, per size: API calls per stream and in
 total next to the minimum the data needs (bench_minimum.py), 429s received, wall time next to the lower bound that
 the rate limits and the latency set, peak RSS, and the records per second of a zero-latency, unlimited sync of the
-entity streams. It is a measurement, not a test: it exits 1 only if a sync failed.
+entity streams, next to those of a bare CDK source emitting the same records (cdk_floor.py). It is a measurement,
+not a test: it exits 1 only if a sync failed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pinterest_emulator.bench_minimum import (
     lower_bound_seconds,
     minimum_calls,
 )
+from pinterest_emulator.cdk_floor import FloorFigures, floor_line, floor_rows, measure_floor
 from pinterest_emulator.ratelimit import LIMITS_PER_MINUTE
 from pinterest_emulator.sync_runner import (
     MeasuredRun,
@@ -94,6 +96,7 @@ class Throughput:
     cpu_seconds: float
     pins_records: int
     pins_cpu_seconds: float
+    floor: FloorFigures  # the same records emitted by a bare CDK source (cdk_floor.py)
 
 
 def connector_metrics(skipped: frozenset[str] = frozenset()) -> Metrics:
@@ -173,12 +176,14 @@ def zero_latency_throughput(emulator: Emulator, config: dict, catalog: dict) -> 
         return run_connector_measured("read", emulator.base_url, config, entity_catalog)
 
     everything, pins = read(ENTITY_STREAMS), read(("pins",))
+    floor = measure_floor(floor_rows(lambda name: emulator.truth(name)["records"], everything.record_counts))
     return Throughput(
         sum(everything.record_counts.values()),
         everything.run.seconds,
         everything.cpu_seconds,
         sum(pins.record_counts.values()),
         pins.cpu_seconds,
+        floor,
     )
 
 
@@ -280,6 +285,7 @@ def print_throughput(throughput: Throughput, startup_cpu: float) -> None:
         f"CPU-second (start-up {startup_cpu:.1f} s included); pins alone (full 250-record pages): "
         f"{pins_rate(throughput, startup_cpu)} records per CPU-second after start-up"
     )
+    print(floor_line(throughput.records, throughput.cpu_seconds, startup_cpu, throughput.floor))
 
 
 def print_overview(results: list[dict]) -> None:

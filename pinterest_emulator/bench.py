@@ -145,7 +145,7 @@ def run_size(args: argparse.Namespace, size: str, startup_cpu: float) -> dict:
             emulator.reset_stats()
             measured = run_connector_measured("read", emulator.base_url, config, catalog, state)
             # The incremental sync follows the full one on the same day.
-            span = SyncRange(dates.today, dates.start, incremental)
+            span = SyncRange(dates.today, dates.start, incremental, just_after=incremental)
             minimum = minimum_calls(truth, metrics, span, args.report_polls)
             bound = lower_bound_seconds(minimum.per_category(), limits, minimum.chain, latency)
             goal = minimum_calls(truth, metrics, span, args.report_polls, one_page_per_listing=True)

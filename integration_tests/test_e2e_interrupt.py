@@ -113,7 +113,7 @@ CONCURRENT_KILL_POINTS = [
     AtRequest("asking for keywords the 6th time", "keywords", r"/v5/ad_accounts/\d+/keywords", 6),
     AfterRecords("after 250 records of any stream", 250),
     AtRequest("asking for the 5th board's sections", "board_sections", r"/v5/boards/\d+/sections", 5),
-    AfterRecords("after 150 records of any stream", 150),
+    AfterRecords("after 100 records of any stream", 100),
 ]
 KILL_POINTS = {"sequential": SEQUENTIAL_KILL_POINTS, "concurrent": CONCURRENT_KILL_POINTS}
 

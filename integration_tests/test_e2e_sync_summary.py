@@ -1,5 +1,5 @@
-"""The `Sync summary:` lines through the real CLI: read in lanes side by side (num_workers 3) or one stream after
-another (num_workers 1), every stream is credited with its own slices, one per parent it was read for."""
+"""The `Sync summary:` lines through the real CLI: read side by side from the pool (num_workers 3) or one partition at
+a time (num_workers 1), every stream is credited with its own slices, one per parent it was read for."""
 
 from __future__ import annotations
 
@@ -47,5 +47,5 @@ def test_given_one_worker_then_each_stream_has_one_slice_per_parent(runs):
     assert runs[1] == runs[0]
 
 
-def test_given_streams_read_in_lanes_then_the_slice_counts_are_those_of_a_sequential_read(runs):
+def test_given_streams_read_side_by_side_then_the_slice_counts_are_those_of_a_sequential_read(runs):
     assert runs[3] == runs[1]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, TraceType, Type
-from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 
 from source_pinterest.limits import operator_number
 
@@ -33,9 +30,9 @@ class _Wait:
 
 @dataclass
 class SyncProgress:
-    """Counters of one sync. Slices are counted by the slice logger for the stream its thread is reading; waits are
-    reported by the backoff strategy, from whichever worker thread slept. A progress line is due for every stream
-    being read (STARTED and not yet COMPLETE or INCOMPLETE): lanes read several at once."""
+    """Counters of one sync. Slices are counted as a stream's partitions are made; waits are reported by the backoff
+    strategy, from whichever worker thread slept. A progress line is due for every stream being read (STARTED and
+    not yet COMPLETE or INCOMPLETE): the pool reads several at once."""
 
     interval: float = field(default_factory=progress_interval)
     clock: Callable[[], float] = time.monotonic
@@ -87,31 +84,6 @@ class SyncProgress:
         if wait and remaining > 0:
             text += f" waiting_now={remaining:.1f}s ({wait.reason})"
         return text + f" elapsed={self.clock() - self.started:.1f}s"
-
-
-class CountingSliceLogger(DebugSliceLogger):
-    """The CDK asks its slice logger once per slice, without naming the stream; answering also counts the slice.
-
-    Lanes read streams side by side, each lane in its own thread and its streams one after another, so the source
-    says which stream a thread is reading (`reading`) and each slice is counted for that stream."""
-
-    def __init__(self, progress: SyncProgress) -> None:
-        self._progress = progress
-        self._thread = threading.local()
-
-    @contextmanager
-    def reading(self, stream: str) -> Iterator[None]:
-        self._thread.stream = stream
-        try:
-            yield
-        finally:
-            self._thread.stream = None
-
-    def should_log_slice_message(self, logger: logging.Logger) -> bool:
-        stream = getattr(self._thread, "stream", None)
-        if stream is not None:
-            self._progress.slice_started(stream)
-        return super().should_log_slice_message(logger)
 
 
 # The sync in progress, for the backoff strategy's wait reports; None outside a read (check, discover, tests).

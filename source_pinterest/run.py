@@ -52,7 +52,7 @@ M_ARENA_MAX = -8  # glibc's mallopt parameter for the number of malloc arenas
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:
     """Fewer malloc arenas: glibc gives each thread that allocates its own arena (up to 8 per core), and records
-    built in the lane and worker threads but freed in the main one leave each arena partly used. On the large
+    built in the worker threads but freed in the main one leave each arena partly used. On the large
     benchmark account this held peak RSS at 220-235 MB against 158-160 MB with two arenas, at no cost in speed.
     An operator's MALLOC_ARENA_MAX wins; other C libraries (macOS, musl) are left alone."""
     if "MALLOC_ARENA_MAX" in os.environ:

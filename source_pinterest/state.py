@@ -26,20 +26,33 @@ Two more cursors build on this, for resumed attempts (a sync killed or capped is
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
-from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import Any, TypeVar
 
 from airbyte_cdk.sources.streams.checkpoint import Cursor
 from airbyte_cdk.sources.streams.checkpoint.checkpoint_reader import FULL_REFRESH_COMPLETE_STATE
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 Partition = Mapping[str, Any]
+T = TypeVar("T")
 
 
 def partition_key(partition: Partition) -> str:
     return json.dumps(dict(partition), sort_keys=True)
+
+
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    """The method runs holding the cursor's lock (see PerParentCursor._lock)."""
+
+    @functools.wraps(method)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 def _later(a: Any, b: Any) -> Any:
@@ -63,16 +76,20 @@ class PerParentCursor:
         self._fallback: Any = None
         # The CDK reads `state` after every record; it only changes when a parent closes, so it is built then.
         self._state_out: MutableMapping[str, Any] | None = None
-        # observe/is_new get the same slice object for every record of a listing: its key is computed once.
-        self._last_partition: Partition | None = None
-        self._last_key = ""
+        # observe/is_new get the same slice object for every record of a listing: its key is computed once per
+        # thread (the partitions of a stream are read in several threads at once).
+        self._last = threading.local()
+        # Held while the entries change or the state is built from them: partitions close in several threads.
+        self._lock = threading.RLock()
 
     def _key(self, partition: Partition) -> str:
-        if partition is not self._last_partition:
-            self._last_partition, self._last_key = partition, partition_key(partition)
-        return self._last_key
+        last = self._last
+        if getattr(last, "partition", None) is not partition:
+            last.partition, last.key = partition, partition_key(partition)
+        return last.key
 
     # -- state in --------------------------------------------------------------------------------------------
+    @_locked
     def set_state(self, state: Mapping[str, Any] | None) -> None:
         self._committed, self._pending, self._fallback = {}, {}, None
         self._state_out = None
@@ -109,6 +126,7 @@ class PerParentCursor:
         key = self._key(partition)
         self._pending[key] = _later(self._pending.get(key), record.get(self.cursor_field))
 
+    @_locked
     def close(self, partition: Partition) -> None:
         """The parent's listing is complete: its cursor may advance to the latest value seen."""
         key = self._key(partition)
@@ -123,6 +141,7 @@ class PerParentCursor:
             self._fallback = latest
 
     # -- state out -------------------------------------------------------------------------------------------
+    @_locked
     def get_state(self) -> MutableMapping[str, Any]:
         """The committed state; the same object until a parent closes or the state is set (never edited in place)."""
         if self._state_out is None:
@@ -201,6 +220,7 @@ class PassCursor(PerParentCursor):
         self.resuming = False
         super().__init__(cursor_field, partitioned)
 
+    @_locked
     def set_state(self, state: Mapping[str, Any] | None) -> None:
         self._passes, self._windows, self._planned = {}, {}, {}
         self._saved_generation = (state or {}).get(PASS_GENERATION)
@@ -234,6 +254,7 @@ class PassCursor(PerParentCursor):
         saved = key in self._committed if self.partitioned else self._fallback is not None
         return self.resuming and self._saved_generation == self.generation and saved and key not in self._passes
 
+    @_locked
     def begin_pass(self, partition: Partition, start: str, end: str) -> None:
         """This process reads the partition's pass from `start` (its first day: the saved one if it is under way)
         to `end`; the pass completes when the window ending on `end` is done. The pass is marked under way from
@@ -245,12 +266,14 @@ class PassCursor(PerParentCursor):
             self._passes[key] = (start, before_start)
             self._commit(partition, self.start_of(partition))
 
+    @_locked
     def batch_done(self, partition: Partition, window_end: str, last_id: str) -> None:
         """Every row of the window ending on `window_end` is emitted for the ids up to `last_id` (id_order)."""
         key = self._key(partition)
         self._windows[key] = (window_end, last_id)
         self._commit(partition, self.start_of(partition))
 
+    @_locked
     def window_done(self, partition: Partition, last_day: str) -> None:
         """Every row of the partition up to `last_day` is emitted: commit it; the pass ends with its last window."""
         key = self._key(partition)
@@ -263,9 +286,11 @@ class PassCursor(PerParentCursor):
             self._passes.pop(key, None)  # complete: the entry is the plain cursor again
         self._commit(partition, _later(self.start_of(partition), last_day))
 
+    @_locked
     def close(self, partition: Partition) -> None:
         """Progress is committed window by window (window_done): nothing is left to do when the partition ends."""
 
+    @_locked
     def keep(self, partition: Partition) -> None:
         """The partition reads nothing this time (its pass is complete): its cursor, perhaps inherited from a flat
         state, is committed as its own, so the state goes on saying how far it got."""
@@ -274,6 +299,7 @@ class PassCursor(PerParentCursor):
         self._windows.pop(key, None)
         self._commit(partition, self.start_of(partition))
 
+    @_locked
     def skip(self, partition: Partition) -> None:
         """The partition cannot be read (no access): its pass is dropped and its entry stays as it was saved, so
         the next sync tries it again from there and this pass is not left looking unfinished."""
@@ -288,6 +314,7 @@ class PassCursor(PerParentCursor):
         else:
             self._committed[key] = self._entry(partition, value)
 
+    @_locked
     def _commit(self, partition: Partition, value: Any) -> None:
         self._state_out = None
         if self.partitioned:

@@ -358,7 +358,7 @@ def test_minimal_config_gets_the_documented_defaults():
 
     assert config.status == (EntityStatus.ACTIVE, EntityStatus.PAUSED)
     assert config.start_date is None
-    assert config.num_workers == 3
+    assert config.num_workers == 20
     assert config.selected_ad_account_ids == ()
     (spend,) = config.custom_reports
     assert (spend.view_window_days, spend.click_window_days, spend.engagement_window_days) == (1, 30, 30)

@@ -284,7 +284,7 @@ def test_given_a_full_refresh_when_each_parent_is_done_then_state_names_it_and_t
     output = read_streams(make_config(), ["keywords"])
 
     states = [m.state.stream.stream_state for m in output.state_messages]
-    assert len(states) == 4  # the account itself and its three ad groups, one state each
+    assert len(states) == 5  # the account itself and its three ad groups, one state each, then the stream's end
     assert final_state(output, "keywords") == DONE
 
 

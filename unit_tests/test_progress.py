@@ -170,7 +170,7 @@ def _slices_in_summary(output) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("num_workers", [1, 3])
-def test_given_streams_read_in_lanes_then_each_stream_counts_its_own_slices(api, num_workers):
+def test_given_streams_read_side_by_side_then_each_stream_counts_its_own_slices(api, num_workers):
     _sliced_account(api)
     streams = ["ad_accounts", "campaigns", "boards", "board_pins", "keywords"]
 

@@ -216,7 +216,7 @@ def test_given_more_targeting_types_than_one_report_takes_then_one_report_per_gr
     assert sorted(b["targeting_types"] for b in reports.bodies) == sorted(list(g) for g in groups)
 
 
-def test_given_a_failing_window_when_read_then_the_windows_read_ahead_stop_polling_and_the_read_returns_at_once(
+def test_given_a_failing_window_when_read_then_the_later_windows_are_never_requested_and_the_read_returns_at_once(
     api, monkeypatch
 ):
     import threading
@@ -225,8 +225,8 @@ def test_given_a_failing_window_when_read_then_the_windows_read_ahead_stop_polli
     from source_pinterest.report_jobs import PollPolicy, ReportJobRunner
     from source_pinterest.streams import reports as report_streams
 
-    # Real waits on the stream's cancellation event (no injected sleep): the oldest window fails at once, the
-    # windows read ahead with it would stay IN_PROGRESS for a minute, polled every 50 ms.
+    # Real waits (no injected sleep): the oldest window fails at once; any later one would stay IN_PROGRESS for a
+    # minute, polled every 50 ms.
     policy = PollPolicy(first_wait=0.05, max_wait=0.05, job_deadline=60, total_deadline=60, max_attempts=1)
     monkeypatch.setattr(report_streams, "job_runner_factory", lambda: ReportJobRunner(policy))
     accounts(api, "1")
@@ -242,8 +242,8 @@ def test_given_a_failing_window_when_read_then_the_windows_read_ahead_stop_polli
 
     assert took < 5
     assert any("last: report status FAILED" in e.trace.error.message for e in output.errors)
-    assert len(reports.bodies) == 3  # the failing window and the two read ahead (num_workers 3); never the others
+    assert len(reports.bodies) == 1  # an account's windows are read in order: none after the failing one
     requests_at_end = len(api.mocker.request_history)
     time.sleep(0.5)
     assert len(api.mocker.request_history) == requests_at_end  # nothing creates or polls any more
-    assert not [t for t in set(threading.enumerate()) - threads_before if t.name.startswith("pinterest-slice")]
+    assert not [t for t in set(threading.enumerate()) - threads_before if t.name.startswith("workerpool")]

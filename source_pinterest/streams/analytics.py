@@ -24,12 +24,11 @@ from source_pinterest.date_windows import (
     parse_day,
     resumed_windows,
     sync_windows,
-    window_of,
 )
 from source_pinterest.metrics_schema import columns_schema, typed, user_account_analytics_schema
 from source_pinterest.saved_state import StateLayout
 from source_pinterest.state import PassCursor, id_order, partition_key
-from source_pinterest.streams.base import PinterestStream
+from source_pinterest.streams.base import CHECKPOINT, PinterestStream
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.metrics_specs import DEFAULT_WINDOWS, LIVE_COLUMNS, LIVE_ID_BATCH, AnalyticsSpec
 
@@ -98,7 +97,7 @@ class DatedMetricsStream(PinterestStream):
         return self.ctx.config.start_date
 
     def sync_windows(self, partition: Mapping[str, Any], sync_mode: SyncMode) -> list[Window]:
-        """The windows of the partition's pass in this process, the same on every call (slices and prefetch)."""
+        """The windows of the partition's pass in this process, the same on every call (planning and reading)."""
         key = partition_key(partition)
         if key not in self._passes:
             self._passes[key] = self._plan_pass(partition, sync_mode)
@@ -157,8 +156,6 @@ class AnalyticsStream(DatedMetricsStream):
         self.spec = spec
         super().__init__(ctx)
         self._schema = columns_schema(LIVE_COLUMNS, spec.primary_key)
-        self._batches: dict[tuple[str, dt.date], list[tuple[str, ...]]] = {}  # (partition, window end) -> id batches
-        self._skipped: set[str] = set()  # ad accounts the token cannot read (HTTP 403)
 
     @property
     def name(self) -> str:
@@ -177,19 +174,11 @@ class AnalyticsStream(DatedMetricsStream):
     def stream_slices(
         self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any
     ) -> Iterable[Mapping[str, Any] | None]:
-        """One slice per ad account, window and id batch, so the state is saved after every batch (up to 250 ids'
-        rows; with every column and 90 days one batch is ~27 MB of answer)."""
+        """One slice per ad account; its windows and id batches are read in order inside it, and the state is
+        emitted after every batch (up to 250 ids' rows; with every column and 90 days one answer is ~27 MB)."""
         warn_if_clamped(self.name, self.start_date, self.days_back, "live analytics")
         accounts = ({"ad_account_id": str(account["id"])} for account in self.ctx.records_of("ad_accounts"))
-        for partition in self.plan_passes(accounts, sync_mode):
-            entities = self._entities(self.spec.listing, partition["ad_account_id"]) if self.spec.listing else []
-            for window in self.sync_windows(partition, sync_mode):
-                id_batches: list[tuple[str, ...]] = (
-                    self._id_batches(partition, entities, window) if self.spec.listing else [()]
-                )
-                self._batches[(partition_key(partition), window.end)] = id_batches
-                for number in range(max(1, len(id_batches))):  # a window without ids still commits its end
-                    yield {**partition, **window.params(), "batch": number}
+        yield from self.plan_passes(accounts, sync_mode)
 
     def request_params(
         self,
@@ -221,34 +210,32 @@ class AnalyticsStream(DatedMetricsStream):
         cursor_field: list[str] | None = None,
         stream_slice: Mapping[str, Any] | None = None,
         stream_state: Mapping[str, Any] | None = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        stream_slice = stream_slice or {}
-        account_id = stream_slice["ad_account_id"]
+    ) -> Iterable[Any]:
+        account_id = (stream_slice or {})["ad_account_id"]
         partition = {"ad_account_id": account_id}
-        if account_id in self._skipped:
-            return
-        window = window_of(stream_slice)
-        id_batches = self._batches.get((partition_key(partition), window.end), [])
-        number = stream_slice.get("batch", 0)
-        ids: tuple[str, ...] = id_batches[number] if number < len(id_batches) else ()
-        if ids or not self.spec.listing:
-            params = {**self.request_params(stream_state=None), **window.params()}
-            if ids:
-                assert self.spec.ids_param is not None, "a spec with a listing names its id query parameter"
-                params[self.spec.ids_param] = list(ids)  # repeated key, the OpenAPI default for id arrays
-            # Read from a temp file, not parsed whole: with every column one answer can be ~27 MB.
-            rows = self.get_array(self.path(stream_slice=partition), params)
-            if rows is None:
-                self._skipped.add(account_id)  # no access to this account: its cursor stays where it was
-                self._cursor.skip(partition)
-                return
-            for row in rows:
-                row.setdefault("AD_ACCOUNT_ID", account_id)
-                yield typed(row, self._schema)
-        if number + 1 < len(id_batches):
-            self._cursor.batch_done(partition, window.end.isoformat(), ids[-1])
-        else:
+        entities = self._entities(self.spec.listing, account_id) if self.spec.listing else []
+        for window in self.sync_windows(partition, sync_mode):
+            id_batches: list[tuple[str, ...]] = (
+                self._id_batches(partition, entities, window) if self.spec.listing else [()]
+            )
+            for number, ids in enumerate(id_batches):
+                params = {**self.request_params(stream_state=None), **window.params()}
+                if ids:
+                    assert self.spec.ids_param is not None, "a spec with a listing names its id query parameter"
+                    params[self.spec.ids_param] = list(ids)  # repeated key, the OpenAPI default for id arrays
+                # Read from a temp file, not parsed whole: with every column one answer can be ~27 MB.
+                rows = self.get_array(self.path(stream_slice=partition), params)
+                if rows is None:
+                    self._cursor.skip(partition)  # no access to this account: its cursor stays where it was
+                    return
+                for row in rows:
+                    row.setdefault("AD_ACCOUNT_ID", account_id)
+                    yield typed(row, self._schema)
+                if number + 1 < len(id_batches):
+                    self._cursor.batch_done(partition, window.end.isoformat(), ids[-1])
+                    yield CHECKPOINT
             self.window_done(partition, window)
+            yield CHECKPOINT
 
 
 class UserAccountAnalyticsStream(DatedMetricsStream):
@@ -272,10 +259,9 @@ class UserAccountAnalyticsStream(DatedMetricsStream):
     def stream_slices(
         self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any
     ) -> Iterable[Mapping[str, Any] | None]:
-        """One slice per window, so the state is saved after each."""
+        """One slice; the state is emitted after each of its windows."""
         warn_if_clamped(self.name, self.start_date, self.days_back, "user account analytics")
-        for window in self.sync_windows({}, sync_mode):
-            yield window.params()
+        yield from self.plan_passes([{}], sync_mode)
 
     def read_records(
         self,
@@ -283,12 +269,12 @@ class UserAccountAnalyticsStream(DatedMetricsStream):
         cursor_field: list[str] | None = None,
         stream_slice: Mapping[str, Any] | None = None,
         stream_state: Mapping[str, Any] | None = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        stream_slice = stream_slice or {}
-        window = window_of(stream_slice)
-        body = self.get(self.path(), window.params())
-        # NO_SPLIT (the default) answers one bucket, "all"; every bucket's days are emitted.
-        for bucket in (body or {}).values():
-            for day in (bucket or {}).get("daily_metrics") or []:
-                yield {key: day.get(key) for key in ("date", "data_status", "metrics")}
-        self.window_done({}, window)
+    ) -> Iterable[Any]:
+        for window in self.sync_windows({}, sync_mode):
+            body = self.get(self.path(), window.params())
+            # NO_SPLIT (the default) answers one bucket, "all"; every bucket's days are emitted.
+            for bucket in (body or {}).values():
+                for day in (bucket or {}).get("daily_metrics") or []:
+                    yield {key: day.get(key) for key in ("date", "data_status", "metrics")}
+            self.window_done({}, window)
+            yield CHECKPOINT

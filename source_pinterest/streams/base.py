@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
 import requests
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.streams.http import HttpClient, HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
@@ -25,6 +26,10 @@ from source_pinterest.saved_state import StateLayout
 from source_pinterest.streams.context import SyncContext
 
 logger = logging.getLogger("airbyte")
+
+# What read_records yields where the stream's state may be emitted before its slice ends (a metrics stream, after
+# each window or id batch of an ad account): the record stream's order puts it behind every record yielded so far.
+CHECKPOINT: Any = object()
 
 
 @cache
@@ -126,8 +131,14 @@ class PinterestStream(HttpStream):
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
         self.requests_made = 0  # for the end-of-sync summary
+        self._count_lock = threading.Lock()  # partitions of the stream are read in several threads
+        self.sync_mode = SyncMode.full_refresh  # as configured in the catalog, set when the read begins
         super().__init__(authenticator=ctx.authenticator, api_budget=ctx.api_budget)
         settle_environment(self._http_client._session, self.url_base)
+
+    def _count_request(self) -> None:
+        with self._count_lock:
+            self.requests_made += 1
 
     @property
     def url_base(self) -> str:
@@ -158,7 +169,7 @@ class PinterestStream(HttpStream):
 
     def get(self, path: str, params: Mapping[str, Any]) -> Any | None:
         """GET one URL through the CDK client; None when the error handler chose to skip the response."""
-        self.requests_made += 1
+        self._count_request()
         _, response = self._http_client.send_request(
             http_method="GET",
             url=self._join_url(self.url_base, path),
@@ -172,7 +183,7 @@ class PinterestStream(HttpStream):
 
     def post(self, path: str, json_body: Mapping[str, Any]) -> Any | None:
         """POST a JSON body through the same CDK client as `get`; None when the error handler chose to skip."""
-        self.requests_made += 1
+        self._count_request()
         _, response = self._http_client.send_request(
             http_method="POST",
             url=self._join_url(self.url_base, path),
@@ -196,7 +207,7 @@ class PinterestStream(HttpStream):
                 backoff_strategy=self.get_backoff_strategy(),
                 message_repository=InMemoryMessageRepository(),
             )
-        self.requests_made += 1
+        self._count_request()
         _, response = self._download_client.send_request(
             http_method="GET",
             url=url,
@@ -212,7 +223,7 @@ class PinterestStream(HttpStream):
         handler does for parsed answers. None when the error handler chose to skip the response."""
         url = self._join_url(self.url_base, path)
         for attempt in range(1, MAX_RETRIES + 2):
-            self.requests_made += 1
+            self._count_request()
             _, response = self._streaming_client().send_request(
                 http_method="GET",
                 url=url,

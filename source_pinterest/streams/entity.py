@@ -9,7 +9,6 @@ from typing import Any
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 
-from source_pinterest.concurrency import StreamingPrefetcher
 from source_pinterest.config import EntityStatus
 from source_pinterest.normalize import RecordNormalizer
 from source_pinterest.saved_state import StateLayout
@@ -55,7 +54,6 @@ class EntityStream(PinterestStream):
         self.listing_name = spec.name if same_as_stream else f"{spec.name}[{','.join(s.value for s in self.statuses)}]"
         self.skip_statuses = spec.skip_statuses
         super().__init__(ctx)
-        self._prefetcher: StreamingPrefetcher | None = None
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
         # The CDK reads a stream whose get_cursor() answers a cursor, and no cursor field, as resumable full refresh.
         self.cursor = None if spec.cursor_field else ParentsDoneCursor()
@@ -196,14 +194,6 @@ class EntityStream(PinterestStream):
         """Whether an API record belongs to this sync at all (before any cursor filtering)."""
         return True
 
-    def _records_of_slice(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-        if not self.spec.parents:
-            return self.fetch(partition)
-        if self._prefetcher is None:
-            # The next slices are fetched in parallel while this one is emitted; see concurrency.py.
-            self._prefetcher = StreamingPrefetcher(self.stream_slices(), self.fetch, self.ctx.config.num_workers)
-        return self._prefetcher.records_of(partition)
-
     def list_everything(self) -> Iterable[Mapping[str, Any]]:
         for partition in self.partitions():  # children need every parent, whatever this stream's own state says
             yield from self.fetch(partition or {})
@@ -217,7 +207,7 @@ class EntityStream(PinterestStream):
     ) -> Iterable[Mapping[str, Any]]:
         partition = stream_slice or {}
         new_only = self._cursor if sync_mode == SyncMode.incremental else None  # the cursor that filters records
-        for record in self._records_of_slice(partition):
+        for record in self.fetch(partition):
             if self._cursor:
                 self._cursor.observe(partition, record)
             if new_only is None or new_only.is_new(partition, record):

@@ -5,8 +5,9 @@ created (POST /ad_accounts/{id}/reports, JSON body only), polled (GET ?token=) b
 report_jobs.py, and its file downloaded from the pre-signed URL without our Authorization header into a temp file at
 network speed (downloads.py: resumed after a cut, re-polled when the URL expires), then parsed from disk
 ({"<entity id>": [rows]}) and deleted, so a multi-GB report never sits in memory and no slow reader is dropped.
-While one window is emitted the next ones are created, polled and downloaded (concurrency.SlicePrefetcher); when
-the stream ends or fails that work is stopped and its files deleted.
+An ad account's windows are read in order (its pass is saved window by window); the accounts and the other streams
+run side by side in the read's pool (concurrent_read.py). When one window fails, the stream's other report jobs stop
+polling and downloading at once and their files are deleted.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from urllib.parse import urlsplit
 
 from airbyte_cdk.models import SyncMode
 
-from source_pinterest.concurrency import SlicePrefetcher
 from source_pinterest.config import Granularity
-from source_pinterest.date_windows import Window, window_of
-from source_pinterest.downloads import ReportDownload, deleted_after, deleted_on_failure
+from source_pinterest.date_windows import Window
+from source_pinterest.downloads import DownloadCancelled, ReportDownload, deleted_after, deleted_on_failure
 from source_pinterest.metrics_schema import columns_schema, typed
-from source_pinterest.report_jobs import PollResult, ReportJobRunner, ReportStatus
+from source_pinterest.report_jobs import PollResult, ReportJobCancelled, ReportJobRunner, ReportStatus
 from source_pinterest.streams.analytics import DatedMetricsStream, warn_if_clamped
+from source_pinterest.streams.base import CHECKPOINT
 from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.metrics_specs import ReportSpec
 
@@ -52,8 +53,7 @@ class ReportStream(DatedMetricsStream):
 
     def __init__(self, spec: ReportSpec, ctx: SyncContext) -> None:
         self.spec = spec
-        self._prefetcher: SlicePrefetcher | None = None
-        self._stopped = threading.Event()  # set when the stream fails: report jobs read ahead stop
+        self._stopped = threading.Event()  # set when the stream fails: its other report jobs stop
         self.days_back = spec.days_back
         self.max_range_days = spec.max_range_days
         self.attribution_days = spec.attribution_days
@@ -82,16 +82,10 @@ class ReportStream(DatedMetricsStream):
     def stream_slices(
         self, sync_mode: SyncMode = SyncMode.full_refresh, **kwargs: Any
     ) -> Iterable[Mapping[str, Any] | None]:
-        """One slice per ad account and date window, oldest window first; state advances per window."""
+        """One slice per ad account; its windows are read oldest first inside it, with the state after each."""
         warn_if_clamped(self.name, self.start_date, self.days_back, f"{self.spec.level.value} reports")
-        yield from self._slices(sync_mode)
-
-    def _slices(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
-        # The same slices for the prefetcher, without repeating stream_slices' start_date warning.
         accounts = ({"ad_account_id": str(account["id"])} for account in self.ctx.records_of("ad_accounts"))
-        for partition in self.plan_passes(accounts, sync_mode):
-            for window in self.sync_windows(partition, sync_mode):
-                yield {**partition, **window.params()}
+        yield from self.plan_passes(accounts, sync_mode)
 
     def read_records(
         self,
@@ -99,47 +93,43 @@ class ReportStream(DatedMetricsStream):
         cursor_field: list[str] | None = None,
         stream_slice: Mapping[str, Any] | None = None,
         stream_state: Mapping[str, Any] | None = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        stream_slice = stream_slice or {}
-        partition = {"ad_account_id": stream_slice["ad_account_id"]}
-        if self._prefetcher is None:
-            # While this window's file is parsed, the next windows' reports are created, polled and downloaded.
-            slices = self._slices(sync_mode)
-            self._prefetcher = SlicePrefetcher(
-                slices, self._reports_of_window, self.ctx.config.num_workers, discard=delete_all
-            )
-        with self._stopped_on_failure():
-            reports = self._prefetcher.result_of(stream_slice)
-            if reports is None:
-                self._cursor.skip(partition)  # no access to this account: its cursor stays where it was
-                return
-            with deleted_after(reports):
-                for report in reports:
-                    for entity_id, row in report.rows():
-                        yield self._record(partition, entity_id, row)
-        self.window_done(partition, window_of(stream_slice))
-        self._cursor.close(partition)
+    ) -> Iterable[Any]:
+        partition = {"ad_account_id": (stream_slice or {})["ad_account_id"]}
+        for window in self.sync_windows(partition, sync_mode):
+            with self._stopped_on_failure():
+                try:
+                    reports = self._reports_of_window(partition, window)
+                except (ReportJobCancelled, DownloadCancelled):
+                    # Another account's window failed and stopped the stream, which fails with that error; this
+                    # account's pass stays where it was, to be continued by the next attempt.
+                    return
+                if reports is None:
+                    self._cursor.skip(partition)  # no access to this account: its cursor stays where it was
+                    return
+                with deleted_after(reports):
+                    for report in reports:
+                        for entity_id, row in report.rows():
+                            yield self._record(partition, entity_id, row)
+            self.window_done(partition, window)
+            yield CHECKPOINT
 
     @contextmanager
     def _stopped_on_failure(self) -> Iterator[None]:
-        """A failed window (or a read closed early) ends the stream: the windows read ahead stop polling and
-        downloading at once, those not started never start, and their files are deleted."""
+        """A failed window (or a read closed early) ends the stream: its other report jobs, in other workers, stop
+        polling and downloading at once, and their files are deleted."""
         try:
             yield
         except BaseException:
             self._stopped.set()
-            if self._prefetcher is not None:
-                self._prefetcher.close()
             raise
 
-    def _reports_of_window(self, stream_slice: Mapping[str, Any]) -> list[ReportDownload] | None:
+    def _reports_of_window(self, partition: Mapping[str, Any], window: Window) -> list[ReportDownload] | None:
         """The downloaded report files of one window, complete on disk: one per targeting-type group."""
-        partition = {"ad_account_id": stream_slice["ad_account_id"]}
         groups = self.spec.targeting_groups if self.spec.targeting else ((),)
         reports: list[ReportDownload] = []
         with deleted_on_failure(reports):
             for targeting_types in groups:
-                report = self._run_report(partition, window_of(stream_slice), targeting_types)
+                report = self._run_report(partition, window, targeting_types)
                 if report is None:
                     delete_all(reports)
                     return None

@@ -1,0 +1,196 @@
+"""The read: every selected stream through the CDK's concurrent framework, from one pool of `num_workers` threads.
+
+A stream's partitions are its slices: a parent (an ad account, a board, a section, an ad group), or for a metrics
+stream an ad account, whose windows and id batches are read in order inside it (a pass is continued day after day,
+see state.PassCursor). Partitions of every stream run side by side in the pool, under the shared rate budgets; a
+parent listing that several streams need is listed once (context.ParentListings).
+
+State. Each stream keeps its own checkpoint (state.py); it is emitted as partitions close (StreamCheckpoints), and
+inside a metrics partition after every window or id batch (the stream yields CHECKPOINT there), through the CDK's
+ConcurrentMessageRepository, i.e. on the queue that carries the records, behind every record the partition has
+put there. A stream commits a partition only after its last record, so no state message ever covers a record that
+has not been emitted before it: kill -9 anywhere, and the next attempt reads what is missing.
+
+What the CDK's framework gives and what is ours: the pool, the queue, partition generation and reading, stream
+statuses and the order of messages are the CDK's (ConcurrentSource, DefaultStream). Ours are the partitions (the
+streams' slices, with failures named by failures.stream_failure instead of "An unexpected error occurred") and
+the cursor, which hands the CDK our per-parent and per-pass state instead of ConcurrentCursor's datetime ranges."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import Any
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
+from airbyte_cdk.sources.types import Record
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_pinterest.progress import SyncProgress
+from source_pinterest.state import partition_key
+from source_pinterest.streams.base import CHECKPOINT, PinterestStream
+
+# What a partition's failure becomes: the stream's error, or None once the stream has failed already (logged only).
+Failed = Callable[[str, Exception], AirbyteTracedException | None]
+
+
+# A stream's state lists every parent it has done (thousands of ad groups for keywords, ~190 kB of state), so one
+# message per closed partition would be quadratic in bytes (540 MB for keywords on the large account). A state
+# message goes out once at least 1/STATE_SHARES of the stream's entries are new since the last one, or
+# STATE_MAX_SECONDS have passed: at most ~STATE_SHARES messages per stream, and no closed partition waits long.
+STATE_SHARES = 50
+STATE_MAX_SECONDS = 5.0
+
+
+class StreamCheckpoints(Cursor):
+    """The CDK's concurrent Cursor over one stream's own checkpoint: emits the stream's state as partitions close
+    (see STATE_SHARES), at each CHECKPOINT and when the stream ends. Records are filtered and observed by the stream
+    itself (PerParentCursor.is_new), which knows the partition they belong to."""
+
+    def __init__(
+        self,
+        stream: PinterestStream,
+        state_manager: ConnectorStateManager,
+        repository: MessageRepository,
+        on_done: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stream = stream
+        self._state_manager = state_manager
+        self._repository = repository
+        self._on_done = on_done
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._closed_since_emitted = 0
+        self._emitted_at = clock()
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return self._stream.state
+
+    def observe(self, record: Record) -> None:
+        """The stream observed the record already, with its partition."""
+
+    def close_partition(self, partition: Partition) -> None:
+        with self._lock:
+            self._closed_since_emitted += 1
+            state = self._stream.state
+            entries = len(state.get("states") or ()) if isinstance(state.get("states"), list) else 0
+            due = self._closed_since_emitted >= max(1, entries // STATE_SHARES)
+            if due or self._clock() - self._emitted_at >= STATE_MAX_SECONDS:
+                self._emit(state)
+
+    def ensure_at_least_one_state_emitted(self) -> None:
+        self.emit()
+        self._on_done(self._stream.name)
+
+    def should_be_synced(self, record: Record) -> bool:
+        return True
+
+    def emit(self) -> None:
+        with self._lock:
+            self._emit(self._stream.state)
+
+    def _emit(self, state: Mapping[str, Any]) -> None:
+        # Under the lock: the queue order of state messages is the order of the snapshots.
+        self._state_manager.update_state_for_stream(self._stream.name, None, dict(state))
+        self._repository.emit_message(self._state_manager.create_state_message(self._stream.name, None))
+        self._closed_since_emitted = 0
+        self._emitted_at = self._clock()
+
+
+class SlicePartition(Partition):
+    """One slice of a stream, read by the stream's read_records in a worker thread."""
+
+    def __init__(
+        self, stream: PinterestStream, stream_slice: Mapping[str, Any], checkpoints: StreamCheckpoints, failed: Failed
+    ) -> None:
+        self._stream = stream
+        self._slice = stream_slice
+        self._checkpoints = checkpoints
+        self._failed = failed
+        self._hash = hash((stream.name, partition_key(stream_slice)))
+
+    def read(self) -> Iterable[Record]:
+        name = self._stream.name
+        try:
+            for item in self._stream.read_records(sync_mode=self._stream.sync_mode, stream_slice=self._slice):
+                if isinstance(item, Mapping):
+                    yield Record(data=item, stream_name=name)
+                elif item is CHECKPOINT:
+                    self._checkpoints.emit()
+        except Exception as error:
+            failure = self._failed(name, error)
+            if failure is not None:
+                raise failure from error
+
+    def to_slice(self) -> Mapping[str, Any] | None:
+        return self._slice
+
+    def stream_name(self) -> str:
+        return self._stream.name
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"SlicePartition({self._stream.name}, {self._slice})"
+
+
+class SlicePartitions(PartitionGenerator):
+    """A stream's slices as partitions, counted for the progress lines as they are made."""
+
+    def __init__(
+        self, stream: PinterestStream, checkpoints: StreamCheckpoints, failed: Failed, progress: SyncProgress
+    ) -> None:
+        self._stream = stream
+        self._checkpoints = checkpoints
+        self._failed = failed
+        self._progress = progress
+
+    def generate(self) -> Iterable[Partition]:
+        stream = self._stream
+        try:
+            for stream_slice in stream.stream_slices(sync_mode=stream.sync_mode, stream_state=stream.state):
+                self._progress.slice_started(stream.name)
+                yield SlicePartition(stream, dict(stream_slice or {}), self._checkpoints, self._failed)
+        except Exception as error:
+            failure = self._failed(stream.name, error)
+            if failure is not None:
+                raise failure from error
+
+
+def concurrent_stream(
+    stream: PinterestStream,
+    sync_mode: SyncMode,
+    state_manager: ConnectorStateManager,
+    repository: MessageRepository,
+    progress: SyncProgress,
+    failed: Failed,
+    on_done: Callable[[str], None],
+    logger: logging.Logger,
+) -> DefaultStream:
+    """The stream as the CDK's concurrent DefaultStream, its state set from the saved one."""
+    stream.sync_mode = sync_mode
+    stream.state = state_manager.get_stream_state(stream.name, None)
+    checkpoints = StreamCheckpoints(stream, state_manager, repository, on_done)
+    cursor_field = stream.cursor_field if isinstance(stream.cursor_field, str) else None
+    primary_key = stream.primary_key
+    keys = [primary_key] if isinstance(primary_key, str) else list(primary_key or [])
+    return DefaultStream(
+        partition_generator=SlicePartitions(stream, checkpoints, failed, progress),
+        name=stream.name,
+        json_schema=stream.get_json_schema,
+        primary_key=keys,  # type: ignore[arg-type]  # our keys are flat field names
+        cursor_field=None if cursor_field is None else CursorField(cursor_field),
+        logger=logger,
+        cursor=checkpoints,
+    )

@@ -1,0 +1,158 @@
+"""Every stream is read through the CDK's concurrent framework from one pool: the partitions of one stream and those
+of different streams side by side; num_workers 1 reads in catalog order; a failed stream stops no other; a parent
+two streams need is listed once; state only ever covers records emitted before it."""
+
+from __future__ import annotations
+
+import threading
+
+from airbyte_cdk.models import SyncMode, Type
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import InMemoryMessageRepository
+
+from source_pinterest.concurrent_read import STATE_MAX_SECONDS, STATE_SHARES, StreamCheckpoints
+from source_pinterest.streams.entity import EntityStream
+from unit_tests.conftest import API, make_config, read_streams, records_of
+
+BOARD = {"id": "1", "name": "b", "created_at": "2024-01-01T00:00:00"}
+AD_ACCOUNT = {"id": "7", "name": "a", "updated_time": 1700000000}
+
+
+def test_partitions_of_one_stream_are_read_at_the_same_time(api, monkeypatch):
+    # Each board's pins only answer once the other board's have been asked for: a sequential read would break it.
+    both_asked = threading.Barrier(2, timeout=5)
+    api.pages("boards", [[BOARD, {**BOARD, "id": "2"}]])
+    real_fetch = EntityStream._fetch_from_api
+
+    def fetch_from_api(stream, partition):
+        if stream.name == "board_pins":
+            both_asked.wait()
+            yield {"id": f"pin-of-{partition['board_id']}", "created_at": "2024-01-01T00:00:00"}
+        else:
+            yield from real_fetch(stream, partition)
+
+    monkeypatch.setattr(EntityStream, "_fetch_from_api", fetch_from_api)
+
+    output = read_streams(make_config(), ["board_pins"])
+
+    assert not output.errors
+    assert sorted(r["id"] for r in records_of(output, "board_pins")) == ["pin-of-1", "pin-of-2"]
+
+
+def test_state_is_emitted_after_every_record_of_its_partitions(api):
+    api.pages("boards", [[BOARD, {**BOARD, "id": "2"}]])
+    api.pages("boards/1/pins", [[{"id": "p1", "created_at": "2024-01-01T00:00:00"}]])
+    api.pages("boards/2/pins", [[{"id": "p2", "created_at": "2024-02-01T00:00:00"}]])
+
+    output = read_streams(make_config(), ["board_pins"], SyncMode.incremental)
+
+    board_of = {"p1": "1", "p2": "2"}
+    seen: set[str] = set()
+    for message in output._messages:
+        if message.type == Type.RECORD:
+            seen.add(board_of[message.record.data["id"]])
+        elif message.type == Type.STATE:
+            covered = {e["partition"]["board_id"] for e in message.state.stream.stream_state.__dict__["states"]}
+            assert covered <= seen, f"state covers boards {covered - seen} before their records"
+
+
+def test_streams_are_read_at_the_same_time(api, monkeypatch):
+    # Each listing only answers once the other one has been asked for: a sequential read would break the barrier.
+    # (The listing itself is replaced: requests-mock answers one request at a time, whatever the threads.)
+    both_asked = threading.Barrier(2, timeout=5)
+    listed = {"boards": BOARD, "ad_accounts": AD_ACCOUNT}
+
+    def fetch_from_api(stream, partition):
+        both_asked.wait()
+        yield dict(listed[stream.name])
+
+    monkeypatch.setattr(EntityStream, "_fetch_from_api", fetch_from_api)
+
+    output = read_streams(make_config(), ["boards", "ad_accounts"])
+
+    assert not output.errors
+    assert [r["id"] for r in records_of(output, "boards")] == ["1"]
+    assert [r["id"] for r in records_of(output, "ad_accounts")] == ["7"]
+
+
+def test_given_one_worker_then_streams_are_read_one_after_another_in_catalog_order(api):
+    api.pages("boards", [[BOARD]])
+    api.pages("ad_accounts", [[AD_ACCOUNT]])
+
+    output = read_streams(make_config(num_workers=1), ["ad_accounts", "boards"])
+
+    assert [m.record.stream for m in output.records] == ["ad_accounts", "boards"]
+
+
+def test_a_failed_stream_stops_no_other_and_the_sync_fails_naming_each(api):
+    api.pages("boards", [[]], status_code=400)
+    api.pages("pins", [[{"id": "9", "created_at": "2024-01-01T00:00:00"}]])
+    api.pages("ad_accounts", [[]], status_code=400)
+
+    output = read_streams(make_config(), ["boards", "pins", "ad_accounts"], expect_failure=True)
+
+    assert [r["id"] for r in records_of(output, "pins")] == ["9"]
+    failed = {m.trace.error.stream_descriptor.name for m in output.errors if m.trace.error.stream_descriptor}
+    assert failed == {"boards", "ad_accounts"}
+    closing = output.errors[-1].trace.error.message
+    assert "boards" in closing and "ad_accounts" in closing
+
+
+def test_a_parent_needed_by_two_streams_is_listed_once(api):
+    # ad_accounts is read as a stream and, at the same time, listed for ad_account_analytics' partitions; a slow
+    # answer makes sure the second asks while the first listing is under way.
+    def slow_listing(request, context):
+        threading.Event().wait(0.3)  # a real wait: time.sleep is patched out in unit tests
+        return {"items": [AD_ACCOUNT], "bookmark": None}
+
+    listing = api.mocker.get(API + "ad_accounts", json=slow_listing)
+    api.json("ad_accounts/7/analytics", [])
+
+    output = read_streams(make_config(), ["ad_accounts", "ad_account_analytics"])
+
+    assert not output.errors
+    assert [r["id"] for r in records_of(output, "ad_accounts")] == ["7"]
+    assert listing.call_count == 1
+    assert len(api.requests_to("ad_accounts/7/analytics")) == 1
+
+
+class GrowingState:
+    """A stream whose state lists one entry per closed partition, as a per-parent one does."""
+
+    name = "keywords"
+
+    def __init__(self) -> None:
+        self.state: dict = {"states": []}
+
+
+def emitted_states(repository: InMemoryMessageRepository) -> int:
+    return sum(1 for message in repository.consume_queue() if message.type == Type.STATE)
+
+
+def test_a_stream_of_many_parents_emits_a_bounded_number_of_state_messages():
+    stream, repository = GrowingState(), InMemoryMessageRepository()
+    checkpoints = StreamCheckpoints(stream, ConnectorStateManager([]), repository, lambda name: None, clock=lambda: 0.0)
+
+    for number in range(3000):
+        stream.state["states"].append({"partition": {"ad_group_id": str(number)}, "cursor": {}})
+        checkpoints.close_partition(None)
+
+    # One per partition for the first STATE_SHARES, then one per 2% more: STATE_SHARES * (1 + ln(3000 / 50)) ~ 255,
+    # where one per partition would be 3,000 (and quadratic in bytes).
+    assert STATE_SHARES <= emitted_states(repository) <= 6 * STATE_SHARES
+
+
+def test_a_closed_partition_waits_at_most_state_max_seconds_for_its_state_message():
+    stream, repository = GrowingState(), InMemoryMessageRepository()
+    now = [0.0]
+    checkpoints = StreamCheckpoints(
+        stream, ConnectorStateManager([]), repository, lambda name: None, clock=lambda: now[0]
+    )
+    stream.state["states"] = [{"partition": {"ad_group_id": str(n)}, "cursor": {}} for n in range(1000)]
+    checkpoints.close_partition(None)
+    assert emitted_states(repository) == 0  # 1 of 1,000 entries is new: not due yet
+
+    now[0] += STATE_MAX_SECONDS
+    checkpoints.close_partition(None)
+
+    assert emitted_states(repository) == 1

@@ -37,7 +37,7 @@ class ParentListings:
             return self._locks.setdefault(stream, threading.Lock())
 
     def lock_for(self, stream: str, partition_key: str) -> threading.Lock:
-        """Held while one partition is listed, so a stream read in another worker waits and replays, never re-lists."""
+        """Held while one partition is listed, so a stream read in another lane waits and replays, never re-lists."""
         return self._lock(f"{stream}\x00{partition_key}")
 
     def cached(self, stream: str, partition_key: str) -> list[Record] | None:
@@ -51,7 +51,8 @@ class ParentListings:
         return lambda record: {field: record[field] for field in fields if field in record}
 
     def store(self, stream: str, partition_key: str, records: list[Record]) -> None:
-        self._records.setdefault(stream, {})[partition_key] = records
+        with self._guard:  # other threads may be copying this listing out (all_records)
+            self._records.setdefault(stream, {})[partition_key] = records
 
     def stream_done(self, stream: str) -> None:
         """The stream that replays this listing as its own records has been read: keep only what readers use."""
@@ -60,8 +61,10 @@ class ParentListings:
                 return
             self.replayed.discard(stream)
         keep = self.keeper(stream)
-        for key, records in list(self._records.get(stream, {}).items()):
-            self._records[stream][key] = [keep(record) for record in records]
+        with self._guard:
+            listing = self._records.get(stream, {})
+            for key, records in list(listing.items()):
+                listing[key] = [keep(record) for record in records]
 
     def all_records(self, stream: str, list_everything: Callable[[], Iterable[Record]]) -> list[Record]:
         """Every record of a parent stream, listing it through `list_everything` if no one has yet."""
@@ -70,7 +73,8 @@ class ParentListings:
                 for _ in list_everything():
                     pass  # listing fills the cache partition by partition
                 self._complete.add(stream)
-        return [record for records in self._records.get(stream, {}).values() for record in records]
+        with self._guard:  # a copy: the listings of other partitions and streams go on being stored
+            return [record for records in self._records.get(stream, {}).values() for record in records]
 
 
 @dataclass

@@ -35,6 +35,18 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
             refresh_request_headers={"Authorization": f"Basic {basic}"},
         )
 
+    # The workers share this authenticator. The CDK serializes refreshes on its `_token_refresh_lock` (a private
+    # member, airbyte-cdk 7.x), but checks the expiry and reads the token outside it, walking the config (dpath)
+    # while another worker's refresh writes into it: "dictionary changed size during iteration". Reads take the
+    # same lock; it is re-entrant, and held only for a dict lookup unless a refresh is under way.
+    def get_access_token(self) -> str:
+        with self._token_refresh_lock:
+            return super().get_access_token()
+
+    def refresh_and_set_access_token(self) -> None:
+        with self._token_refresh_lock:
+            super().refresh_and_set_access_token()
+
     def get_token_expiry_date(self) -> AirbyteDateTime:
         # The CDK parses the stored expiry string on every request (half a millisecond, more than the rest of the
         # request's own work); it only changes when the token is refreshed, so the parse is kept per string.

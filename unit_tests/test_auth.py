@@ -325,6 +325,36 @@ def test_given_expired_token_when_two_threads_ask_at_once_then_one_refresh_serve
     assert len(token_requests(api)) == 1
 
 
+def test_given_a_forced_refresh_under_way_when_another_thread_asks_then_it_waits_and_gets_the_new_token(api):
+    # A 401 makes one worker refresh a token that has not expired yet, while the others go on sending requests: they
+    # must not read the config while the refresh writes into it (the CDK reads it without a lock), so they wait.
+    refresh_started, release = threading.Event(), threading.Event()
+
+    def slow_token(request, context):
+        refresh_started.set()
+        release.wait(timeout=5)
+        return token_body("new-token")
+
+    api.mocker.post(API + "oauth/token", json=slow_token)
+    valid_until = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    authenticator = PinterestAuthenticator(config_with_token("old-token", valid_until), API)
+    refreshing = threading.Thread(target=authenticator.refresh_and_set_access_token)
+    refreshing.start()
+    assert refresh_started.wait(timeout=5)
+    headers: list[Any] = []
+    asking = threading.Thread(target=lambda: headers.append(authenticator.get_auth_header()))
+    asking.start()
+    asking.join(timeout=0.2)
+    waited = asking.is_alive()
+    release.set()
+    for thread in (refreshing, asking):
+        thread.join(timeout=5)
+
+    assert waited, "the other thread read the token while the refresh was writing it"
+    assert headers == [{"Authorization": "Bearer new-token"}]
+    assert len(token_requests(api)) == 1
+
+
 def test_given_token_endpoint_echoes_the_credentials_when_check_is_called_directly_then_they_are_masked(api):
     # Called outside the entrypoint, no secret filter is set up: the authenticator masks what it sent itself.
     from airbyte_cdk.utils import airbyte_secrets_utils

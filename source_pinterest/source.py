@@ -158,7 +158,7 @@ class SourcePinterest(AbstractSource):
         try:
             ctx = build_context(config)
             build_streams(ctx)
-            account = ctx.streams["user_account"].get("user_account", {})
+            account = ctx.streams["user_account"].client.get("user_account", {})
         except AirbyteTracedException as error:
             return False, error.message
         if account is None:

@@ -281,9 +281,9 @@ def test_given_analytics_body_cut_or_not_json_then_asked_again_and_rows_come_onc
 
 
 def test_given_analytics_body_always_cut_then_bounded_retries_and_a_transient_error(api, monkeypatch):
-    from source_pinterest.streams import base
+    from source_pinterest import client
 
-    monkeypatch.setattr(base, "MAX_RETRIES", 2)
+    monkeypatch.setattr(client, "MAX_RETRIES", 2)
     analytics_setup(api, lambda request, context: CutBody(b"[" + b'{"DATE": "2024-06-01"},' * 100 + b"]", 50))
 
     output = read_streams(make_config(start_date=day(89)), ["ad_account_analytics"], expect_failure=True)

@@ -180,12 +180,7 @@ class AnalyticsStream(DatedMetricsStream):
         accounts = ({"ad_account_id": str(account["id"])} for account in self.ctx.records_of("ad_accounts"))
         yield from self.plan_passes(accounts, sync_mode)
 
-    def request_params(
-        self,
-        stream_state: Mapping[str, Any] | None,
-        stream_slice: Mapping[str, Any] | None = None,
-        next_page_token: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    def request_params(self) -> dict[str, Any]:
         return {"granularity": "DAY", "columns": ",".join(LIVE_COLUMNS), **DEFAULT_WINDOWS}
 
     def _entities(self, listing: str, account_id: str) -> list[Mapping[str, Any]]:
@@ -219,12 +214,12 @@ class AnalyticsStream(DatedMetricsStream):
                 self._id_batches(partition, entities, window) if self.spec.listing else [()]
             )
             for number, ids in enumerate(id_batches):
-                params = {**self.request_params(stream_state=None), **window.params()}
+                params = {**self.request_params(), **window.params()}
                 if ids:
                     assert self.spec.ids_param is not None, "a spec with a listing names its id query parameter"
                     params[self.spec.ids_param] = list(ids)  # repeated key, the OpenAPI default for id arrays
                 # Read from a temp file, not parsed whole: with every column one answer can be ~27 MB.
-                rows = self.get_array(self.path(stream_slice=partition), params)
+                rows = self.client.get_array(self.path(stream_slice=partition), params)
                 if rows is None:
                     self._cursor.skip(partition)  # no access to this account: its cursor stays where it was
                     return
@@ -271,7 +266,7 @@ class UserAccountAnalyticsStream(DatedMetricsStream):
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Any]:
         for window in self.sync_windows({}, sync_mode):
-            body = self.get(self.path(), window.params())
+            body = self.client.get(self.path(), window.params())
             # NO_SPLIT (the default) answers one bucket, "all"; every bucket's days are emitted.
             for bucket in (body or {}).values():
                 for day in (bucket or {}).get("daily_metrics") or []:

@@ -132,16 +132,9 @@ class EntityStream(PinterestStream):
                 yield partition
 
     # -- records ---------------------------------------------------------------------------------------------
-    def request_params(
-        self,
-        stream_state: Mapping[str, Any] | None,
-        stream_slice: Mapping[str, Any] | None = None,
-        next_page_token: Mapping[str, Any] | None = None,
-    ) -> MutableMapping[str, Any]:
+    def request_params(self, partition: Mapping[str, Any]) -> dict[str, Any]:
         params: dict[str, Any] = dict(self.spec.params)
-        params.update(
-            {key: (stream_slice or {})[key] for key in self.spec.query_from_slice if key in (stream_slice or {})}
-        )
+        params.update({key: partition[key] for key in self.spec.query_from_slice if key in partition})
         if self.spec.status_filter:
             # Repeated key, the OpenAPI default for this array; ARCHIVED is only returned when asked for.
             params["entity_statuses"] = [status.value for status in self.statuses]
@@ -173,14 +166,14 @@ class EntityStream(PinterestStream):
 
     def _fetch_from_api(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         path = self.path(stream_slice=partition)
-        params = self.request_params(stream_state=None, stream_slice=partition)
+        params = self.request_params(partition)
         extra = {field: partition[field] for field in self.spec.record_fields}
         if self.spec.single_object:
-            body = self.get(path, params)
+            body = self.client.get(path, params)
             if body is not None:
                 yield self.as_record(body)
             return
-        for items in self.get_pages(path, params, paginated=self.spec.paginated):
+        for items in self.client.get_pages(path, params, paginated=self.spec.paginated):
             for item in items:
                 if self.keeps(item):
                     item.update(extra)

@@ -148,7 +148,7 @@ class ReportStream(DatedMetricsStream):
     ) -> ReportDownload | None:
         path = self.path(stream_slice=partition)
         body = self.spec.request_body(window, targeting_types)
-        endpoint = urlsplit(self._join_url(self.url_base, path)).path
+        endpoint = urlsplit(self.client.url(path)).path
         describe = (
             f"Stream {self.name}, {self.spec.level.value} report (POST {endpoint}), "
             f"ad account {partition['ad_account_id']}, {window}"
@@ -156,11 +156,11 @@ class ReportStream(DatedMetricsStream):
         if targeting_types:
             describe += f", targeting {','.join(targeting_types)}"
 
-        download = ReportDownload(describe, self.download, self._stopped)
+        download = ReportDownload(describe, self.client.download, self._stopped)
 
         def create() -> tuple[str, PollResult] | None:
             download.restart()  # a new job makes a new file: bytes of an earlier job's file are not resumed
-            answer = self.post(path, body)
+            answer = self.client.post(path, body)
             if answer is None:
                 return None
             if answer.get("message"):
@@ -170,7 +170,7 @@ class ReportStream(DatedMetricsStream):
             return str(answer["token"]), PollResult(ReportStatus.of(answer.get("report_status")))
 
         def poll(token: str) -> PollResult:
-            answer = self.get(path, {"token": token}) or {}
+            answer = self.client.get(path, {"token": token}) or {}
             return PollResult(ReportStatus.of(answer.get("report_status")), answer.get("url"))
 
         logger.info(f"{describe}: requesting the report")

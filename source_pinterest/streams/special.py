@@ -48,7 +48,7 @@ class BoardPinsStream(EntityStream):
         sections_stream = self.ctx.streams["board_sections"]
         for section in sections_stream.fetch({"board_id": partition["board_id"]}):
             path = f"boards/{partition['board_id']}/sections/{section['id']}/pins"
-            for items in self.get_pages(path, {}):
+            for items in self.client.get_pages(path, {}):
                 for item in items:
                     if item.get("id") not in seen:
                         seen.add(item.get("id"))

@@ -4,7 +4,7 @@ attempt spends its budget on what is not done yet: the metrics partitions saved 
 (no second look-back), and the partitions whose pass completed today not read again.
 
 Read one partition at a time (num_workers 1) and side by side (3). ATTEMPT_TIMEOUT only bounds an attempt that
-would hang on the cap instead of ending (rate_limits.py keeps a daily cap's reset out of the CDK's budget, so none
+would hang on the cap instead of ending (http/budget.py keeps a daily cap's reset out of the CDK's budget, so none
 should)."""
 
 from __future__ import annotations

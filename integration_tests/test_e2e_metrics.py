@@ -21,7 +21,7 @@ import pytest
 from integration_tests.conftest import Connector, truth
 from pinterest_emulator import Emulator, sample_config
 from pinterest_emulator.sync_runner import ConnectorRun, state_for_next_run
-from source_pinterest.streams.metrics_specs import REPORT_STREAMS
+from source_pinterest.metrics.specs import REPORT_STREAMS
 
 DAYS_BACK = 20  # start_date is today - 20: three weeks of metrics per stream
 
@@ -66,7 +66,7 @@ CUSTOM_DAILY, CUSTOM_HOURLY = "custom_daily_campaign_conversions", "custom_hourl
 METRICS_STREAMS = ("user_account_analytics", *LIVE_LEVELS, *REPORT_LEVELS, CUSTOM_DAILY, CUSTOM_HOURLY)
 HOURLY_DAYS_BACK = 8  # HOUR reports reach 8 days back: today and the 7 days before it
 
-# The operator setting (source_pinterest/report_jobs.py) that abandons a hung report job after 1.5 s, not 30 min;
+# The operator setting (source_pinterest/metrics/jobs.py) that abandons a hung report job after 1.5 s, not 30 min;
 # all attempts of one report then get 6 s, ample for a third job that finishes at its first poll.
 FAST_REPORTS = {"PINTEREST_REPORT_JOB_DEADLINE_SECONDS": "1.5"}
 

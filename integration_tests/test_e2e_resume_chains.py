@@ -29,7 +29,7 @@ from integration_tests.conftest import (
 )
 from pinterest_emulator import Emulator
 from pinterest_emulator.sync_runner import Chain, ConnectorRun, run_chain
-from source_pinterest.streams.metrics_specs import ANALYTICS_STREAMS
+from source_pinterest.metrics.specs import ANALYTICS_STREAMS
 
 METRICS_DAYS = 6
 REPORTS = ("advertiser_report", "campaign_analytics_report", "ad_group_report", "pin_promotion_report")

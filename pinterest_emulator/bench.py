@@ -36,7 +36,7 @@ from pinterest_emulator.sync_runner import (
     state_for_next_run,
 )
 from pinterest_emulator.truth import STREAMS as ENTITY_STREAMS
-from source_pinterest.streams.metrics_specs import ANALYTICS_STREAMS, REPORT_STREAMS
+from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS
 
 UNLIMITED = ",".join(f"{category}=1000000000/min" for category in LIMITS_PER_MINUTE)
 OTHER = "(not attributed to a stream)"

@@ -66,7 +66,7 @@ class SyncRange:
     just_after: bool = False
 
     def first_day(self, days_back: int) -> dt.date:
-        # "At most N days back" counts today as one of them, as the connector reads it (date_windows.earliest_allowed).
+        # "At most N days back" counts today as one of them, as the connector reads it (source_pinterest.metrics.windows.earliest_allowed).
         first = max(self.start, self.today - dt.timedelta(days=days_back - 1))
         if self.incremental and self.just_after:
             return self.today + dt.timedelta(days=1)  # nothing left to read

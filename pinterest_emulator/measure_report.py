@@ -34,7 +34,7 @@ def _memory_mb(pid: int) -> dict:
 
 def _columns(level: str) -> list:
     try:  # the connector's own request for that level, when it is importable
-        from source_pinterest.streams.metrics_specs import REPORT_STREAMS
+        from source_pinterest.metrics.specs import REPORT_STREAMS
 
         return list(next(s for s in REPORT_STREAMS if s.level.value == level).request_columns)
     except (ImportError, StopIteration):

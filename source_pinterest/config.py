@@ -222,7 +222,7 @@ class PinterestConfig(_Strict):
     account_id: str | None = Field(default=None, pattern=r"^\d{1,18}$")
     ad_account_ids: tuple[str, ...] = ()
     # Airbyte's connector accepted up to 40; the request budgets keep any number within Pinterest's limits.
-    # The read's pool (concurrent_read.py); 20 measured best (README, benchmark): 3, 10, 20 gave 23, 10, 7 s on small.
+    # The read's pool (sync/concurrency.py); 20 measured best (README, benchmark): 3, 10, 20 gave 23, 10, 7 s on small.
     num_workers: int = Field(default=20, ge=1, le=40, strict=True)
     custom_reports: tuple[CustomReport, ...] = ()
     # How far back incremental metric syncs re-read to pick up restated conversions; None = the attribution window.

@@ -14,8 +14,8 @@ from airbyte_cdk.models import ConnectorSpecification
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import limits
-from source_pinterest.failures import unexpected_failure
 from source_pinterest.source import SourcePinterest, validated_config
+from source_pinterest.sync.failures import unexpected_failure
 
 
 class PinterestEntrypoint(AirbyteEntrypoint):

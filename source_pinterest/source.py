@@ -30,22 +30,23 @@ from airbyte_cdk.sources.utils.schema_helpers import split_config
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_pinterest import limits, saved_state
-from source_pinterest.auth import PinterestAuthenticator
-from source_pinterest.concurrent_read import concurrent_stream
+from source_pinterest import limits
 from source_pinterest.config import EntityStatus, PinterestConfig, normalized_raw_config, parse_config
-from source_pinterest.failures import stream_failure, sync_failure
-from source_pinterest.progress import SyncProgress, activate, summary_lines
-from source_pinterest.rate_limits import build_api_budget
-from source_pinterest.state import ParentsDoneCursor, read_generation
+from source_pinterest.http.auth import PinterestAuthenticator
+from source_pinterest.http.budget import build_api_budget
+from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS, ReportSpec, custom_report_problems
 from source_pinterest.streams.analytics import AnalyticsStream, DatedMetricsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.base import PinterestStream
-from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
-from source_pinterest.streams.metrics_specs import ANALYTICS_STREAMS, REPORT_STREAMS, ReportSpec, custom_report_problems
 from source_pinterest.streams.reports import ReportStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
 from source_pinterest.streams.specs import ENTITY_STREAMS, SPECS_BY_NAME
+from source_pinterest.sync import saved_state
+from source_pinterest.sync.concurrency import concurrent_stream
+from source_pinterest.sync.context import SyncContext
+from source_pinterest.sync.failures import stream_failure, sync_failure
+from source_pinterest.sync.progress import SyncProgress, activate, summary_lines
+from source_pinterest.sync.state import ParentsDoneCursor, read_generation
 
 # Streams whose behaviour differs from the generic table reading (see each class's docstring).
 STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream}
@@ -181,7 +182,7 @@ class SourcePinterest(AbstractSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """Every selected stream through the CDK's concurrent framework (concurrent_read.py), one pool for all."""
+        """Every selected stream through the CDK's concurrent framework (sync/concurrency.py), one pool for all."""
         progress = SyncProgress()
         self._failures = {}
         activate(progress)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from source_pinterest.report_jobs import PollPolicy, ReportJobRunner
+from source_pinterest.metrics.jobs import PollPolicy, ReportJobRunner
 from source_pinterest.streams import reports
 from unit_tests.conftest import API
 

@@ -15,7 +15,7 @@ from airbyte_cdk.models import FailureType, OrchestratorType, Status, Type
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import SourcePinterest
-from source_pinterest.auth import PinterestAuthenticator
+from source_pinterest.http.auth import PinterestAuthenticator
 from unit_tests.conftest import (
     ACCESS_TOKEN,
     API,

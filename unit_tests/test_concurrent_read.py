@@ -10,8 +10,8 @@ from airbyte_cdk.models import SyncMode, Type
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
-from source_pinterest.concurrent_read import STATE_MAX_SECONDS, STATE_SHARES, StreamCheckpoints
 from source_pinterest.streams.entity import EntityStream
+from source_pinterest.sync.concurrency import STATE_MAX_SECONDS, STATE_SHARES, StreamCheckpoints
 from unit_tests.conftest import API, make_config, read_streams, records_of
 
 BOARD = {"id": "1", "name": "b", "created_at": "2024-01-01T00:00:00"}

@@ -8,9 +8,9 @@ import pytest
 from airbyte_cdk.models import Status, SyncMode
 
 from source_pinterest import SourcePinterest, limits
-from source_pinterest.date_windows import Window
+from source_pinterest.metrics.specs import ReportSpec
+from source_pinterest.metrics.windows import Window
 from source_pinterest.source import validated_config
-from source_pinterest.streams.metrics_specs import ReportSpec
 from unit_tests.conftest import make_config, read_streams, records_of
 from unit_tests.report_api import TODAY, FakeClock, ReportApi, day, install_fake_clock
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from source_pinterest.date_windows import (
+from source_pinterest.metrics.windows import (
     Window,
     batches,
     created_by,

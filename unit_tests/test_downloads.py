@@ -15,8 +15,9 @@ from io import BytesIO
 import pytest
 from airbyte_cdk.models import FailureType, SyncMode
 
-from source_pinterest import SourcePinterest, downloads, limits
-from source_pinterest.metrics_schema import typed
+from source_pinterest import SourcePinterest, limits
+from source_pinterest.http import downloads
+from source_pinterest.metrics.schema import typed
 from unit_tests.conftest import API, make_config, read_streams, records_of
 from unit_tests.report_api import STORAGE, TODAY, CutBody, ReportApi, day, install_fake_clock
 
@@ -281,7 +282,7 @@ def test_given_analytics_body_cut_or_not_json_then_asked_again_and_rows_come_onc
 
 
 def test_given_analytics_body_always_cut_then_bounded_retries_and_a_transient_error(api, monkeypatch):
-    from source_pinterest import client
+    from source_pinterest.http import client
 
     monkeypatch.setattr(client, "MAX_RETRIES", 2)
     analytics_setup(api, lambda request, context: CutBody(b"[" + b'{"DATE": "2024-06-01"},' * 100 + b"]", 50))

@@ -243,7 +243,7 @@ def test_given_proxy_variables_when_a_session_is_settled_then_it_keeps_what_requ
 ):
     import requests
 
-    from source_pinterest.client import settle_environment
+    from source_pinterest.http.client import settle_environment
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", no_proxy)

@@ -11,9 +11,9 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 
-from source_pinterest import errors
-from source_pinterest.errors import BACKOFF_CAP_SECONDS, MAX_RETRIES, PinterestBackoff, PinterestErrorHandler
-from source_pinterest.rate_limits import PinterestAPIBudget
+from source_pinterest.http import errors
+from source_pinterest.http.budget import PinterestAPIBudget
+from source_pinterest.http.errors import BACKOFF_CAP_SECONDS, MAX_RETRIES, PinterestBackoff, PinterestErrorHandler
 from unit_tests.conftest import API, make_config, read_streams, records_of
 from unit_tests.test_auth import stream_error
 
@@ -344,7 +344,7 @@ def test_an_http_date_retry_after_falls_back_to_exponential_backoff():
 
 @pytest.fixture
 def budget_without_policies(monkeypatch):
-    """After a 429 the shared request budget also holds requests until its window resets (rate_limits.py, tested on its
+    """After a 429 the shared request budget also holds requests until its window resets (http/budget.py, tested on its
     own); with time.sleep patched away that wait would spin. These tests are about the retry waits alone."""
     import source_pinterest.source as source_module
 

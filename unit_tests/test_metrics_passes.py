@@ -11,8 +11,8 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
-from source_pinterest.date_windows import Window, resumed_windows
-from source_pinterest.state import PassCursor, read_generation
+from source_pinterest.metrics.windows import Window, resumed_windows
+from source_pinterest.sync.state import PassCursor, read_generation
 from unit_tests.conftest import final_state, make_config, read_streams, records_of
 
 TODAY = dt.date(2024, 6, 30)

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from source_pinterest.normalize import RecordNormalizer
+from source_pinterest.records import RecordNormalizer
 
 SCHEMA = {
     "properties": {

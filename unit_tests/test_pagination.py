@@ -10,7 +10,7 @@ from airbyte_cdk.models import FailureType
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from source_pinterest.pagination import BookmarkPaginator, RepeatedBookmarkError
+from source_pinterest.http.pagination import BookmarkPaginator, RepeatedBookmarkError
 from unit_tests.conftest import API, make_config, read_streams, records_of
 from unit_tests.test_auth import stream_error
 

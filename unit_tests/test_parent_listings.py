@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from source_pinterest.streams.context import ParentListings
 from source_pinterest.streams.entity import ID_LISTING_FIELDS, parent_fields
+from source_pinterest.sync.context import ParentListings
 
 AD_GROUP = {"id": "7", "ad_account_id": "1", "name": "spring", "targeting_spec": {"GEO": ["US"]}, "status": "ACTIVE"}
 

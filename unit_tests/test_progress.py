@@ -16,7 +16,7 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
-from source_pinterest.progress import PROGRESS_INTERVAL_ENV, SyncProgress
+from source_pinterest.sync.progress import PROGRESS_INTERVAL_ENV, SyncProgress
 from unit_tests.conftest import make_config, read_streams
 
 AD_ACCOUNTS = [{"id": "1", "updated_time": 10}, {"id": "2", "updated_time": 20}]

@@ -6,7 +6,7 @@ import pytest
 import requests
 from airbyte_cdk.sources.streams.call_rate import CallRateLimitHit
 
-from source_pinterest.rate_limits import build_api_budget, category_of, category_of_template
+from source_pinterest.http.budget import build_api_budget, category_of, category_of_template
 
 BASE = "https://api.pinterest.com/v5"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from source_pinterest.report_jobs import (
+from source_pinterest.metrics.jobs import (
     Download,
     Fail,
     PollAfter,
@@ -190,7 +190,7 @@ def test_given_the_stream_stopped_while_a_job_waits_then_the_wait_ends_at_once_a
     import threading
     import time
 
-    from source_pinterest.report_jobs import ReportJobCancelled
+    from source_pinterest.metrics.jobs import ReportJobCancelled
 
     api = FakeApi([["IN_PROGRESS"]])
     cancelled = threading.Event()

@@ -6,7 +6,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
-from source_pinterest.streams.metrics_specs import REPORT_STREAMS
+from source_pinterest.metrics.specs import REPORT_STREAMS
 from unit_tests.conftest import final_state, make_config, read_streams, records_of
 from unit_tests.report_api import TODAY, FakeClock, ReportApi, day, install_fake_clock
 
@@ -222,7 +222,7 @@ def test_given_a_failing_window_when_read_then_the_later_windows_are_never_reque
     import threading
     import time
 
-    from source_pinterest.report_jobs import PollPolicy, ReportJobRunner
+    from source_pinterest.metrics.jobs import PollPolicy, ReportJobRunner
     from source_pinterest.streams import reports as report_streams
 
     # Real waits (no injected sleep): the oldest window fails at once; any later one would stay IN_PROGRESS for a

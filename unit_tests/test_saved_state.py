@@ -10,7 +10,7 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_pinterest.saved_state import (
+from source_pinterest.sync.saved_state import (
     clamp_future_cursors,
     from_airbyte_connector,
     read_catalog_file,

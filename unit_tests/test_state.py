@@ -10,7 +10,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from source_pinterest.state import ParentsDoneCursor, PerParentCursor
+from source_pinterest.sync.state import ParentsDoneCursor, PerParentCursor
 
 A, B, C = {"ad_account_id": "1"}, {"ad_account_id": "2"}, {"ad_account_id": "3"}
 

@@ -12,8 +12,8 @@ from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from urllib3.exceptions import ProtocolError
 
-from source_pinterest.failures import most_severe, stream_failure, sync_failure, without_urls
-from source_pinterest.rate_limits import PinterestAPIBudget
+from source_pinterest.http.budget import PinterestAPIBudget
+from source_pinterest.sync.failures import most_severe, stream_failure, sync_failure, without_urls
 from unit_tests.conftest import API, make_config, read_streams, records_of
 from unit_tests.test_auth import stream_error
 

@@ -16,7 +16,9 @@ from typing import Any
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
-from source_pinterest.date_windows import (
+from source_pinterest.metrics.schema import columns_schema, typed, user_account_analytics_schema
+from source_pinterest.metrics.specs import DEFAULT_WINDOWS, LIVE_COLUMNS, LIVE_ID_BATCH, AnalyticsSpec
+from source_pinterest.metrics.windows import (
     Window,
     batches,
     created_by,
@@ -25,12 +27,10 @@ from source_pinterest.date_windows import (
     resumed_windows,
     sync_windows,
 )
-from source_pinterest.metrics_schema import columns_schema, typed, user_account_analytics_schema
-from source_pinterest.saved_state import StateLayout
-from source_pinterest.state import PassCursor, id_order, partition_key
 from source_pinterest.streams.base import CHECKPOINT, PinterestStream
-from source_pinterest.streams.context import SyncContext
-from source_pinterest.streams.metrics_specs import DEFAULT_WINDOWS, LIVE_COLUMNS, LIVE_ID_BATCH, AnalyticsSpec
+from source_pinterest.sync.context import SyncContext
+from source_pinterest.sync.saved_state import StateLayout
+from source_pinterest.sync.state import PassCursor, id_order, partition_key
 
 logger = logging.getLogger("airbyte")
 

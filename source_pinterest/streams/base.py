@@ -10,9 +10,9 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin, Stream
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
-from source_pinterest.client import PinterestClient
-from source_pinterest.saved_state import StateLayout
-from source_pinterest.streams.context import SyncContext
+from source_pinterest.http.client import PinterestClient
+from source_pinterest.sync.context import SyncContext
+from source_pinterest.sync.saved_state import StateLayout
 
 # What read_records yields where the stream's state may be emitted before its slice ends (a metrics stream, after
 # each window or id batch of an ad account): the record stream's order puts it behind every record yielded so far.

@@ -10,12 +10,12 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 
 from source_pinterest.config import EntityStatus
-from source_pinterest.normalize import RecordNormalizer
-from source_pinterest.saved_state import StateLayout
-from source_pinterest.state import ParentsDoneCursor, PerParentCursor, partition_key
+from source_pinterest.records import RecordNormalizer
 from source_pinterest.streams.base import PinterestStream, load_schema, stringify_ids
-from source_pinterest.streams.context import SyncContext
 from source_pinterest.streams.specs import ENTITY_STREAMS, StreamSpec
+from source_pinterest.sync.context import SyncContext
+from source_pinterest.sync.saved_state import StateLayout
+from source_pinterest.sync.state import ParentsDoneCursor, PerParentCursor, partition_key
 
 logger = logging.getLogger("airbyte")
 
@@ -180,7 +180,7 @@ class EntityStream(PinterestStream):
                     yield self.as_record(item)
 
     def as_record(self, item: MutableMapping[str, Any]) -> Mapping[str, Any]:
-        """An API item as this stream emits it: ids as strings, scalars of the schema's types (see normalize.py)."""
+        """An API item as this stream emits it: ids as strings, scalars of the schema's types (see records.py)."""
         return self._normalizer.normalize(stringify_ids(item))
 
     def keeps(self, record: Mapping[str, Any]) -> bool:

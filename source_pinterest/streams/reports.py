@@ -2,11 +2,11 @@
 
 Per ad account and date window (914 days back / 186 days per report; PRODUCT_ITEM 92/31; HOUR 8/3) one report is
 created (POST /ad_accounts/{id}/reports, JSON body only), polled (GET ?token=) by the state machine in
-report_jobs.py, and its file downloaded from the pre-signed URL without our Authorization header into a temp file at
+metrics/jobs.py, and its file downloaded from the pre-signed URL without our Authorization header into a temp file at
 network speed (downloads.py: resumed after a cut, re-polled when the URL expires), then parsed from disk
 ({"<entity id>": [rows]}) and deleted, so a multi-GB report never sits in memory and no slow reader is dropped.
 An ad account's windows are read in order (its pass is saved window by window); the accounts and the other streams
-run side by side in the read's pool (concurrent_read.py). When one window fails, the stream's other report jobs stop
+run side by side in the read's pool (sync/concurrency.py). When one window fails, the stream's other report jobs stop
 polling and downloading at once and their files are deleted.
 """
 
@@ -22,14 +22,14 @@ from urllib.parse import urlsplit
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest.config import Granularity
-from source_pinterest.date_windows import Window
-from source_pinterest.downloads import DownloadCancelled, ReportDownload, deleted_after, deleted_on_failure
-from source_pinterest.metrics_schema import columns_schema, typed
-from source_pinterest.report_jobs import PollResult, ReportJobCancelled, ReportJobRunner, ReportStatus
+from source_pinterest.http.downloads import DownloadCancelled, ReportDownload, deleted_after, deleted_on_failure
+from source_pinterest.metrics.jobs import PollResult, ReportJobCancelled, ReportJobRunner, ReportStatus
+from source_pinterest.metrics.schema import columns_schema, typed
+from source_pinterest.metrics.specs import ReportSpec
+from source_pinterest.metrics.windows import Window
 from source_pinterest.streams.analytics import DatedMetricsStream, warn_if_clamped
 from source_pinterest.streams.base import CHECKPOINT
-from source_pinterest.streams.context import SyncContext
-from source_pinterest.streams.metrics_specs import ReportSpec
+from source_pinterest.sync.context import SyncContext
 
 logger = logging.getLogger("airbyte")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 
-from source_pinterest.auth import PinterestAuthenticator
 from source_pinterest.config import PinterestConfig
+from source_pinterest.http.auth import PinterestAuthenticator
 
 Record = Mapping[str, Any]
 

@@ -13,7 +13,7 @@ from airbyte_cdk.models import FailureType, StreamDescriptor
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from urllib3.exceptions import ProtocolError
 
-from source_pinterest.errors import endpoint_of
+from source_pinterest.http.errors import endpoint_of
 
 # Errors of the network or the server's connection: another attempt later is likely to succeed.
 NETWORK_ERRORS = (requests.RequestException, ProtocolError, IncompleteRead, ConnectionError, TimeoutError)

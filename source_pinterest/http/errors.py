@@ -14,8 +14,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
-from source_pinterest import progress
 from source_pinterest.limits import operator_number
+from source_pinterest.sync import progress
 
 logger = logging.getLogger("airbyte")
 

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from airbyte_cdk.sources.streams.call_rate import FixedWindowCallRatePolicy, HttpAPIBudget, HttpRequestRegexMatcher
 
-from source_pinterest.errors import MAX_SINGLE_WAIT_SECONDS
+from source_pinterest.http.errors import MAX_SINGLE_WAIT_SECONDS
 
 RATE_LIMIT_RESET_HEADER = "X-RateLimit-Reset"
 RATE_LIMIT_REMAINING_HEADER = "X-RateLimit-Remaining"

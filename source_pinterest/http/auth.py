@@ -13,7 +13,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secre
 from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_pinterest.errors import PinterestError
+from source_pinterest.http.errors import PinterestError
 
 TOKEN_PATH = "oauth/token"
 

@@ -34,7 +34,7 @@ import urllib3
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_pinterest.errors import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
+from source_pinterest.http.errors import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
 
 logger = logging.getLogger("airbyte")
 

@@ -22,11 +22,17 @@ from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_pinterest.downloads import JsonArrayBody
-from source_pinterest.errors import MAX_RETRIES, PinterestBackoff, PinterestErrorHandler, endpoint_of, response_json
+from source_pinterest.http.downloads import JsonArrayBody
+from source_pinterest.http.errors import (
+    MAX_RETRIES,
+    PinterestBackoff,
+    PinterestErrorHandler,
+    endpoint_of,
+    response_json,
+)
+from source_pinterest.http.pagination import BookmarkPaginator
 from source_pinterest.limits import http_timeout
-from source_pinterest.pagination import BookmarkPaginator
-from source_pinterest.streams.context import SyncContext
+from source_pinterest.sync.context import SyncContext
 
 logger = logging.getLogger("airbyte")
 

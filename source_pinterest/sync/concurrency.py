@@ -34,9 +34,9 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator impor
 from airbyte_cdk.sources.types import Record
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_pinterest.progress import SyncProgress
-from source_pinterest.state import partition_key
 from source_pinterest.streams.base import CHECKPOINT, PinterestStream
+from source_pinterest.sync.progress import SyncProgress
+from source_pinterest.sync.state import partition_key
 
 # What a partition's failure becomes: the stream's error, or None once the stream has failed already (logged only).
 Failed = Callable[[str, Exception], AirbyteTracedException | None]

@@ -18,7 +18,7 @@ from source_pinterest.config import (
     PinterestConfig,
     ReportLevel,
 )
-from source_pinterest.date_windows import Window
+from source_pinterest.metrics.windows import Window
 
 # Pinterest's own defaults, sent explicitly so the request says what the numbers mean.
 DEFAULT_WINDOWS = {"click_window_days": 30, "engagement_window_days": 30, "view_window_days": 1}

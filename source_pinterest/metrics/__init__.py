@@ -1,0 +1,2 @@
+"""The metrics streams' knowledge: their spec tables, schemas built from the column lists, date windows, async report
+jobs."""

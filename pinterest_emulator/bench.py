@@ -36,6 +36,7 @@ from pinterest_emulator.sync_runner import (
     state_for_next_run,
 )
 from pinterest_emulator.truth import STREAMS as ENTITY_STREAMS
+from source_pinterest.config import PinterestConfig
 from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS
 
 UNLIMITED = ",".join(f"{category}=1000000000/min" for category in LIMITS_PER_MINUTE)
@@ -202,7 +203,7 @@ def print_size(args: argparse.Namespace, result: dict) -> None:
     print(
         f"emulator: {args.latency_ms} ms per request; rate limits {rates}; reports finish on poll {args.report_polls + 1}"
     )
-    workers = config.get("num_workers", "3 (default)")
+    workers = config.get("num_workers", f"{PinterestConfig.model_fields['num_workers'].default} (default)")
     print(f"connector: num_workers {workers}; start_date {config['start_date']} ({args.days} days of metrics)\n")
     print_stream_table(full, incremental)
     print()

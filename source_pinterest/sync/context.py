@@ -37,7 +37,7 @@ class ParentListings:
             return self._locks.setdefault(stream, threading.Lock())
 
     def lock_for(self, stream: str, partition_key: str) -> threading.Lock:
-        """Held while one partition is listed, so a stream read in another lane waits and replays, never re-lists."""
+        """Held while one partition is listed, so a stream read in another worker waits and replays, never re-lists."""
         return self._lock(f"{stream}\x00{partition_key}")
 
     def cached(self, stream: str, partition_key: str) -> list[Record] | None:

@@ -41,6 +41,10 @@ BOARD = ParentRef("boards", {"board_id": "id"})
 BOARD_SECTION = ParentRef("board_sections", {"board_id": "board_id", "section_id": "id"})
 AD_GROUP = ParentRef("ad_groups", {"ad_account_id": "ad_account_id", "ad_group_id": "id"})
 
+# The 90-day and lifetime metrics of each pin, in its record; only GET /pins and GET /boards/{id}/pins take the flag
+# (GET /boards/{id}/sections/{id}/pins does not).
+PIN_METRICS = {"pin_metrics": "true"}
+
 
 ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     # Organic (org_read).
@@ -54,7 +58,12 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
         skip_statuses=SKIP_PARENT,
     ),
     StreamSpec(
-        "board_pins", "boards/{board_id}/pins", cursor_field="created_at", parents=(BOARD,), skip_statuses=SKIP_PARENT
+        "board_pins",
+        "boards/{board_id}/pins",
+        cursor_field="created_at",
+        parents=(BOARD,),
+        params=PIN_METRICS,
+        skip_statuses=SKIP_PARENT,
     ),
     StreamSpec(
         "board_section_pins",
@@ -63,7 +72,8 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
         parents=(BOARD_SECTION,),
         skip_statuses=SKIP_PARENT | {409},  # 409 "Board section conflict" is documented for this endpoint
     ),
-    StreamSpec("pins", "pins", cursor_field="created_at"),
+    # GET /pins leaves protected pins out unless include_protected_pins=true (the spec's default is false).
+    StreamSpec("pins", "pins", cursor_field="created_at", params={**PIN_METRICS, "include_protected_pins": "true"}),
     # Ads (ads_read).
     StreamSpec("ad_accounts", "ad_accounts", cursor_field="updated_time", params={"include_shared_accounts": "true"}),
     StreamSpec(

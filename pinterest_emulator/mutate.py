@@ -41,15 +41,6 @@ def mutate(state, seed: int | None = None) -> dict:
             changed["campaigns"].append(campaign.id)
             changed["ad_groups"].append(group.id)
             changed["ads"] += [a.id for a in ads]
-        # Organic edits, which the API gives no update time for: a board renamed, an existing pin's title edited.
-        edited_board = ds.boards[r.randrange(len(ds.boards))]
-        # A rename leaves board_pins_modified_at as it was (render.board): it follows the board's pins.
-        edited_board.name = f"Renamed ✏️ board #{edited_board.n} v{ds.version}"
-        edited_pin = ds.pins[r.randrange(len(ds.pins))]
-        edited_pin.name = f"Edited ✏️ pin #{edited_pin.n} v{ds.version}"
-        edited_pin.updated = now
-        changed["boards"].append(edited_board.id)
-        changed["pins"].append(edited_pin.id)
         board = _new(ds, "board", "user", None, None, now)
         ds.boards.append(board)
         changed["boards"].append(board.id)

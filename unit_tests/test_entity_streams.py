@@ -224,9 +224,7 @@ def test_configured_ad_accounts_restrict_every_child_stream(api):
     )
 
 
-def test_given_the_created_at_state_of_an_earlier_version_when_boards_read_then_every_board_and_a_full_refresh_state(
-    api,
-):
+def test_given_boards_state_when_incremental_then_boards_created_since_and_flat_state(api):
     api.pages(
         "boards", [[{"id": "1", "created_at": "2024-01-01T00:00:00"}, {"id": "2", "created_at": "2024-03-01T00:00:00"}]]
     )
@@ -235,9 +233,8 @@ def test_given_the_created_at_state_of_an_earlier_version_when_boards_read_then_
         make_config(), ["boards"], SyncMode.incremental, {"boards": {"created_at": "2024-02-01T00:00:00"}}
     )
 
-    # Boards have no update time: a board created before the saved value may have been renamed since.
-    assert [r["id"] for r in records_of(output, "boards")] == ["1", "2"]
-    assert final_state(output, "boards") == {"__ab_full_refresh_sync_complete": True}
+    assert [r["id"] for r in records_of(output, "boards")] == ["2"]
+    assert final_state(output, "boards") == {"created_at": "2024-03-01T00:00:00"}
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,12 @@ import json
 import logging
 
 import pytest
-from airbyte_cdk.models import AirbyteStateMessageSerializer, FailureType
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest.sync.saved_state import (
-    StateLayout,
     clamp_future_cursors,
     from_airbyte_connector,
-    in_our_shape,
     read_catalog_file,
     read_state_file,
 )
@@ -255,46 +253,3 @@ def test_given_a_bad_catalog_file_then_a_config_error_names_the_file_and_the_pro
 
     assert raised.value.failure_type == FailureType.config_error
     assert path in raised.value.message and says in raised.value.message
-
-
-# -- streams that were incremental and are full refresh now -----------------------------------------------------------
-
-WAS_INCREMENTAL = [
-    ("boards", (), {"created_at": "2026-01-01T00:00:00"}),
-    (
-        "board_pins",
-        ("board_id",),
-        {"states": [{"partition": {"board_id": "1"}, "cursor": {"created_at": "2026-01-01T00:00:00"}}]},
-    ),
-]
-
-
-@pytest.mark.parametrize("stream, keys, saved", WAS_INCREMENTAL, ids=[w[0] for w in WAS_INCREMENTAL])
-def test_given_the_incremental_state_of_a_stream_now_full_refresh_then_it_is_ignored_with_one_info_line(
-    caplog, stream, keys, saved
-):
-    message = AirbyteStateMessageSerializer.load(stream_message(stream, saved))
-
-    with caplog.at_level(logging.INFO, logger="airbyte"):
-        (ours,) = in_our_shape([message], {stream: StateLayout(keys, None)}, NOW)
-
-    assert ours.stream.stream_state.__dict__ == {}
-    lines = [r.getMessage() for r in caplog.records]
-    assert lines == [f"Stream {stream} is full refresh now; its saved incremental state is ignored."]
-
-
-FULL_REFRESH_PROGRESS = [
-    {"__ab_full_refresh_sync_complete": True},
-    {"states": [{"partition": {"board_id": "1"}, "cursor": {"__ab_full_refresh_sync_complete": True}}]},
-]
-
-
-@pytest.mark.parametrize("saved", FULL_REFRESH_PROGRESS)
-def test_given_the_progress_of_a_full_refresh_pass_then_it_is_kept_and_nothing_is_logged(caplog, saved):
-    message = AirbyteStateMessageSerializer.load(stream_message("board_pins", saved))
-
-    with caplog.at_level(logging.INFO, logger="airbyte"):
-        (ours,) = in_our_shape([message], {"board_pins": StateLayout(("board_id",), None)}, NOW)
-
-    assert ours.stream.stream_state.__dict__ == saved
-    assert not caplog.records

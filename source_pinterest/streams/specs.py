@@ -55,10 +55,7 @@ SECRET_PINS = ("pins:read_secret",)
 ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     # Organic (org_read).
     StreamSpec("user_account", "user_account", single_object=True, paginated=False),
-    # Boards and pins are full refresh: the OpenAPI gives them no update time, and they can be edited (a board's
-    # name, description, privacy; a pin's title, link, board), so a cursor on `created_at` would never emit an edit
-    # again. A board's `board_pins_modified_at` moves only when its pins change, not when the board itself does.
-    StreamSpec("boards", "boards", secret_scopes=SECRET_BOARDS),
+    StreamSpec("boards", "boards", cursor_field="created_at", secret_scopes=SECRET_BOARDS),
     StreamSpec(
         "board_sections",
         "boards/{board_id}/sections",
@@ -70,6 +67,7 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec(
         "board_pins",
         "boards/{board_id}/pins",
+        cursor_field="created_at",
         parents=(BOARD,),
         params=PIN_METRICS,
         skip_statuses=SKIP_PARENT,
@@ -78,6 +76,7 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec(
         "board_section_pins",
         "boards/{board_id}/sections/{section_id}/pins",
+        cursor_field="created_at",
         parents=(BOARD_SECTION,),
         skip_statuses=SKIP_PARENT | {409},  # 409 "Board section conflict" is documented for this endpoint
         secret_scopes=SECRET_BOARDS + SECRET_PINS,
@@ -86,6 +85,7 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec(
         "pins",
         "pins",
+        cursor_field="created_at",
         params={**PIN_METRICS, "include_protected_pins": "true"},
         secret_scopes=SECRET_PINS,
     ),

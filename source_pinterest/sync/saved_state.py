@@ -32,7 +32,6 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalogSerializer,
     FailureType,
 )
-from airbyte_cdk.sources.streams.checkpoint.checkpoint_reader import FULL_REFRESH_COMPLETE_STATE
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 logger = logging.getLogger("airbyte")
@@ -129,11 +128,6 @@ def in_our_shape(
             continue
         name = stream.stream_descriptor.name
         ours = from_airbyte_connector(stream.stream_state.__dict__, layout.partition_keys, layout.cursor_field)
-        if layout.cursor_field is None and holds_a_cursor(ours):
-            # A stream that was incremental in an earlier version (boards and pins, on created_at): its cursor
-            # would not be read, and its per-parent entries are not a pass of ours, so a new pass begins.
-            logger.info(f"Stream {name} is full refresh now; its saved incremental state is ignored.")
-            ours = {}
         ours = clamp_future_cursors(name, ours, now)
         stream_message = {"stream_descriptor": {"name": name, "namespace": stream.stream_descriptor.namespace}}
         out.append(
@@ -174,18 +168,6 @@ def from_airbyte_connector(state: Mapping[str, Any], partition_keys: Sequence[st
     if fallback is not None:
         ours[cursor_field] = fallback
     return ours
-
-
-def holds_a_cursor(state: Mapping[str, Any]) -> bool:
-    """Whether a state holds a cursor value, rather than only the progress of a full refresh pass (the CDK's
-    "sync complete" marker, flat or per parent)."""
-    marker = set(FULL_REFRESH_COMPLETE_STATE)
-    entries = state.get("states")
-    if set(state) - marker - {"states"}:
-        return True
-    return isinstance(entries, list) and any(
-        isinstance(entry, Mapping) and set(entry.get("cursor") or {}) - marker for entry in entries
-    )
 
 
 def _is_airbyte_partition(entry: Any) -> bool:

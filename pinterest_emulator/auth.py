@@ -13,18 +13,24 @@ CLIENT_ID = "emulator-client-id"
 CLIENT_SECRET = "emulator-client-secret"
 REFRESH_TOKEN = "emulator-refresh-token"
 SCOPES = "ads:read,boards:read,boards:read_secret,catalogs:read,pins:read,pins:read_secret,user_accounts:read"
+# What a token needs to see secret boards and the pins on them (API_FACTS section 1); without them those are left out
+# of every listing, as GET /boards documents ("based on the scopes of the token"), and nothing fails.
+SECRET_BOARDS_SCOPE = "boards:read_secret"
+SECRET_PINS_SCOPE = "pins:read_secret"
 REFRESH_TOKEN_TTL = 60 * 86400  # "continuous refresh" tokens live 60 days
 
 
 class TokenStore:
     """Valid refresh tokens and access tokens (with expiry); thread-safe."""
 
-    def __init__(self, token_ttl: int = 3600, rotate_refresh_tokens: bool = False):
+    def __init__(self, token_ttl: int = 3600, rotate_refresh_tokens: bool = False, scopes: str = SCOPES):
         self.token_ttl = token_ttl
         self.rotate = rotate_refresh_tokens
+        self.scopes = scopes  # what the account owner granted the app: every token is issued with these
         self._lock = threading.Lock()
         self._refresh = {REFRESH_TOKEN}
         self._access: dict[str, float] = {}
+        self._granted: dict[str, frozenset[str]] = {}  # access token -> its scopes
         self.refreshes = 0
 
     def check_client(self, authorization: str | None) -> None:
@@ -47,12 +53,13 @@ class TokenStore:
                 self._refresh.add(token)
             access = "emulator-access-" + secrets.token_hex(16)
             self._access[access] = time.time() + self.token_ttl
+            self._granted[access] = frozenset(self.scopes.split(","))
             self.refreshes += 1
         return {
             "access_token": access,
             "token_type": "bearer",
             "expires_in": self.token_ttl,
-            "scope": SCOPES,
+            "scope": self.scopes,
             "response_type": "refresh_token",
             "refresh_token": token,
             "refresh_token_expires_in": REFRESH_TOKEN_TTL,
@@ -71,6 +78,12 @@ class TokenStore:
         if expiry < time.time():
             raise unauthorized("Authentication failed: access token has expired.")
         return token
+
+    def scopes_of(self, access_token: str | None) -> frozenset[str]:
+        """The scopes of a token; a request made without one (handlers called directly) has them all."""
+        with self._lock:
+            granted = self._granted.get(access_token) if access_token else None
+        return granted if granted is not None else frozenset(SCOPES.split(","))
 
     def revoke(self, access_token: str) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ The collectors are also used by truth.py, so "what a full sync must emit" and
 import re
 
 from . import render
+from .auth import SECRET_BOARDS_SCOPE, SECRET_PINS_SCOPE
 from .errors import ApiError, bad_param, not_found
 from .filters import id_list, multi, ordered, statuses
 from .pagination import paginate
@@ -25,10 +26,10 @@ def account_of(state, req: Request):
     return node
 
 
-def listing(state, req: Request, nodes: list, cap: int | None = None, extra=None) -> Response:
+def listing(state, req: Request, nodes: list, cap: int | None = None, extra=None, render_one=None) -> Response:
     page, bookmark, size = paginate(nodes, req.path, req.query, cap)
     state.stats.page_size(size)
-    items = [render.render(state.ds, n) for n in page]
+    items = [(render_one or render.render)(state.ds, n) for n in page]
     if extra:
         items = [extra(item) for item in items]
     return Response(body={"items": items, "bookmark": bookmark})
@@ -137,6 +138,52 @@ def _catalog_blocked(state, query) -> bool:
     return not state.ds.has_catalog or account == state.ds.no_catalog_account
 
 
+# --- organic content by privacy: what a token's scopes and a request's flags let it see --------------------------
+
+
+def board_visible(state, board, scopes) -> bool:
+    """Secret boards only for a token with boards:read_secret; public and protected boards for every token."""
+    return board is not None and (SECRET_BOARDS_SCOPE in scopes or render.privacy_of(state.ds, board) != "SECRET")
+
+
+def visible_boards(state, scopes) -> list:
+    return [b for b in state.ds.boards if board_visible(state, b, scopes)]
+
+
+def pin_visible(state, pin, scopes, include_protected: bool) -> bool:
+    """A pin shares its board's privacy: pins on a secret board need pins:read_secret, pins on a protected
+    (ad-only) board come with include_protected_pins=true (a flag of GET /pins only; board listings show them)."""
+    privacy = render.privacy_of(state.ds, state.ds.get("board", pin.parent))
+    if privacy == "SECRET":
+        return SECRET_PINS_SCOPE in scopes
+    return privacy != "PROTECTED" or include_protected
+
+
+def collect_pins(state, scopes, include_protected: bool) -> list:
+    return [p for p in state.ds.pins if pin_visible(state, p, scopes, include_protected)]
+
+
+def collect_board_pins(state, board, scopes) -> list:
+    return [p for p in state.ds.kids("pin", board.id) if pin_visible(state, p, scopes, True)]
+
+
+def collect_section_pins(state, section, scopes) -> list:
+    return [p for p in state.ds.kids("section_pin", section.id) if pin_visible(state, p, scopes, True)]
+
+
+def _scopes(state, req: Request) -> frozenset:
+    return state.tokens.scopes_of(req.access_token)
+
+
+def _flag(req: Request, name: str) -> bool:
+    return (req.one(name) or "").lower() == "true"
+
+
+def _pin_renderer(req: Request):
+    """pin_metrics=true (GET /pins and GET /boards/{id}/pins take it) adds the pins' 90-day and lifetime metrics."""
+    return render.pin_with_metrics if _flag(req, "pin_metrics") else render.pin
+
+
 # --- handlers ---------------------------------------------------------------------------------------------------
 
 
@@ -164,15 +211,15 @@ def user_account(state, req: Request) -> Response:
 
 def boards(state, req: Request) -> Response:
     privacy = req.one("privacy", "ALL")
-    nodes = list(state.ds.boards)
+    nodes = visible_boards(state, _scopes(state, req))
     if privacy in ("PUBLIC", "SECRET", "PROTECTED"):
-        nodes = [b for b in nodes if render.board(state.ds, b)["privacy"] == privacy]
+        nodes = [b for b in nodes if render.privacy_of(state.ds, b) == privacy]
     return listing(state, req, nodes)
 
 
 def _board(state, req: Request):
     board = state.ds.get("board", req.params["board_id"])
-    if board is None:
+    if not board_visible(state, board, _scopes(state, req)):
         raise ApiError(404, 40, "Board not found.")
     return board
 
@@ -182,20 +229,22 @@ def board_sections(state, req: Request) -> Response:
 
 
 def board_pins(state, req: Request) -> Response:
-    board = _board(state, req)
-    return listing(state, req, list(state.ds.kids("pin", board.id)), cap=state.settings.board_pins_cap)
+    pins = collect_board_pins(state, _board(state, req), _scopes(state, req))
+    return listing(state, req, pins, cap=state.settings.board_pins_cap, render_one=_pin_renderer(req))
 
 
 def board_section_pins(state, req: Request) -> Response:
+    scopes = _scopes(state, req)
     board = state.ds.get("board", req.params["board_id"])
     section = state.ds.get("section", req.params["section_id"])
-    if board is None or section is None or section.parent != board.id:
+    if not board_visible(state, board, scopes) or section is None or section.parent != board.id:
         raise ApiError(404, 404, "Board or section not found.")
-    return listing(state, req, list(state.ds.kids("section_pin", section.id)))
+    return listing(state, req, collect_section_pins(state, section, scopes))
 
 
 def pins(state, req: Request) -> Response:
-    return listing(state, req, list(state.ds.pins))
+    nodes = collect_pins(state, _scopes(state, req), _flag(req, "include_protected_pins"))
+    return listing(state, req, nodes, render_one=_pin_renderer(req))
 
 
 def catalogs(state, req: Request) -> Response:

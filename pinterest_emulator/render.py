@@ -227,22 +227,36 @@ def keyword(ds, n) -> dict:
     }
 
 
+# Board privacy (the spec's BoardPrivacy), weighted: most boards are public. A protected board is an ad-only board
+# (the spec: setting is_ads_only makes a board PROTECTED), and its pins are the "protected pins" of GET /pins.
+PRIVACY_WEIGHTS = (("PUBLIC", 6), ("SECRET", 2), ("PROTECTED", 1))
+
+
+def privacy_of(ds, board_node) -> str:
+    """A board's privacy, stable per id; board #0 (the big one) is always public."""
+    if board_node.n == 0:
+        return "PUBLIC"
+    values, weights = zip(*PRIVACY_WEIGHTS, strict=True)
+    return rng(ds.seed, "privacy", board_node.id).choices(values, weights)[0]
+
+
 def board(ds, n) -> dict:
     r = rng(ds.seed, "board", n.id)
     pins = ds.kids("pin", n.id)
+    privacy = privacy_of(ds, n)
     modified = pins[-1].created if pins else n.created
     return {
         "id": n.id,
         "name": name_of(ds, n),
         "description": "Emulated board",
         "owner": {"username": ds.user["username"]},
-        "privacy": r.choice(("PUBLIC", "PUBLIC", "SECRET")),
+        "privacy": privacy,
         "created_at": iso(n.created),
         "board_pins_modified_at": iso(max(modified, n.updated)),
         "pin_count": len(pins),
         "follower_count": r.randint(0, 5000),
         "collaborator_count": 0,
-        "is_ads_only": False,
+        "is_ads_only": privacy == "PROTECTED",
         "media": {"image_cover_url": None, "pin_thumbnail_urls": []},
     }
 
@@ -275,6 +289,27 @@ def pin(ds, n) -> dict:
             "images": {"150x150": {"url": f"https://i.example.com/150x150/{n.id}.jpg", "width": 150, "height": 150}},
         },
     }
+
+
+# The spec's pin_metrics parameter: "If Pin was created before 2023-03-20 lifetime metrics will only be available
+# for Video and Idea Pin formats". The emulator's pins are all image pins.
+LIFETIME_METRICS_SINCE = int(datetime(2023, 3, 20, tzinfo=UTC).timestamp())
+
+
+def pin_metrics(ds, n) -> dict:
+    """The `pin_metrics` of a pin asked for with pin_metrics=true, shaped as the spec's example: 90-day counts and,
+    for pins new enough, lifetime counts (which alone carry reactions and comments). Stable per pin."""
+    r = rng(ds.seed, "pin_metrics", n.id)
+    recent = {"pin_click": r.randint(0, 400), "impression": r.randint(0, 20_000), "clickthrough": r.randint(0, 300)}
+    lifetime = None
+    if n.created >= LIFETIME_METRICS_SINCE:
+        lifetime = {name: value + r.randint(0, 5 * value + 10) for name, value in recent.items()}
+        lifetime |= {"reaction": r.randint(0, 200), "comment": r.randint(0, 40)}
+    return {"90d": recent, "lifetime_metrics": lifetime}
+
+
+def pin_with_metrics(ds, n) -> dict:
+    return {**pin(ds, n), "pin_metrics": pin_metrics(ds, n)}
 
 
 def catalog(ds, n) -> dict:

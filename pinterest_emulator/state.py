@@ -7,7 +7,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from .auth import TokenStore
+from .auth import SCOPES, TokenStore
 from .data import generate
 from .faults import FaultInjector
 from .ratelimit import RateLimiter, parse_limits
@@ -23,6 +23,7 @@ class Settings:
     rate_limits: str = "off"
     faults: str = ""
     rotate_refresh_tokens: bool = False
+    scopes: str = SCOPES  # granted to every token, comma-separated; leave out *:read_secret to hide secret content
     token_ttl: int = 3600
     today: str | None = None  # YYYY-MM-DD; default: the current UTC date
     report_polls: int = 2  # polls that answer IN_PROGRESS before FINISHED
@@ -56,7 +57,7 @@ class State:
         today_epoch = int(datetime(self.today.year, self.today.month, self.today.day, tzinfo=UTC).timestamp())
         self.ds = generate(settings.seed, settings.size, today_epoch, has_catalog=not settings.no_catalog)
         self.lock = threading.RLock()  # guards dataset mutation against concurrent reads
-        self.tokens = TokenStore(settings.token_ttl, settings.rotate_refresh_tokens)
+        self.tokens = TokenStore(settings.token_ttl, settings.rotate_refresh_tokens, settings.scopes)
         self.limiter = RateLimiter(
             settings.rate_limits, parse_limits(settings.rate_limit_overrides), parse_limits(settings.daily_caps, "/day")
         )

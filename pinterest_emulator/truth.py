@@ -1,6 +1,8 @@
 """Ground truth for tests: exactly what a complete full-refresh sync must emit, per stream.
 
-Built from the same collectors the endpoints use, without pagination, faults or auth.
+Built from the same collectors the endpoints use, without pagination, faults or auth. Organic content is what a
+token with the emulator's granted scopes sees, asked as the connector asks: GET /pins with include_protected_pins
+and pin_metrics, GET /boards/{id}/pins with pin_metrics (board_section_pins' endpoint takes no pin_metrics).
 """
 
 from datetime import date
@@ -14,9 +16,13 @@ from .endpoints_entities import (
     account_children,
     collect_ad_groups,
     collect_ads,
+    collect_board_pins,
     collect_campaigns,
     collect_keywords,
+    collect_pins,
     collect_product_groups,
+    collect_section_pins,
+    visible_boards,
 )
 from .errors import bad_param
 from .filters import DEFAULT_STATUSES
@@ -65,17 +71,22 @@ def stream_records(state, stream: str, statuses=None) -> list:
 
     if stream == "user_account":
         return [render.user_account(ds)]
+    scopes = frozenset(state.tokens.scopes.split(","))
+    boards = visible_boards(state, scopes)
     if stream == "boards":
-        return out(ds.boards)
+        return out(boards)
     if stream == "board_sections":
-        return [{**render.section(ds, s), "board_id": b.id} for b in ds.boards for s in ds.kids("section", b.id)]
+        return [{**render.section(ds, s), "board_id": b.id} for b in boards for s in ds.kids("section", b.id)]
     if stream == "board_section_pins":
-        return out([p for b in ds.boards for s in ds.kids("section", b.id) for p in ds.kids("section_pin", s.id)])
+        return out(
+            [p for b in boards for s in ds.kids("section", b.id) for p in collect_section_pins(state, s, scopes)]
+        )
     if stream == "board_pins":
         cap = state.settings.board_pins_cap
-        return out([p for b in ds.boards for p in ds.kids("pin", b.id)[:cap]])
+        pins = [p for b in boards for p in collect_board_pins(state, b, scopes)[:cap]]
+        return [render.pin_with_metrics(ds, p) for p in pins]
     if stream == "pins":
-        return out(ds.pins)
+        return [render.pin_with_metrics(ds, p) for p in collect_pins(state, scopes, include_protected=True)]
     if stream == "ad_accounts":
         return out(ds.accounts)
     if stream in PER_ACCOUNT:

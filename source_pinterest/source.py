@@ -40,7 +40,7 @@ from source_pinterest.streams.base import PinterestStream
 from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
 from source_pinterest.streams.reports import ReportStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
-from source_pinterest.streams.specs import ENTITY_STREAMS, SPECS_BY_NAME
+from source_pinterest.streams.specs import ENTITY_STREAMS, SPECS_BY_NAME, missing_secret_scopes
 from source_pinterest.sync import saved_state
 from source_pinterest.sync.concurrency import concurrent_stream
 from source_pinterest.sync.context import SyncContext
@@ -118,6 +118,20 @@ def join_generation(
     generation, resuming = read_generation(states, limits.now())
     for stream in metrics:
         stream.join_generation(generation, resuming)
+
+
+def warn_of_missing_secret_scopes(ctx: SyncContext, selected: set[str], logger: logging.Logger) -> None:
+    """One warning for the sync when the token lacks a *:read_secret scope a selected stream could use: Pinterest
+    then leaves secret boards and pins out without an error, and the rest syncs."""
+    granted = ctx.authenticator.granted_scopes
+    missing = missing_secret_scopes(sorted(selected), granted) if granted is not None else {}
+    if missing:
+        streams = sorted({name for names in missing.values() for name in names})
+        logger.warning(
+            f"The token lacks the scope(s) {', '.join(sorted(missing))}: the secret boards and pins they guard are "
+            f"left out of {', '.join(streams)}; public and protected content synced. Re-authorize the app with "
+            f"these scopes to sync secret content too."
+        )
 
 
 class SourcePinterest(AbstractSource):
@@ -263,6 +277,7 @@ class SourcePinterest(AbstractSource):
             pool.shutdown(wait=False, cancel_futures=True)
             activate(None)
             selected = {configured.stream.name for configured in catalog.streams}
+            warn_of_missing_secret_scopes(ctx, selected, logger)
             for line in summary_lines(progress, self._streams, selected):
                 logger.info(line)
         if self._failures:

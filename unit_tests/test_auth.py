@@ -369,3 +369,33 @@ def test_given_token_endpoint_echoes_the_credentials_when_check_is_called_direct
     assert status.status == Status.FAILED
     assert "Bad grant **** for client ****" in status.message
     assert REFRESH_TOKEN not in status.message and CLIENT_SECRET not in status.message
+
+
+SECRET_SCOPE_CASES = [
+    # granted scopes (as the refresh answers them), streams read, the missing scopes the one warning names
+    ("ads:read,boards:read,pins:read", ["boards", "pins"], ["boards:read_secret", "pins:read_secret"]),
+    ("ads:read boards:read boards:read_secret pins:read", ["pins"], ["pins:read_secret"]),
+    ("boards:read,boards:read_secret,pins:read,pins:read_secret", ["boards", "pins"], []),
+    ("ads:read", ["ad_accounts"], []),  # no stream that reads secret content
+]
+
+
+@pytest.mark.parametrize("granted, streams, missing", SECRET_SCOPE_CASES)
+def test_given_the_scopes_of_the_refresh_when_read_then_one_warning_names_the_missing_secret_scopes(
+    api, granted, streams, missing
+):
+    api.token(ACCESS_TOKEN, body={**token_body(ACCESS_TOKEN), "scope": granted})
+    for stream in streams:
+        api.pages(stream, [[{"id": "1"}]])
+
+    output = read_streams(make_config(), streams)
+
+    assert not output.errors
+    for stream in streams:  # what the token may read syncs either way
+        assert [r["id"] for r in records_of(output, stream)] == ["1"]
+    warnings = [log.log.message for log in output.logs if "read_secret" in log.log.message]
+    if missing:
+        (warning,) = warnings
+        assert f"The token lacks the scope(s) {', '.join(missing)}:" in warning
+    else:
+        assert warnings == []

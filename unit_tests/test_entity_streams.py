@@ -86,7 +86,7 @@ def test_given_ad_account_forbidden_when_read_campaigns_then_it_is_skipped_and_o
 PARENTLESS = [
     # stream, path, extra query params expected
     ("boards", "boards", {}),
-    ("pins", "pins", {}),
+    ("pins", "pins", {"pin_metrics": ["true"], "include_protected_pins": ["true"]}),
     ("ad_accounts", "ad_accounts", {"include_shared_accounts": ["true"]}),
     ("catalogs", "catalogs", {}),
     ("catalogs_feeds", "catalogs/feeds", {}),
@@ -169,6 +169,9 @@ def test_board_children_carry_the_board_and_section_ids(api):
     assert records_of(output, "board_sections") == [{"id": "s1", "name": "Section", "board_id": "b1"}]
     assert [r["id"] for r in records_of(output, "board_pins")] == ["p1", "p2"]
     assert [r["id"] for r in records_of(output, "board_section_pins")] == ["p2"]
+    # Only the board's pin listing takes pin_metrics; the section's endpoint has no such parameter.
+    assert query(api.requests_to("boards/b1/pins")[0])["pin_metrics"] == ["true"]
+    assert "pin_metrics" not in query(api.requests_to("boards/b1/sections/s1/pins")[0])
     # Boards and sections are listed once although three streams need them.
     assert len(api.requests_to("boards")) == 1
     assert len(api.requests_to("boards/b1/sections")) == 1

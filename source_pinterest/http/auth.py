@@ -29,6 +29,7 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         basic = base64.b64encode(f"{credentials['client_id']}:{credentials['client_secret']}".encode()).decode()
         self._emitted_refresh_token: str | None = credentials["refresh_token"]
         self._parsed_expiry: tuple[Any, AirbyteDateTime] | None = None
+        self.granted_scopes: frozenset[str] | None = None  # the `scope` of the last refresh; None before one
         super().__init__(
             connector_config=config,
             token_refresh_endpoint=base_url + TOKEN_PATH,
@@ -75,6 +76,15 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
             return super().refresh_access_token()
         except requests.HTTPError as error:
             raise token_endpoint_error(error.response, self._redact) from None
+
+    def _make_handled_request(self) -> Any:
+        # The refresh response requires `scope` (OauthAccessTokenResponseRefresh): what the token may read, kept so
+        # that content a scope hides without an error (secret boards and pins) can be named in a warning.
+        response = super()._make_handled_request()
+        scope = response.get("scope") if isinstance(response, dict) else None
+        if isinstance(scope, str):
+            self.granted_scopes = frozenset(scope.replace(",", " ").split())
+        return response
 
     def _redact(self, text: str) -> str:
         # Pinterest's error message may echo what it was sent; a check status is not passed through the CDK's filter.

@@ -33,8 +33,8 @@ class AdAccountsStream(EntityStream):
 
 class BoardPinsStream(EntityStream):
     """GET /boards/{board_id}/pins. Very large boards may stop paging before their last pin; when a board's listing
-    comes back shorter than its `pin_count`, the pins of its sections are read too, and a warning names the board
-    if pins are still out of reach."""
+    comes back shorter than its `pin_count`, the pins of its sections are read too (without `pin_metrics`: the section
+    endpoint does not take the flag), and a warning names the board if pins are still out of reach."""
 
     def _fetch_from_api(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         seen: set[str | None] = set()  # pin ids

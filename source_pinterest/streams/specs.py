@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 # Statuses that mean "this parent has nothing for us" rather than "the sync is broken": an ad account the token
@@ -34,6 +34,9 @@ class StreamSpec:
     paginated: bool = True
     single_object: bool = False
     skip_statuses: frozenset[int] = frozenset()
+    # Scopes without which Pinterest leaves the stream's secret content out, with no error: the token's other
+    # content still syncs, and the sync warns once (missing_secret_scopes).
+    secret_scopes: tuple[str, ...] = ()
 
 
 AD_ACCOUNT = ParentRef("ad_accounts", {"ad_account_id": "id"})
@@ -41,20 +44,34 @@ BOARD = ParentRef("boards", {"board_id": "id"})
 BOARD_SECTION = ParentRef("board_sections", {"board_id": "board_id", "section_id": "id"})
 AD_GROUP = ParentRef("ad_groups", {"ad_account_id": "ad_account_id", "ad_group_id": "id"})
 
+# The 90-day and lifetime metrics of each pin, in its record; only GET /pins and GET /boards/{id}/pins take the flag
+# (GET /boards/{id}/sections/{id}/pins does not).
+PIN_METRICS = {"pin_metrics": "true"}
+# Secret boards need boards:read_secret, the pins on them pins:read_secret (API_FACTS section 1).
+SECRET_BOARDS = ("boards:read_secret",)
+SECRET_PINS = ("pins:read_secret",)
+
 
 ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     # Organic (org_read).
     StreamSpec("user_account", "user_account", single_object=True, paginated=False),
-    StreamSpec("boards", "boards", cursor_field="created_at"),
+    StreamSpec("boards", "boards", cursor_field="created_at", secret_scopes=SECRET_BOARDS),
     StreamSpec(
         "board_sections",
         "boards/{board_id}/sections",
         parents=(BOARD,),
         record_fields=("board_id",),
         skip_statuses=SKIP_PARENT,
+        secret_scopes=SECRET_BOARDS,
     ),
     StreamSpec(
-        "board_pins", "boards/{board_id}/pins", cursor_field="created_at", parents=(BOARD,), skip_statuses=SKIP_PARENT
+        "board_pins",
+        "boards/{board_id}/pins",
+        cursor_field="created_at",
+        parents=(BOARD,),
+        params=PIN_METRICS,
+        skip_statuses=SKIP_PARENT,
+        secret_scopes=SECRET_BOARDS + SECRET_PINS,
     ),
     StreamSpec(
         "board_section_pins",
@@ -62,8 +79,16 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
         cursor_field="created_at",
         parents=(BOARD_SECTION,),
         skip_statuses=SKIP_PARENT | {409},  # 409 "Board section conflict" is documented for this endpoint
+        secret_scopes=SECRET_BOARDS + SECRET_PINS,
     ),
-    StreamSpec("pins", "pins", cursor_field="created_at"),
+    # GET /pins leaves protected pins out unless include_protected_pins=true (the spec's default is false).
+    StreamSpec(
+        "pins",
+        "pins",
+        cursor_field="created_at",
+        params={**PIN_METRICS, "include_protected_pins": "true"},
+        secret_scopes=SECRET_PINS,
+    ),
     # Ads (ads_read).
     StreamSpec("ad_accounts", "ad_accounts", cursor_field="updated_time", params={"include_shared_accounts": "true"}),
     StreamSpec(
@@ -127,3 +152,13 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ENTITY_STREAMS}
+
+
+def missing_secret_scopes(streams: Iterable[str], granted: frozenset[str]) -> dict[str, list[str]]:
+    """Per secret scope the token lacks, the streams (of `streams`) whose secret content it leaves out."""
+    missing: dict[str, list[str]] = {}
+    for name in streams:
+        for scope in SPECS_BY_NAME[name].secret_scopes if name in SPECS_BY_NAME else ():
+            if scope not in granted:
+                missing.setdefault(scope, []).append(name)
+    return missing

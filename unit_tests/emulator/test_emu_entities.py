@@ -2,7 +2,11 @@
 
 import pytest
 
+from pinterest_emulator.auth import SCOPES
+from pinterest_emulator.render import privacy_of
 from pinterest_emulator.truth import STREAMS
+
+PUBLIC_SCOPES = ",".join(s for s in SCOPES.split(",") if not s.endswith(":read_secret"))
 
 
 def _account(emu):
@@ -62,14 +66,16 @@ def _sync(api, emu, stream):
     boards = [b["id"] for b in api.all_items("/boards")]
     if stream == "user_account":
         return [api.get("/user_account").json()]
-    if stream in ("boards", "pins", "ad_accounts", "catalogs"):
+    if stream == "pins":
+        return api.all_items("/pins", {"pin_metrics": "true", "include_protected_pins": "true"})
+    if stream in ("boards", "ad_accounts", "catalogs"):
         return api.all_items(f"/{stream}")
     if stream in ("catalogs_feeds", "catalogs_product_groups"):
         return api.all_items("/catalogs/" + stream.removeprefix("catalogs_"))
     if stream == "board_sections":
         return [{**s, "board_id": b} for b in boards for s in api.all_items(f"/boards/{b}/sections")]
     if stream == "board_pins":
-        return [p for b in boards for p in api.all_items(f"/boards/{b}/pins")]
+        return [p for b in boards for p in api.all_items(f"/boards/{b}/pins", {"pin_metrics": "true"})]
     if stream == "board_section_pins":
         return [
             p
@@ -103,3 +109,71 @@ def _key(record: dict) -> tuple:
 def test_truth_statuses_param(emu):
     everything = emu.truth("campaigns", statuses="ACTIVE,PAUSED,ARCHIVED,DRAFT")["records"]
     assert len(everything) == len(emu.state.ds.all_of("campaign"))
+
+
+# -- pin metrics, protected pins and secret content ---------------------------------------------------------------
+
+
+def _privacy_of_pin(emu, pin: dict) -> str:
+    ds = emu.state.ds
+    return privacy_of(ds, ds.get("board", pin["board_id"]))
+
+
+@pytest.mark.parametrize("path", ["/pins", "board"])
+def test_pin_metrics_only_when_asked_and_the_same_every_time(api, emu, path):
+    path = f"/boards/{emu.state.ds.boards[0].id}/pins" if path == "board" else path
+    plain = api.get(path).json()["items"]
+    asked = api.get(path, {"pin_metrics": "true"}).json()["items"]
+    again = api.get(path, {"pin_metrics": "true"}).json()["items"]
+
+    assert plain and all("pin_metrics" not in pin for pin in plain)
+    assert asked == again
+    assert [{k: v for k, v in pin.items() if k != "pin_metrics"} for pin in asked] == plain
+    lifetimes = 0
+    for pin in asked:
+        metrics = pin["pin_metrics"]
+        assert set(metrics["90d"]) == {"pin_click", "impression", "clickthrough"}
+        lifetime = metrics["lifetime_metrics"]
+        # The spec: image pins created before 2023-03-20 have no lifetime metrics.
+        assert (lifetime is None) == (pin["created_at"] < "2023-03-20")
+        if lifetime is not None:
+            lifetimes += 1
+            assert set(lifetime) == {"pin_click", "impression", "clickthrough", "reaction", "comment"}
+            assert all(lifetime[name] >= metrics["90d"][name] for name in metrics["90d"])
+    assert lifetimes, "no pin with lifetime metrics: the test would prove little"
+
+
+def test_section_pins_take_no_pin_metrics(api, emu):
+    section = next(s for b in emu.state.ds.boards for s in emu.state.ds.kids("section", b.id))
+    items = api.get(f"/boards/{section.parent}/sections/{section.id}/pins", {"pin_metrics": "true"}).json()["items"]
+    assert items and all("pin_metrics" not in pin for pin in items)
+
+
+def test_protected_pins_only_with_include_protected_pins(api, emu):
+    default = api.all_items("/pins")
+    included = api.all_items("/pins", {"include_protected_pins": "true"})
+
+    assert {_privacy_of_pin(emu, p) for p in default} == {"PUBLIC", "SECRET"}
+    assert {_privacy_of_pin(emu, p) for p in included} == {"PUBLIC", "SECRET", "PROTECTED"}
+    assert len(included) == len(emu.state.ds.pins)
+
+
+def test_a_token_without_the_secret_scopes_sees_no_secret_board_or_pin(fresh):
+    emu, api = fresh(seed=7, scopes=PUBLIC_SCOPES)
+    assert api.refresh("emulator-refresh-token").json()["scope"] == PUBLIC_SCOPES
+    ds = emu.state.ds
+    secret = next(b for b in ds.boards if privacy_of(ds, b) == "SECRET")
+
+    boards = api.all_items("/boards")
+    pins = api.all_items("/pins", {"include_protected_pins": "true"})
+
+    assert {b["privacy"] for b in boards} == {"PUBLIC", "PROTECTED"}
+    assert {_privacy_of_pin(emu, p) for p in pins} == {"PUBLIC", "PROTECTED"}
+    assert api.get(f"/boards/{secret.id}/pins").status_code == 404
+    assert api.get(f"/boards/{secret.id}/sections").status_code == 404
+    assert [b["id"] for b in boards] == [b["id"] for b in emu.truth("boards")["records"]]
+    assert sorted(p["id"] for p in pins) == sorted(p["id"] for p in emu.truth("pins")["records"])
+
+
+def test_a_token_with_the_secret_scopes_sees_secret_boards(api, emu):
+    assert "SECRET" in {b["privacy"] for b in api.all_items("/boards")}

@@ -36,6 +36,8 @@ def configure(state, body: dict) -> dict:
         state.settings.report_scale = _scale(body["report_scale"])
     if "report_disk_budget_mb" in body:
         state.settings.report_disk_budget_mb = int(body["report_disk_budget_mb"])
+    if "refresh_token_ttl" in body:
+        state.tokens.refresh_token_ttl = int(body["refresh_token_ttl"])
     return {
         "faults": state.settings.faults,
         "latency_ms": state.settings.latency_ms,
@@ -46,6 +48,7 @@ def configure(state, body: dict) -> dict:
         "download_ranges": state.settings.download_ranges,
         "report_scale": state.settings.report_scale,
         "report_disk_budget_mb": state.settings.report_disk_budget_mb,
+        "refresh_token_ttl": state.tokens.refresh_token_ttl,
     }
 
 

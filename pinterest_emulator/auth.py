@@ -17,7 +17,7 @@ SCOPES = "ads:read,boards:read,boards:read_secret,catalogs:read,pins:read,pins:r
 # of every listing, as GET /boards documents ("based on the scopes of the token"), and nothing fails.
 SECRET_BOARDS_SCOPE = "boards:read_secret"
 SECRET_PINS_SCOPE = "pins:read_secret"
-REFRESH_TOKEN_TTL = 60 * 86400  # "continuous refresh" tokens live 60 days
+REFRESH_TOKEN_TTL = 60 * 86400  # "continuous refresh" tokens live 60 days, renewed by every refresh
 
 
 class TokenStore:
@@ -32,6 +32,7 @@ class TokenStore:
         self._access: dict[str, float] = {}
         self._granted: dict[str, frozenset[str]] = {}  # access token -> its scopes
         self.refreshes = 0
+        self.refresh_token_ttl = REFRESH_TOKEN_TTL  # what the refresh answers; shorter to try the expiry warning
 
     def check_client(self, authorization: str | None) -> None:
         """HTTP Basic client_id:client_secret, required by the token endpoint."""
@@ -62,8 +63,8 @@ class TokenStore:
             "scope": self.scopes,
             "response_type": "refresh_token",
             "refresh_token": token,
-            "refresh_token_expires_in": REFRESH_TOKEN_TTL,
-            "refresh_token_expires_at": int(time.time()) + REFRESH_TOKEN_TTL,
+            "refresh_token_expires_in": self.refresh_token_ttl,
+            "refresh_token_expires_at": int(time.time()) + self.refresh_token_ttl,
         }
 
     def check_bearer(self, authorization: str | None) -> str:
@@ -93,8 +94,12 @@ class TokenStore:
 def token_endpoint(state, req) -> Response:
     """POST /v5/oauth/token: Basic client auth + form body; refresh_token grant only."""
     state.tokens.check_client(req.headers.get("authorization"))
-    body = state.tokens.refresh(parse_qs(req.body.decode("utf-8", "replace")))
+    form = parse_qs(req.body.decode("utf-8", "replace"))
+    body = state.tokens.refresh(form)
     state.stats.bump("token_refreshes")
+    # Apps created before 2025-09-25 are told to send it (the operation's prose; no request-schema property).
+    if form.get("continuous_refresh", [""])[-1] == "true":
+        state.stats.bump("continuous_refreshes")
     return Response(body=body)
 
 

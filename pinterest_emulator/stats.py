@@ -86,6 +86,7 @@ class Stats:
         self.report_files_evicted = 0  # rendered files deleted to keep report_disk_budget_mb
         self.report_files_reused = 0  # jobs given the file of an earlier job with the same request
         self.token_refreshes = 0
+        self.continuous_refreshes = 0  # refreshes that asked for continuous_refresh=true
         self.max_page_size_seen = 0
         # Where credentials travelled: only the Authorization header (and, for the token endpoint, its form body)
         # may carry them. Counted per request; both must stay 0.
@@ -146,6 +147,7 @@ class Stats:
                 "report_files_reused": self.report_files_reused,
                 "download_bytes_by_level": dict(self.download_bytes_by_level),
                 "token_refreshes": self.token_refreshes,
+                "continuous_refreshes": self.continuous_refreshes,
                 "max_page_size_seen": self.max_page_size_seen,
                 "requests_with_credentials_in_url": self.requests_with_credentials_in_url,
                 "requests_with_access_token_outside_authorization": (

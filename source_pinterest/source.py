@@ -177,6 +177,7 @@ class SourcePinterest(AbstractSource):
             account = ctx.streams["user_account"].client.get("user_account", {})
         except AirbyteTracedException as error:
             return False, error.message
+        ctx.authenticator.warn_if_refresh_token_ends_soon()  # from the refresh just made, or the saved expiry
         if account is None:
             return False, "Pinterest did not return the user account for these credentials."
         return True, None
@@ -204,6 +205,7 @@ class SourcePinterest(AbstractSource):
         instances = {stream.name: stream for stream in self._sync_streams(split_config(config)[0])}
         ctx = self._ctx
         assert ctx is not None, "_sync_streams built the context"
+        ctx.authenticator.warn_if_refresh_token_ends_soon()  # the saved expiry; a refresh during the read says it too
         unknown = [c.stream.name for c in catalog.streams if c.stream.name not in instances]
         if unknown:
             message = (

@@ -70,7 +70,7 @@ def control_messages(stdout: str) -> list[dict[str, Any]]:
 # -- the refresh request -----------------------------------------------------------------------------------------
 
 
-def test_refresh_uses_http_basic_client_auth_and_a_form_body_without_the_secret(api):
+def test_refresh_uses_http_basic_client_auth_and_a_form_body_asking_continuous_refresh_without_the_secret(api):
     authenticator = PinterestAuthenticator(make_config(), API)
 
     header = authenticator.get_auth_header()
@@ -80,9 +80,78 @@ def test_refresh_uses_http_basic_client_auth_and_a_form_body_without_the_secret(
     expected_basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     assert request.headers["Authorization"] == f"Basic {expected_basic}"
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert parse_qs(request.body) == {"grant_type": ["refresh_token"], "refresh_token": [REFRESH_TOKEN]}
+    assert parse_qs(request.body) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": [REFRESH_TOKEN],
+        "continuous_refresh": ["true"],  # what Pinterest tells apps created before 2025-09-25 to send
+    }
     assert CLIENT_SECRET not in request.body
     assert CLIENT_SECRET not in request.url
+
+
+# -- the refresh token's end ----------------------------------------------------------------------------------------
+
+
+def expiry_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "refresh token expires on" in r.getMessage()]
+
+
+@pytest.mark.parametrize(
+    "left,days_left,warned",
+    [
+        (dt.timedelta(days=3, minutes=1), 3, True),
+        (dt.timedelta(days=7, minutes=-1), 6, True),
+        (dt.timedelta(days=7, minutes=1), 7, False),
+        (dt.timedelta(days=60), 60, False),
+    ],
+    ids=["3 days", "just under 7 days", "just over 7 days", "60 days"],
+)
+def test_given_refresh_answer_with_the_token_end_then_it_is_kept_and_a_near_end_warned_once(
+    api, caplog, left, days_left, warned
+):
+    ends = dt.datetime.now(dt.UTC).replace(microsecond=0) + left
+    api.mocker.post(
+        API + "oauth/token", json={**token_body("new-token"), "refresh_token_expires_at": int(ends.timestamp())}
+    )
+    config = make_config()
+    authenticator = PinterestAuthenticator(config, API)
+
+    authenticator.get_auth_header()
+    authenticator.warn_if_refresh_token_ends_soon()  # as check and read ask again: still one warning
+
+    assert config["credentials"]["refresh_token_expires_at"] == ends.isoformat()
+    assert authenticator.refresh_token_expires_at() == ends
+    if warned:
+        (warning,) = expiry_warnings(caplog)
+        assert f"expires on {ends.date().isoformat()} ({days_left} days from now)" in warning
+        assert "re-authenticate" in warning
+    else:
+        assert expiry_warnings(caplog) == []
+
+
+def test_given_a_saved_token_end_near_and_no_refresh_needed_when_read_then_warned(api, caplog):
+    ends = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    config = config_with_token("still-valid-token", dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    config["credentials"]["refresh_token_expires_at"] = ends.replace(microsecond=0).isoformat()
+    api.mocker.get(API + "user_account", json=USER)
+
+    with caplog.at_level(logging.WARNING):
+        output = read_streams(config, ["user_account"])
+
+    assert records_of(output, "user_account") == [USER]
+    assert len(token_requests(api)) == 0
+    assert len(expiry_warnings(caplog)) == 1
+
+
+def test_given_an_unreadable_saved_token_end_then_no_warning_and_no_failure(api, caplog):
+    config = make_config()
+    config["credentials"]["refresh_token_expires_at"] = "next tuesday"
+    authenticator = PinterestAuthenticator(config, API)
+
+    authenticator.warn_if_refresh_token_ends_soon()
+
+    assert authenticator.refresh_token_expires_at() is None
+    assert expiry_warnings(caplog) == []
 
 
 @pytest.mark.parametrize(

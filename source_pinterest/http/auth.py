@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import logging
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -16,6 +18,16 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_pinterest.http.errors import PinterestError
 
 TOKEN_PATH = "oauth/token"
+# Pinterest's refresh tokens are "continuous": 60 days, renewed by every refresh. Apps created before 2025-09-25 get
+# them only when the refresh asks for `continuous_refresh=true` (the operation's description; the request schema has
+# no such property, API_FACTS section 2); newer apps have them anyway.
+CONTINUOUS_REFRESH = {"continuous_refresh": "true"}
+# Where the refresh token's end (the refresh answer's refresh_token_expires_at) is kept in the config, so that a
+# later sync that needs no refresh still knows it.
+REFRESH_TOKEN_EXPIRY_FIELD = "refresh_token_expires_at"
+EXPIRY_WARNING_AHEAD = dt.timedelta(days=7)
+
+logger = logging.getLogger("airbyte")
 
 
 class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
@@ -30,10 +42,13 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         self._emitted_refresh_token: str | None = credentials["refresh_token"]
         self._parsed_expiry: tuple[Any, AirbyteDateTime] | None = None
         self.granted_scopes: frozenset[str] | None = None  # the `scope` of the last refresh; None before one
+        self._expiry_warned = False
+        self._credentials = credentials  # the config's own mapping: what is written here is saved with it
         super().__init__(
             connector_config=config,
             token_refresh_endpoint=base_url + TOKEN_PATH,
             refresh_request_headers={"Authorization": f"Basic {basic}"},
+            refresh_request_body=CONTINUOUS_REFRESH,
         )
 
     # The workers share this authenticator. The CDK serializes refreshes on its `_token_refresh_lock` (a private
@@ -84,7 +99,37 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         scope = response.get("scope") if isinstance(response, dict) else None
         if isinstance(scope, str):
             self.granted_scopes = frozenset(scope.replace(",", " ").split())
+        expires_at = response.get(REFRESH_TOKEN_EXPIRY_FIELD) if isinstance(response, dict) else None
+        if isinstance(expires_at, int) and not isinstance(expires_at, bool):
+            # Saved with the rotated refresh token (the control message carries the whole config).
+            when = dt.datetime.fromtimestamp(expires_at, dt.UTC).replace(microsecond=0).isoformat()
+            self._credentials[REFRESH_TOKEN_EXPIRY_FIELD] = when
+            self.warn_if_refresh_token_ends_soon()
         return response
+
+    def refresh_token_expires_at(self) -> dt.datetime | None:
+        """When the refresh token stops working, as Pinterest last said; None when it never said."""
+        stored = self._credentials.get(REFRESH_TOKEN_EXPIRY_FIELD)
+        try:
+            when = dt.datetime.fromisoformat(stored) if isinstance(stored, str) else None
+        except ValueError:
+            return None
+        return when if when is None or when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+    def warn_if_refresh_token_ends_soon(self, now: dt.datetime | None = None) -> None:
+        """One warning per run when the refresh token ends within EXPIRY_WARNING_AHEAD: after that day every sync
+        fails until the account is authenticated again."""
+        when = self.refresh_token_expires_at()
+        now = now or dt.datetime.now(dt.UTC)
+        if self._expiry_warned or when is None or when - now > EXPIRY_WARNING_AHEAD:
+            return
+        self._expiry_warned = True
+        left = max(0, (when - now).days)
+        logger.warning(
+            f"The Pinterest refresh token expires on {when.date().isoformat()} ({left} days from now): "
+            f"re-authenticate the Pinterest account in this source's settings before then, or syncs will fail "
+            f"with a config error."
+        )
 
     def _redact(self, text: str) -> str:
         # Pinterest's error message may echo what it was sent; a check status is not passed through the CDK's filter.

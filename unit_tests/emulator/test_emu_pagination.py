@@ -6,7 +6,8 @@ import pytest
 def test_default_page_size_is_25_and_bookmark_walk_returns_every_item_once(api, emu):
     first = api.get("/pins").json()
     assert len(first["items"]) == 25 and first["bookmark"]
-    items = api.all_items("/pins", {"page_size": 250})
+    # As the connector and the truth ask: protected pins come only with include_protected_pins.
+    items = api.all_items("/pins", {"page_size": 250, "include_protected_pins": "true"})
     ids = [p["id"] for p in items]
     assert len(ids) == len(set(ids)) == len(emu.truth("pins")["records"])
 

@@ -91,6 +91,22 @@ class TokenStore:
             self._access.pop(access_token, None)
 
 
+def bearer_session(base_url: str):
+    """A requests.Session carrying an access token of this emulator (its app credentials, its refresh token), for
+    the measuring tools. requests is imported here: the server itself needs only the standard library."""
+    import requests
+
+    token = requests.post(
+        f"{base_url}/oauth/token",
+        auth=(CLIENT_ID, CLIENT_SECRET),
+        data={"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN},
+        timeout=30,
+    ).json()["access_token"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
 def token_endpoint(state, req) -> Response:
     """POST /v5/oauth/token: Basic client auth + form body; refresh_token grant only."""
     state.tokens.check_client(req.headers.get("authorization"))

@@ -13,7 +13,8 @@ import time
 
 import requests
 
-from . import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, Emulator
+from . import Emulator
+from .auth import bearer_session
 
 
 def _pages(session: requests.Session, base_url: str, params: dict) -> list[tuple[int, float]]:
@@ -37,14 +38,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with Emulator(seed=1, size=args.size) as emu:
-        token = requests.post(
-            f"{emu.base_url}/oauth/token",
-            auth=(CLIENT_ID, CLIENT_SECRET),
-            data={"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN},
-            timeout=30,
-        ).json()["access_token"]
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
+        session = bearer_session(emu.base_url)
         variants = {"without": {}, "with pin_metrics": {"pin_metrics": "true"}}
         measured: dict[str, list[tuple[int, float]]] = {name: [] for name in variants}
         for _ in range(args.rounds):

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import requests
 
-from .auth import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
+from .auth import bearer_session
 
 TYPES = ["APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT"]
 
@@ -56,14 +56,7 @@ def main(argv=None) -> int:
     emu = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         base = emu.stdout.readline().strip().partition("=")[2]
-        token = requests.post(
-            f"{base}/oauth/token",
-            auth=(CLIENT_ID, CLIENT_SECRET),
-            data={"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN},
-            timeout=30,
-        ).json()["access_token"]
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
+        session = bearer_session(base)
         account = session.get(f"{base}/ad_accounts", timeout=30).json()["items"][0]["id"]
         end = date.fromisoformat(args.today)
         body = {

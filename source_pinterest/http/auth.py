@@ -96,10 +96,12 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         # The refresh response requires `scope` (OauthAccessTokenResponseRefresh): what the token may read, kept so
         # that content a scope hides without an error (secret boards and pins) can be named in a warning.
         response = super()._make_handled_request()
-        scope = response.get("scope") if isinstance(response, dict) else None
+        if not isinstance(response, dict):
+            return response  # the CDK's own checks name what is missing
+        scope = response.get("scope")
         if isinstance(scope, str):
             self.granted_scopes = frozenset(scope.replace(",", " ").split())
-        expires_at = response.get(REFRESH_TOKEN_EXPIRY_FIELD) if isinstance(response, dict) else None
+        expires_at = response.get(REFRESH_TOKEN_EXPIRY_FIELD)
         if isinstance(expires_at, int) and not isinstance(expires_at, bool):
             # Saved with the rotated refresh token (the control message carries the whole config).
             when = dt.datetime.fromtimestamp(expires_at, dt.UTC).replace(microsecond=0).isoformat()

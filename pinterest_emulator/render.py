@@ -4,6 +4,7 @@ Details that nothing filters on (budgets, colours, descriptions...) are derived
 from a per-id Random, so they cost no memory and never change unless mutated.
 """
 
+import functools
 from datetime import UTC, datetime
 
 from .hashing import rng
@@ -236,8 +237,15 @@ def privacy_of(ds, board_node) -> str:
     """A board's privacy, stable per id; board #0 (the big one) is always public."""
     if board_node.n == 0:
         return "PUBLIC"
+    return _drawn_privacy(ds.seed, board_node.id)
+
+
+@functools.cache
+def _drawn_privacy(seed: int, board_id: str) -> str:
+    # Kept per (seed, id): GET /pins asks it for every pin of the account on every page (60,000 on the large
+    # account), and a seeded Random per call made each page take seconds.
     values, weights = zip(*PRIVACY_WEIGHTS, strict=True)
-    return rng(ds.seed, "privacy", board_node.id).choices(values, weights)[0]
+    return rng(seed, "privacy", board_id).choices(values, weights)[0]
 
 
 def board(ds, n) -> dict:

@@ -273,6 +273,33 @@ def test_given_targeting_types_configured_when_synced_then_one_report_per_five_t
     assert stats["reports_created"] == accounts * (2 + 3 + 1)
 
 
+def test_given_report_jobs_that_fail_twice_when_a_targeting_stream_reads_two_reports_a_window_then_every_row_once(
+    metrics_emulator,
+):
+    today = metrics_emulator.state.today
+    connector = Connector(metrics_emulator)
+    connector.config = metrics_config(today, targeting_types={"campaign_targeting_report": CAMPAIGN_TYPES})
+    streams = ("ad_accounts", "campaign_targeting_report")
+    keys = primary_keys(connector, streams)
+
+    run, stats = read_with_faults(connector, "report_fail:1.0x2", streams)
+
+    assert run.returncode == 0, (run.errors(), run.stderr[-2000:])
+    accounts = len(truth(metrics_emulator, "ad_accounts"))
+    assert stats["reports_created"] == 3 * 2 * accounts  # each of the two reports a window: 2 failed jobs, then 1
+    expected = expected_rows(
+        metrics_emulator, "campaign_targeting_report", days_ago(today, DAYS_BACK), today.isoformat(), connector.config
+    )
+    # keyed() fails on a duplicate key, so no row of a re-created job comes twice. (That a window whose second report
+    # never finishes emits none of the first's rows is unit_tests/test_report_streams.py's.)
+    assert_rows_equal_truth(
+        "campaign_targeting_report",
+        run.records("campaign_targeting_report"),
+        expected,
+        keys["campaign_targeting_report"],
+    )
+
+
 @pytest.mark.parametrize(
     "targeting_types, custom_reports, says",
     [

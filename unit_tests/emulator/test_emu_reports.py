@@ -141,6 +141,12 @@ def test_the_truth_of_many_targeting_types_is_the_union_of_reports_of_five(fresh
         },
     )["rows"]
     downloaded = [r for file in files for rows in file.values() for r in rows]
+    refused = requests.get(
+        f"{api.root}/_emulator/truth/report",
+        params={"level": "AD_GROUP_TARGETING", "targeting_types": "GENDER,AUDIENCE_MULTIPLIER"},
+        timeout=30,
+    )
+    assert refused.status_code == 400 and "AUDIENCE_MULTIPLIER" in refused.json()["message"]
 
     def key(row: dict) -> tuple:
         return row["CAMPAIGN_ID"], row["DATE"], row["TARGETING_TYPE"], row["TARGETING_VALUE"]

@@ -28,7 +28,7 @@ from .errors import bad_param
 from .filters import DEFAULT_STATUSES
 from .levels import ID_COLUMN, entities
 from .metrics import MODELLED_COLUMNS
-from .reports import LEVELS, iter_report_rows, report_rows
+from .reports import LEVELS, check_targeting_types, iter_report_rows, report_rows
 
 STREAMS = (
     "user_account",
@@ -167,6 +167,9 @@ def _report_spec(state, query: dict) -> dict:
         else sorted(MODELLED_COLUMNS & report_columns()),
         "targeting_types": query.get("targeting_types", "APPTYPE").split(","),
     }
+    if level.endswith("_TARGETING"):
+        # Any number of types: the truth of a stream that splits them over several reports is the union of those.
+        check_targeting_types(level, spec["targeting_types"])
     if query.get("report_scale"):
         spec["report_scale"] = int(query["report_scale"])
     return spec

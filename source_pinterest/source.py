@@ -34,7 +34,7 @@ from source_pinterest import limits
 from source_pinterest.config import EntityStatus, PinterestConfig, normalized_raw_config, parse_config
 from source_pinterest.http.auth import PinterestAuthenticator
 from source_pinterest.http.budget import build_api_budget
-from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS, ReportSpec, custom_report_problems
+from source_pinterest.metrics.specs import ANALYTICS_STREAMS, configured_report_streams, custom_report_problems
 from source_pinterest.streams.analytics import AnalyticsStream, DatedMetricsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.base import PinterestStream
 from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
@@ -101,7 +101,7 @@ def build_streams(ctx: SyncContext) -> list[PinterestStream]:
     ctx.streams["user_account_analytics"] = UserAccountAnalyticsStream(ctx)
     for analytics_spec in ANALYTICS_STREAMS:
         ctx.streams[analytics_spec.name] = AnalyticsStream(analytics_spec, ctx)
-    for report_spec in REPORT_STREAMS + tuple(ReportSpec.from_custom(r) for r in ctx.config.custom_reports):
+    for report_spec in configured_report_streams(ctx.config):
         ctx.streams[report_spec.name] = ReportStream(report_spec, ctx)
     return list(ctx.streams.values())
 

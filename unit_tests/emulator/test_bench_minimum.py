@@ -157,3 +157,34 @@ def test_an_incremental_sync_just_after_the_last_one_reads_no_metrics():
 
     assert plan.per_stream().get("campaign_analytics", 0) == 0 and plan.per_stream().get("item_report", 0) == 0
     assert plan.per_stream()["pins"] == 2  # the listings are read again all the same
+
+
+def test_the_benchmark_prices_each_targeting_report_at_one_job_per_five_types_of_its_level():
+    from pinterest_emulator import sample_config
+    from pinterest_emulator.bench import connector_metrics
+    from pinterest_emulator.levels import TARGETING_TYPES
+
+    default = connector_metrics().reports
+    configured = connector_metrics(
+        config={**sample_config(), "targeting_types": {"campaign_targeting_report": ["GENDER"]}}
+    ).reports
+
+    # Every type the emulator (as the OpenAPI) lets the level take, the beta AGE_BUCKET_AND_GENDER aside, 5 a job.
+    for name, (level, jobs) in default.items():
+        expected = -(-(len(TARGETING_TYPES[level]) - 1) // 5) if level.endswith("_TARGETING") else 1
+        assert jobs == expected, name
+    assert default["campaign_targeting_report"] == ("CAMPAIGN_TARGETING", 3)  # 15 types
+    assert default["campaign_analytics_report"] == ("CAMPAIGN", 1)
+    assert configured["campaign_targeting_report"] == ("CAMPAIGN_TARGETING", 1)
+    assert configured["ad_group_targeting_report"] == default["ad_group_targeting_report"]
+
+
+def test_targeting_jobs_multiply_the_report_calls_of_every_window_and_account():
+    one = Metrics(analytics={}, reports={"targeting": ("CAMPAIGN_TARGETING", 1)}, user_account_analytics=False)
+    three = Metrics(analytics={}, reports={"targeting": ("CAMPAIGN_TARGETING", 3)}, user_account_analytics=False)
+    full = SyncRange(TODAY, TODAY - dt.timedelta(days=400))  # 3 windows of 186 days
+
+    calls = [minimum_calls(fake_truth(), m, full, report_polls=1) for m in (one, three)]
+
+    assert [c.per_stream()["targeting"] for c in calls] == [3 * 4, 3 * 3 * 4]  # create, 2 polls, download
+    assert [c.per_category()[DOWNLOAD] for c in calls] == [3, 9]

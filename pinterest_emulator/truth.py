@@ -116,10 +116,16 @@ def stream_records(state, stream: str, statuses=None) -> list:
                 nodes += collect_keywords(state, account, {"ad_group_id": [group.id]})
         return [{**render.render(ds, n), "ad_account_id": n.account} for n in nodes]
     # Catalogs: the user's own and those every ad account's owner shares through Business Access, once each.
-    queries = [{}] + [{"ad_account_id": [a.id]} for a in ds.accounts]
+    # Those listed through an ad account name it in business_access_ad_account_id, as the connector adds it.
     collect = {"catalogs": collect_catalogs, "catalogs_feeds": collect_feeds}.get(stream, _product_groups_or_none)
-    unique = {n.id: n for q in queries for n in collect(state, q)}
-    return out(sorted(unique.values(), key=lambda n: int(n.id)))
+    unique: dict = {n.id: (n, None) for n in collect(state, {})}
+    for account in ds.accounts:
+        for n in collect(state, {"ad_account_id": [account.id]}):
+            unique.setdefault(n.id, (n, account.id))
+    return [
+        {**render.render(ds, n), "business_access_ad_account_id": via}
+        for n, via in sorted(unique.values(), key=lambda pair: int(pair[0].id))
+    ]
 
 
 def _product_groups_or_none(state, query) -> list:

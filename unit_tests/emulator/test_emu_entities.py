@@ -128,7 +128,10 @@ def _sync(api, emu, stream):
         unique = {}
         for params in [{}] + [{"ad_account_id": a} for a in accounts]:
             if api.get(path, params).status_code != 409:  # 409: no catalog for this owner
-                unique |= {item["id"]: item for item in api.all_items(path, params)}
+                for item in api.all_items(path, params):
+                    unique.setdefault(
+                        item["id"], {**item, "business_access_ad_account_id": params.get("ad_account_id")}
+                    )
         return list(unique.values())
     if stream == "audiences":
         return [

@@ -99,9 +99,9 @@ def stream_records(state, stream: str, statuses=None) -> list:
     if stream == "audiences":
         # Owned and received, each marked as the connector marks it.
         return [
-            {**render.render(ds, n), "ownership_type": ownership}
+            {**render.render(ds, n), "ownership_type": ownership, "shared_with_ad_account_id": shared_with}
             for a in ds.accounts
-            for ownership in ("OWNED", "RECEIVED")
+            for ownership, shared_with in (("OWNED", None), ("RECEIVED", a.id))
             for n in collect_audiences(state, a, {"ownership_type": [ownership]})
         ]
     if stream == "keywords":

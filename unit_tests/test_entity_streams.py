@@ -212,8 +212,11 @@ def test_audiences_are_the_owned_and_the_received_each_marked(api):
 
     output = read_streams(make_config(), ["audiences"])
 
-    marked = {r["id"]: r["ownership_type"] for r in records_of(output, "audiences")}
-    assert marked == {"o1": "OWNED", "o2": "OWNED", "r1": "RECEIVED"}
+    marked = {
+        r["id"]: (r["ownership_type"], r.get("shared_with_ad_account_id")) for r in records_of(output, "audiences")
+    }
+    assert marked == {"o1": ("OWNED", None), "o2": ("OWNED", None), "r1": ("RECEIVED", "1")}
+    assert {r["ad_account_id"] for r in records_of(output, "audiences")} == {"9"}  # as the API answered
     assert sorted(query(r)["ownership_type"][0] for r in api.requests_to("ad_accounts/1/audiences")) == [
         "OWNED",
         "RECEIVED",

@@ -222,7 +222,7 @@ class EntityStream(PinterestStream):
             return
         own_parent = list(partition.values())[-1] if self.spec.own_parent_field and partition else None
         seen: set[Any] = set()  # ids, where listings can overlap (Business Access)
-        for client, variant in self._listings():
+        for client, variant in self._listings(partition):
             listed = {**extra, **variant.record}
             for items in client.get_pages(path, {**params, **variant.params}, paginated=self.spec.paginated):
                 for item in items:
@@ -235,11 +235,12 @@ class EntityStream(PinterestStream):
                     item.update(listed)
                     yield self.as_record(item)
 
-    def _listings(self) -> Iterable[tuple[PinterestClient, Listing]]:
+    def _listings(self, partition: Mapping[str, Any]) -> Iterable[tuple[PinterestClient, Listing]]:
         """The listings of one partition: the spec's variants, or one; then, for a Business Access stream, one per
         ad account owner other than the user (a 403 or 404 there skips that owner, not the stream)."""
         for variant in self.spec.variants or (PLAIN,):
-            yield self.client, Listing(variant.params, variant.params)
+            copied = {name: partition[key] for name, key in variant.copy.items()}
+            yield self.client, Listing(variant.params, {**variant.params, **copied})
         if not self.spec.business_access:
             return
         users = self.ctx.records_of("user_account")

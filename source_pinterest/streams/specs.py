@@ -30,6 +30,8 @@ class Variant:
     # False: an incremental sync emits every record of this listing, whatever the cursor says. Its items can join
     # the listing with an older cursor value (an audience shared today keeps the time its owner last changed it).
     incremental: bool = True
+    # Slice keys also copied into this listing's records, under these names (record field -> slice key).
+    copy: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,12 @@ AD_GROUP = ParentRef("ad_groups", {"ad_account_id": "ad_account_id", "ad_group_i
 EVERY_CAMPAIGN = ParentRef("campaigns", {"ad_account_id": "ad_account_id", "campaign_id": "id"}, all_statuses=True)
 EVERY_AD_GROUP = dataclasses.replace(AD_GROUP, all_statuses=True)
 # An ad account's own audiences (the API's default) and those other accounts share with it.
-OWNED_AND_RECEIVED = (Variant({"ownership_type": "OWNED"}), Variant({"ownership_type": "RECEIVED"}, incremental=False))
+# A received audience's own ad_account_id is the account that shares it; shared_with_ad_account_id names the
+# account of ours it was listed for.
+OWNED_AND_RECEIVED = (
+    Variant({"ownership_type": "OWNED"}),
+    Variant({"ownership_type": "RECEIVED"}, incremental=False, copy={"shared_with_ad_account_id": "ad_account_id"}),
+)
 
 # The 90-day and lifetime metrics of each pin, in its record; only GET /pins and GET /boards/{id}/pins take the flag
 # (GET /boards/{id}/sections/{id}/pins does not).

@@ -135,7 +135,7 @@ def _sync(api, emu, stream):
         return list(unique.values())
     if stream == "audiences":
         return [
-            {**x, "ownership_type": kind}
+            {**x, "ownership_type": kind, "shared_with_ad_account_id": a if kind == "RECEIVED" else None}
             for a in accounts
             for kind in ("OWNED", "RECEIVED")
             for x in api.all_items(f"/ad_accounts/{a}/audiences", {"ownership_type": kind})

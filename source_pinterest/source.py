@@ -50,8 +50,14 @@ from source_pinterest.sync.state import ParentsDoneCursor, read_generation
 
 # Streams whose behaviour differs from the generic table reading (see each class's docstring).
 STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream}
-# The listings of every status the live analytics' id batches come from (AnalyticsSpec.listing).
-ALL_STATUS_LISTINGS = tuple(dict.fromkeys(spec.listing for spec in ANALYTICS_STREAMS if spec.listing))
+# The listings of every status the live analytics' id batches come from (AnalyticsSpec.listing), and the parents read
+# in every status (keywords' campaigns and ad groups): one listing each serves them all.
+ALL_STATUS_LISTINGS = tuple(
+    dict.fromkeys(
+        [spec.listing for spec in ANALYTICS_STREAMS if spec.listing]
+        + [ref.stream for spec in ENTITY_STREAMS for ref in spec.parents if ref.all_statuses]
+    )
+)
 # Records (and state) waiting for the main thread to emit them. The CDK's default, 10,000, cost 50 MB more peak RSS
 # on the medium account (report rows of ~40 fields) for no measurable speed.
 QUEUE_SIZE = 1_000

@@ -112,7 +112,7 @@ def _one_window(value: Any) -> Any:
     return value
 
 
-WindowDays = Annotated[Literal[0, 1, 7, 14, 30, 60], BeforeValidator(_one_window)]
+WindowDays = Annotated[limits.AttributionWindowDays, BeforeValidator(_one_window)]
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -194,9 +194,9 @@ class CustomReport(_Strict):
     level: ReportLevel = ReportLevel.ADVERTISER
     granularity: Granularity = Granularity.DAY
     columns: tuple[str, ...] = Field(min_length=1)
-    click_window_days: WindowDays = 30
-    engagement_window_days: WindowDays = 30
-    view_window_days: WindowDays = 1
+    click_window_days: WindowDays = limits.DEFAULT_ATTRIBUTION_WINDOWS["click_window_days"]
+    engagement_window_days: WindowDays = limits.DEFAULT_ATTRIBUTION_WINDOWS["engagement_window_days"]
+    view_window_days: WindowDays = limits.DEFAULT_ATTRIBUTION_WINDOWS["view_window_days"]
     conversion_report_time: ConversionReportTime = ConversionReportTime.TIME_OF_AD_ACTION
     attribution_types: EachOnce[AttributionType] = (AttributionType.INDIVIDUAL, AttributionType.HOUSEHOLD)
     start_date: OptionalDay = None

@@ -6,6 +6,7 @@ import datetime as dt
 import ipaddress
 import os
 from importlib import resources
+from typing import Literal
 from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "https://api.pinterest.com/v5/"
@@ -28,9 +29,14 @@ REPORT_MAX_RANGE_DAYS = 186
 PRODUCT_ITEM_DAYS_BACK = 92
 PRODUCT_ITEM_MAX_RANGE_DAYS = 31
 
-ATTRIBUTION_WINDOW_DAYS = (0, 1, 7, 14, 30, 60)  # every window (ConversionAttributionWindowDays)
+# Every value of a conversion attribution window (ConversionAttributionWindowDays).
+AttributionWindowDays = Literal[0, 1, 7, 14, 30, 60]
 # Pinterest's defaults where a request leaves a window out (the parameters' `default`).
-DEFAULT_ATTRIBUTION_WINDOWS = {"click_window_days": 30, "engagement_window_days": 30, "view_window_days": 1}
+DEFAULT_ATTRIBUTION_WINDOWS: dict[str, AttributionWindowDays] = {
+    "click_window_days": 30,
+    "engagement_window_days": 30,
+    "view_window_days": 1,
+}
 
 # Async reports' targeting breakdowns (TargetingTypeFilter): at most 5 per report, 17 values. The spec restricts
 # two to one level each ("AUDIENCE_MULTIPLIER is only available in CAMPAIGN_TARGETING level", "MEDIA_TYPE ... only

@@ -22,7 +22,7 @@ from source_pinterest.config import (
 from source_pinterest.metrics.windows import Window
 
 # Pinterest's own defaults, sent explicitly so the request says what the numbers mean.
-DEFAULT_WINDOWS = dict(limits.DEFAULT_ATTRIBUTION_WINDOWS)
+DEFAULT_WINDOWS = limits.DEFAULT_ATTRIBUTION_WINDOWS
 # What the live analytics GETs send: the spec says their engagement_window_days "no longer returns new data" (historic
 # data stays until 2027-09-30), so it is left out and Pinterest's default applies to what is left. The async report
 # body documents no such change, so reports still send all three.

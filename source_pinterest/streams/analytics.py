@@ -61,7 +61,7 @@ class DatedMetricsStream(PinterestStream):
     partitioned = True
     days_back = limits.LIVE_ANALYTICS_DAYS_BACK
     max_range_days = limits.LIVE_ANALYTICS_MAX_RANGE_DAYS
-    attribution_days = max(LIVE_WINDOWS.values())
+    attribution_days: int = max(LIVE_WINDOWS.values())
     # Within a long slice (an account's windows and id batches) the CDK emits the state every this many records,
     # so a window completed inside the slice is saved before the slice ends.
     state_checkpoint_interval = 1000

@@ -6,6 +6,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
+from source_pinterest.config import TARGETING_STREAM_LEVELS
 from source_pinterest.metrics.specs import REPORT_STREAMS
 from unit_tests.conftest import final_state, make_config, read_streams, records_of
 from unit_tests.report_api import TODAY, FakeClock, ReportApi, day, install_fake_clock
@@ -209,6 +210,11 @@ def targeting_rows(body: dict) -> dict:
             for t in body["targeting_types"]
         ]
     }
+
+
+def test_the_config_offers_a_targeting_types_list_for_each_built_in_targeting_stream_at_its_level():
+    # The config model (which cannot import the report table) names the streams and levels again; they must agree.
+    assert {spec.name: spec.level.value for spec in REPORT_STREAMS if spec.targeting} == TARGETING_STREAM_LEVELS
 
 
 @pytest.mark.parametrize("spec", [s for s in REPORT_STREAMS if s.targeting], ids=lambda s: s.name)

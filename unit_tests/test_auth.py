@@ -16,6 +16,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import SourcePinterest
 from source_pinterest.http.auth import PinterestAuthenticator
+from source_pinterest.http.errors import MAX_TOKEN_REFRESHES_PER_REQUEST
 from unit_tests.conftest import (
     ACCESS_TOKEN,
     API,
@@ -242,18 +243,20 @@ def test_given_401_on_a_data_call_when_read_then_one_refresh_and_the_retry_succe
     assert sent_with == ["Bearer first-token", "Bearer second-token"]
 
 
-def test_given_401_again_after_the_refresh_when_read_then_config_error_without_refresh_loop(api):
-    api.mocker.post(API + "oauth/token", [{"json": token_body("first-token")}, {"json": token_body("second-token")}])
+def test_given_401_again_after_the_refreshes_when_read_then_config_error_without_refresh_loop(api):
+    tokens = [{"json": token_body(f"token-{n}")} for n in range(1, 5)]
+    api.mocker.post(API + "oauth/token", tokens)
     api.json("user_account", {"code": 2, "message": "Authentication failed."}, 401)
 
     output = read_streams(make_config(), ["user_account"], expect_failure=True)
 
     assert records_of(output) == []
-    assert len(token_requests(api)) == 2
-    assert len(api.requests_to("user_account")) == 2
+    # The first token, then MAX_TOKEN_REFRESHES_PER_REQUEST fresh ones, each refused once.
+    assert len(token_requests(api)) == 1 + MAX_TOKEN_REFRESHES_PER_REQUEST
+    assert len(api.requests_to("user_account")) == 1 + MAX_TOKEN_REFRESHES_PER_REQUEST
     error = stream_error(output, "user_account")
     assert error.failure_type == FailureType.config_error
-    assert "Pinterest code 2: Authentication failed." in error.internal_message  # Pinterest's own words, for the logs
+    assert "Pinterest code 2: Authentication failed." in error.message  # Pinterest's own words
 
 
 # -- rotation ----------------------------------------------------------------------------------------------------

@@ -13,7 +13,13 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Resp
 
 from source_pinterest.http import errors
 from source_pinterest.http.budget import PinterestAPIBudget
-from source_pinterest.http.errors import BACKOFF_CAP_SECONDS, MAX_RETRIES, PinterestBackoff, PinterestErrorHandler
+from source_pinterest.http.errors import (
+    BACKOFF_CAP_SECONDS,
+    MAX_RETRIES,
+    MAX_TOKEN_REFRESHES_PER_REQUEST,
+    PinterestBackoff,
+    PinterestErrorHandler,
+)
 from unit_tests.conftest import API, make_config, read_streams, records_of
 from unit_tests.test_auth import stream_error
 
@@ -268,22 +274,70 @@ def test_response_is_classified_with_a_message_naming_endpoint_status_and_pinter
         assert "page_size" not in resolution.error_message  # the query string is noise
 
 
-@pytest.mark.parametrize(
-    "sent, current, expected",
-    [
-        ("Bearer old", "Bearer new", ResponseAction.RETRY),  # another worker refreshed since: retry, no refresh
-        ("Bearer new", "Bearer new", ResponseAction.REFRESH_TOKEN_THEN_RETRY),  # this token was refused
-    ],
-)
-def test_a_401_to_a_token_already_replaced_is_retried_with_the_current_one(sent, current, expected):
+class FakeSharedToken:
+    """The workers' shared token: `current` is what they send now; a refresh mints the next one."""
+
+    def __init__(self, current: str) -> None:
+        self.current = current
+        self.refreshes = 0
+
+    def authorization(self) -> str | None:
+        return self.current
+
+    def replace_refused(self, refused: str | None) -> bool:
+        if refused != self.current:
+            return False
+        self.refreshes += 1
+        self.current = f"Bearer fresh-{self.refreshes}"
+        return True
+
+
+def revoked(sent: str) -> requests.Response:
     answer = response(401, pinterest_error(2, "Authentication failed: access token was revoked."))
     answer.request.headers["Authorization"] = sent
-    handler = PinterestErrorHandler("campaigns", current_authorization=lambda: current)
+    return answer
 
-    resolution = handler.interpret_response(answer)
 
-    assert resolution.response_action == expected
+def test_a_401_to_a_token_another_worker_already_replaced_is_retried_without_a_refresh():
+    token = FakeSharedToken("Bearer new")
+    handler = PinterestErrorHandler("campaigns", token=token)
+
+    resolution = handler.interpret_response(revoked("Bearer old"))
+
+    assert resolution.response_action == ResponseAction.RETRY
+    assert token.refreshes == 0
     assert "access token was revoked" in (resolution.error_message or "")
+
+
+def test_a_401_to_the_current_token_refreshes_it_and_retries():
+    token = FakeSharedToken("Bearer current")
+    handler = PinterestErrorHandler("campaigns", token=token)
+
+    resolution = handler.interpret_response(revoked("Bearer current"))
+
+    assert resolution.response_action == ResponseAction.RETRY
+    assert token.refreshes == 1 and token.current == "Bearer fresh-1"
+
+
+def test_a_request_refused_again_with_its_fresh_token_gets_one_more_before_a_config_error():
+    # A revocation that lands on the token this request just refreshed (another worker's fault) is retried once
+    # more with another fresh token; a third refusal is the credentials' fault.
+    token = FakeSharedToken("Bearer current")
+    handler = PinterestErrorHandler("campaigns", token=token)
+    request = revoked("Bearer current").request
+    actions = []
+    for _ in range(MAX_TOKEN_REFRESHES_PER_REQUEST + 1):
+        answer = revoked(token.current)
+        answer.request = request  # the CDK re-sends the same PreparedRequest, re-signed
+        request.headers["Authorization"] = token.current
+        actions.append(handler.interpret_response(answer))
+
+    assert [a.response_action for a in actions] == [ResponseAction.RETRY] * MAX_TOKEN_REFRESHES_PER_REQUEST + [
+        ResponseAction.FAIL
+    ]
+    assert token.refreshes == MAX_TOKEN_REFRESHES_PER_REQUEST
+    assert actions[-1].failure_type == FailureType.config_error
+    assert "re-authorize the app" in (actions[-1].error_message or "")
 
 
 @pytest.mark.parametrize(

@@ -199,7 +199,8 @@ def test_given_a_token_rejected_after_its_refresh_then_the_stream_error_says_to_
 
     failed = stream_error(output, "boards")
     assert failed.failure_type == FailureType.config_error
-    assert failed.message.startswith("Stream boards: Refreshed OAuth access token is rejected by the API.")
+    assert failed.message.startswith("Stream boards: GET /v5/boards answered HTTP 401")
+    assert "Freshly refreshed access tokens were refused too" in failed.message
     assert "Pinterest code 2: Authentication failed." in failed.message
     assert failed.message.endswith("re-authorize the app if needed) and settings, then sync again.")
     assert "https://" not in failed.message

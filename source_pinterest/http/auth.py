@@ -63,6 +63,19 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         with self._token_refresh_lock:
             super().refresh_and_set_access_token()
 
+    def authorization(self) -> str | None:
+        """The Authorization header every worker sends now (errors.SharedToken)."""
+        return self.get_auth_header().get("Authorization")
+
+    def replace_refused(self, refused: str | None) -> bool:
+        """Refresh unless another worker already replaced the refused token (errors.SharedToken). Checked under the
+        refresh lock, so two workers refused the same token refresh it once."""
+        with self._token_refresh_lock:
+            if refused != self.authorization():
+                return False
+            self.refresh_and_set_access_token()
+            return True
+
     def get_token_expiry_date(self) -> AirbyteDateTime:
         # The CDK parses the stored expiry string on every request (half a millisecond, more than the rest of the
         # request's own work); it only changes when the token is refreshed, so the parse is kept per string.

@@ -112,14 +112,10 @@ class PinterestClient:
         self._backoff = PinterestBackoff(stream_name)
         self._lock = threading.Lock()  # the count, and the clients made on first use
         self._api = self._client(
-            PinterestErrorHandler(stream_name, skip_statuses, self._authorization), authenticated=True
+            PinterestErrorHandler(stream_name, skip_statuses, ctx.authenticator), authenticated=True
         )
         self._streamed: HttpClient | None = None
         self._storage: HttpClient | None = None
-
-    def _authorization(self) -> str | None:
-        """The Authorization header the shared authenticator sends now."""
-        return self._ctx.authenticator.get_auth_header().get("Authorization")
 
     def url(self, path: str) -> str:
         return urljoin(self.base_url, path)
@@ -155,7 +151,7 @@ class PinterestClient:
         with self._lock:
             if self._streamed is None:
                 self._streamed = self._client(
-                    UnreadBodyErrorHandler(self.stream_name, self._skip_statuses, self._authorization),
+                    UnreadBodyErrorHandler(self.stream_name, self._skip_statuses, self._ctx.authenticator),
                     authenticated=True,
                 )
             streamed = self._streamed

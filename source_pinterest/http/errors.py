@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -28,6 +27,9 @@ MAX_TOTAL_WAIT_SECONDS = 15 * 60
 MAX_SINGLE_WAIT_SECONDS = 10 * 60
 BACKOFF_BASE_SECONDS = operator_number("PINTEREST_BACKOFF_BASE_SECONDS", 1.0, allow_zero=True)
 BACKOFF_CAP_SECONDS = 60.0
+# Fresh tokens one request may ask for. More than one: the workers share a token, and a revocation can land on the
+# token this request just refreshed before the worker it hit has replaced it.
+MAX_TOKEN_REFRESHES_PER_REQUEST = 2
 
 _RETRY_AFTER_IN_MESSAGE = re.compile(r"retry after (\d+(?:\.\d+)?) ?s", re.IGNORECASE)
 _NO_CATALOG_CODE = 4182
@@ -134,6 +136,11 @@ def seconds_until_retry(response: requests.Response) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def _then(detail: str, more: str) -> str:
+    """`detail` (which may end with Pinterest's own full stop) followed by another sentence."""
+    return f"{detail.rstrip('.')}. {more}"
+
+
 def _resolution(action: ResponseAction, failure: FailureType | None, message: str) -> ErrorResolution:
     return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
 
@@ -153,8 +160,13 @@ _RULES: dict[tuple[int, int | None], _Rule] = {
     (409, _NO_CATALOG_CODE): _Rule(ResponseAction.IGNORE, None, "This account has no catalog; skipping."),
     # 400 and other client errors: the request itself is wrong, so retrying cannot help.
     (400, None): _Rule(ResponseAction.FAIL, FailureType.config_error),
-    # The CDK refreshes the access token once and retries; a second 401 becomes a config error.
-    (401, None): _Rule(ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.config_error),
+    # Refreshed and retried by PinterestErrorHandler._renew (or by the CDK, once, where no renewal is wired in).
+    (401, None): _Rule(
+        ResponseAction.REFRESH_TOKEN_THEN_RETRY,
+        FailureType.config_error,
+        "Freshly refreshed access tokens were refused too: check the connection's credentials (re-authorize the "
+        "app if needed) and settings, then sync again.",
+    ),
     (403, None): _Rule(
         ResponseAction.FAIL,
         FailureType.config_error,
@@ -180,6 +192,19 @@ def _rule(status: int, code: int | None, skip_statuses: frozenset[int]) -> _Rule
     return _RULES.get((status, None)) or (_SERVER_ERROR if status >= 500 else _CLIENT_ERROR)
 
 
+class SharedToken(Protocol):
+    """The access token every worker sends (auth.PinterestAuthenticator)."""
+
+    def authorization(self) -> str | None:
+        """The Authorization header sent now."""
+        ...
+
+    def replace_refused(self, refused: str | None) -> bool:
+        """Refresh the token unless `refused` is no longer the one sent (another worker replaced it meanwhile).
+        True when this call refreshed."""
+        ...
+
+
 class PinterestErrorHandler(ErrorHandler):
     """Maps a response to retry / fail / skip. `skip_statuses` lists the statuses that mean 'this parent has no
     data for us' (an ad account the token cannot read, a board deleted mid-sync, a user without a catalog)."""
@@ -188,12 +213,15 @@ class PinterestErrorHandler(ErrorHandler):
         self,
         stream_name: str,
         skip_statuses: frozenset[int] = frozenset(),
-        current_authorization: Callable[[], str | None] | None = None,
+        token: SharedToken | None = None,
     ) -> None:
         self._stream_name = stream_name
         self._skip_statuses = skip_statuses
-        # The Authorization header the shared authenticator sends now (None: not known, e.g. in unit tests).
-        self._current_authorization = current_authorization
+        # The access token the workers share (None: not known, e.g. in unit tests; the CDK then refreshes once).
+        self._token = token
+        # Fresh tokens asked for per request, by method and URL: what a retry re-sends (the response's request
+        # object is not always the one sent: transport adapters may wrap it). Dropped when the request succeeds.
+        self._refreshes: dict[tuple[str | None, str | None], int] = {}
 
     @property
     def max_retries(self) -> int | None:
@@ -221,6 +249,8 @@ class PinterestErrorHandler(ErrorHandler):
         status = response.status_code
         prefix = f"Stream {self._stream_name}: "
         if response.ok:
+            if self._refreshes and response.request is not None:
+                self._refreshes.pop((response.request.method, response.request.url), None)
             try:
                 body = response_json(response)
             except ValueError:
@@ -241,14 +271,8 @@ class PinterestErrorHandler(ErrorHandler):
             return ErrorResolution(response_action=ResponseAction.SUCCESS)
         error = PinterestError.of(response)
         detail = prefix + error.describe(response)
-        if status == 401 and self._replaced_since_sent(response):
-            # Another worker refreshed the token after this request went out (the workers share one token): the
-            # refusal was of the old token, so the request is sent again with the current one. Not a refresh of
-            # its own: the CDK refreshes at most once per request, and a revocation that lands in another request's
-            # retry would otherwise fail a request whose own token was never refused.
-            return _resolution(
-                ResponseAction.RETRY, FailureType.transient_error, f"{detail}. The token was replaced since; retrying"
-            )
+        if status == 401 and self._token is not None and response.request is not None:
+            return self._renew(response.request, detail)
         rule = _rule(status, error.code, self._skip_statuses)
         if rule.action == ResponseAction.RATE_LIMITED:
             wait = seconds_until_retry(response)
@@ -257,18 +281,44 @@ class PinterestErrorHandler(ErrorHandler):
                 return _resolution(
                     ResponseAction.FAIL,
                     FailureType.transient_error,
-                    f"{detail}. Pinterest's rate limit resets in {wait:.0f} s (~{hours:.1f} h), too long to wait within "
-                    f"this sync; everything complete so far is saved in state. Run the sync again after the reset.",
+                    _then(
+                        detail,
+                        f"Pinterest's rate limit resets in {wait:.0f} s (~{hours:.1f} h), too long to wait within "
+                        "this sync; everything complete so far is saved in state. Run the sync again after the reset.",
+                    ),
                 )
         if not rule.advice:
             return _resolution(rule.action, rule.failure, detail)
         scope = required_scope(urlsplit(response.request.url or "").path if response.request else "")
-        return _resolution(rule.action, rule.failure, f"{detail}. {rule.advice.format(scope=scope)}")
+        return _resolution(rule.action, rule.failure, _then(detail, rule.advice.format(scope=scope)))
 
-    def _replaced_since_sent(self, response: requests.Response) -> bool:
-        sent = response.request.headers.get("Authorization") if response.request is not None else None
-        current = self._current_authorization() if self._current_authorization else None
-        return sent is not None and current is not None and sent != current
+    def _renew(self, request: requests.PreparedRequest, detail: str) -> ErrorResolution:
+        """A 401: retried with a fresh token, at most MAX_TOKEN_REFRESHES_PER_REQUEST refreshes for this request.
+        Done here rather than by the CDK's REFRESH_TOKEN_THEN_RETRY, which refreshes once per request and cannot
+        tell a refused token from one another worker replaced while this request was out."""
+        assert self._token is not None
+        sent = request.headers.get("Authorization")
+        if sent is not None and sent != self._token.authorization():
+            # Another worker refreshed after this request went out: the refusal was of the old token.
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                _then(detail, "The token was replaced since; retrying"),
+            )
+        key = (request.method, request.url)
+        refreshes = self._refreshes.get(key, 0)
+        if refreshes >= MAX_TOKEN_REFRESHES_PER_REQUEST:
+            self._refreshes.pop(key, None)
+            advice = _RULES[(401, None)].advice
+            return _resolution(ResponseAction.FAIL, FailureType.config_error, _then(detail, advice))
+        self._refreshes[key] = refreshes + 1
+        # A refresh the token endpoint refuses raises its own config error; a transient one is retried as such.
+        if self._token.replace_refused(sent):
+            logger.info(_then(detail, "Refreshed OAuth token; retrying"))
+            return _resolution(ResponseAction.RETRY, FailureType.transient_error, _then(detail, "Refreshed; retrying"))
+        return _resolution(
+            ResponseAction.RETRY, FailureType.transient_error, _then(detail, "The token was replaced since; retrying")
+        )
 
 
 class PinterestBackoff(BackoffStrategy):
@@ -283,9 +333,10 @@ class PinterestBackoff(BackoffStrategy):
         response_or_exception: requests.Response | requests.RequestException | None,
         attempt_count: int,
     ) -> float | None:
-        hinted = (
-            seconds_until_retry(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
-        )
+        response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
+        if response is not None and response.status_code == 401:
+            return 0.1  # retried with a fresh token: nothing to wait for
+        hinted = seconds_until_retry(response) if response is not None else None
         if hinted is not None:
             wait, reason = hinted, "the server's rate-limit reset hint"
         else:

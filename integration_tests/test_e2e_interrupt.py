@@ -115,7 +115,9 @@ CONCURRENT_KILL_POINTS = [
     AtRequest("asking for keywords the 6th time", "keywords", r"/v5/ad_accounts/\d+/keywords", 6),
     AfterRecords("after 150 records of any stream", 150),
     AtRequest("asking for the 5th board's sections", "board_sections", r"/v5/boards/\d+/sections", 5),
-    AfterRecords("after 100 records of any stream", 100),
+    # By now the incremental streams may be done and the resumable full refreshes part-way, so a count of records
+    # may never be reached; a full refresh without parents to skip asks for its first page in every run.
+    AtRequest("asking for conversion tags", "conversion_tags", r"/v5/ad_accounts/\d+/conversion_tags", 1),
 ]
 KILL_POINTS = {"sequential": SEQUENTIAL_KILL_POINTS, "concurrent": CONCURRENT_KILL_POINTS}
 
@@ -259,9 +261,7 @@ def test_duplicates_are_only_the_unfinished_slice_or_the_saved_cursor_value(chai
     assert unexpected == []
 
 
-def test_given_a_kill_inside_a_slice_then_that_slice_is_the_only_one_read_again():
-    """One slow stream, one slice at a time: each board's first record reaches stdout before the rest of its slice
-    (the CDK flushes on the first write after a 0.1 s pause), so the kill leaves a visible unfinished slice."""
+def kill_at_the_fifth_boards_pins_then_resume() -> tuple[ConnectorRun, ConnectorRun, list[dict[str, Any]]]:
     with Emulator(seed=7, size="small", latency_ms=150) as emulator:
         connector = Connector(emulator)
         connector.config = {**connector.config, "num_workers": 1}
@@ -275,11 +275,21 @@ def test_given_a_kill_inside_a_slice_then_that_slice_is_the_only_one_read_again(
         resumed = run_connector_until(
             "read", emulator.base_url, connector.config, catalog=catalog, state=list(last_states(killed).values())
         )
-        expected = truth(emulator, "board_pins")
+        return killed, resumed, truth(emulator, "board_pins")
 
-    assert killed.returncode == -9 and resumed.returncode == 0, resumed.errors()
-    tail = {record["id"] for record in unfinished_tail(killed, "board_pins")}
-    assert tail, "no record of the interrupted slice reached stdout: the case proved nothing"
+
+def test_given_a_kill_inside_a_slice_then_that_slice_is_the_only_one_read_again():
+    """One slow stream, one slice at a time: each board's first record reaches stdout before the rest of its slice
+    (the CDK flushes on the first write after a 0.1 s pause), so the kill usually leaves the 4th board's slice
+    unfinished on stdout. On a loaded machine a stall can flush that slice's state too (the kill then falls between
+    slices, which proves less): such a run is tried again, at most three times."""
+    for _attempt in range(3):
+        killed, resumed, expected = kill_at_the_fifth_boards_pins_then_resume()
+        assert killed.returncode == -9 and resumed.returncode == 0, resumed.errors()
+        tail = {record["id"] for record in unfinished_tail(killed, "board_pins")}
+        if tail:
+            break
+    assert tail, "no record of the interrupted slice reached stdout in three tries: the case proved nothing"
     saved = saved_cursor_values(last_states(killed)["board_pins"], "created_at")
     assert len(saved) == 3, "three boards were complete and saved before the kill"
     again = {r["id"] for r in resumed.records("board_pins")} & {r["id"] for r in killed.records("board_pins")}

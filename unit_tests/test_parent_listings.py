@@ -30,6 +30,30 @@ def test_a_parent_whose_stream_is_selected_stays_whole_until_that_stream_is_done
     assert listings.all_records("board_sections", lambda: iter(())) == [{"id": "7", "board_id": "1"}]
 
 
+def test_a_partition_the_selected_stream_lists_itself_keeps_only_the_fields_of_its_childrens_slices():
+    # The stream emits those records as it lists them: nothing is left to replay.
+    listings = ParentListings(parent_fields())
+    listings.replayed = {"board_sections"}
+
+    keep = listings.keeper("board_sections", for_replay=False)
+    listings.store("board_sections", "p", [keep(SECTION)])
+
+    assert listings.all_records("board_sections", lambda: iter(())) == [{"id": "7", "board_id": "1"}]
+
+
+def test_a_partition_a_child_listed_first_stays_whole_only_until_the_stream_replayed_that_partition():
+    listings = ParentListings(parent_fields())
+    listings.replayed = {"board_sections"}
+    other = {**SECTION, "id": "8"}
+    listings.store("board_sections", "board 1", [listings.keeper("board_sections")(SECTION)])
+    listings.store("board_sections", "board 2", [listings.keeper("board_sections")(other)])
+
+    listings.replayed_partition("board_sections", "board 1")
+
+    assert listings.cached("board_sections", "board 1") == [{"id": "7", "board_id": "1"}]
+    assert listings.cached("board_sections", "board 2") == [other]  # its stream has not emitted it yet
+
+
 def test_boards_keep_the_pin_count_board_pins_compares_with():
     listings = ParentListings(parent_fields())
 

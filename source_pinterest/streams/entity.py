@@ -193,8 +193,9 @@ class EntityStream(PinterestStream):
             listing.listing_name == self.listing_name for listing in self.ctx.listings.values()
         )
 
-    def fetch(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-        """All records of one partition as the API lists them (or as an earlier listing in this sync kept them)."""
+    def fetch(self, partition: Mapping[str, Any], emitted: bool = False) -> Iterable[Mapping[str, Any]]:
+        """All records of one partition as the API lists them (or as an earlier listing in this sync kept them).
+        `emitted`: this stream's own read, which emits them now, so that none has to be kept whole for later."""
         if not self._kept():
             yield from self._fetch_from_api(partition)
             return
@@ -203,8 +204,10 @@ class EntityStream(PinterestStream):
             cached = self.ctx.parents.cached(self.listing_name, key)
             if cached is not None:
                 yield from cached
+                if emitted:
+                    self.ctx.parents.replayed_partition(self.listing_name, key)
                 return
-            keep = self.ctx.parents.keeper(self.listing_name)
+            keep = self.ctx.parents.keeper(self.listing_name, for_replay=not emitted)
             kept: list[Mapping[str, Any]] = []
             for record in self._fetch_from_api(partition):
                 kept.append(keep(record))
@@ -288,7 +291,7 @@ class EntityStream(PinterestStream):
     ) -> Iterable[Mapping[str, Any]]:
         partition = stream_slice or {}
         new_only = self._cursor if sync_mode == SyncMode.incremental else None  # the cursor that filters records
-        for record in self.fetch(partition):
+        for record in self.fetch(partition, emitted=True):
             if self._cursor:
                 self._cursor.observe(partition, record)
             if new_only is None or new_only.is_new(partition, record) or not self.cursor_applies(record):

@@ -20,9 +20,10 @@ class ParentListings:
 
     Whoever needs a parent listing first - the parent stream's own sync or a child's slices - triggers it;
     everyone else replays the records kept here. Only parent streams and the metrics' id listings are kept, and only
-    for one sync. A kept listing holds just the fields its readers use (`fields`), except while a selected stream
-    that replays it as its own records has not been read yet (`replayed`): memory then grows with the number of
-    parents by a few fields, not by whole records (thousands of ad groups, tens of thousands of ads)."""
+    for one sync. A kept listing holds just the fields its readers use (`fields`): memory grows with the number of
+    parents by a few fields, not by whole records (thousands of ad groups, tens of thousands of ads). The exception
+    is a partition a child listed before the stream of that listing, selected in this sync (`replayed`), read it:
+    that stream replays it as its own records, so it is kept whole until then (`replayed_partition`)."""
 
     def __init__(self, fields: Mapping[str, frozenset[str]] | None = None) -> None:
         self._records: dict[str, dict[str, list[Record]]] = {}
@@ -43,12 +44,21 @@ class ParentListings:
     def cached(self, stream: str, partition_key: str) -> list[Record] | None:
         return self._records.get(stream, {}).get(partition_key)
 
-    def keeper(self, stream: str) -> Callable[[Record], Record]:
-        """What is kept of each record of this listing, from now on."""
+    def keeper(self, stream: str, for_replay: bool = True) -> Callable[[Record], Record]:
+        """What is kept of each record of this listing, from now on: whole when it is listed for a stream that is
+        still to replay it (`for_replay`: a child listed it), else the fields its readers use."""
         fields = self.fields.get(stream)
-        if fields is None or stream in self.replayed:
+        if fields is None or (for_replay and stream in self.replayed):
             return lambda record: record
         return lambda record: {field: record[field] for field in fields if field in record}
+
+    def replayed_partition(self, stream: str, partition_key: str) -> None:
+        """The stream of this listing emitted one kept partition: from now on keep only what readers use of it."""
+        keep = self.keeper(stream, for_replay=False)
+        with self._guard:
+            listing = self._records.get(stream, {})
+            if partition_key in listing:
+                listing[partition_key] = [keep(record) for record in listing[partition_key]]
 
     def store(self, stream: str, partition_key: str, records: list[Record]) -> None:
         with self._guard:  # other threads may be copying this listing out (all_records)
@@ -60,7 +70,7 @@ class ParentListings:
             if stream not in self.replayed:
                 return
             self.replayed.discard(stream)
-        keep = self.keeper(stream)
+        keep = self.keeper(stream, for_replay=False)
         with self._guard:
             listing = self._records.get(stream, {})
             for key, records in list(listing.items()):

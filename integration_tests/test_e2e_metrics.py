@@ -31,6 +31,7 @@ LIVE_LEVELS = {
     "campaign_analytics": "CAMPAIGN",
     "ad_group_analytics": "AD_GROUP",
     "ad_analytics": "AD",
+    "product_group_analytics": "PRODUCT_GROUP",
 }
 # The id columns of live rows: the connector asks for every live column, these included.
 LIVE_ID_COLUMNS = "AD_ACCOUNT_ID,ADVERTISER_ID,CAMPAIGN_ID,AD_GROUP_ID,AD_ID,PIN_ID,PIN_PROMOTION_ID"

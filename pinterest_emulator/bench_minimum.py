@@ -7,7 +7,8 @@ streams, the analytics streams that need their ids and the keywords read per cam
 per campaign (`campaign_id`) and per ad group (`ad_group_id`), the one way the spec documents for keywords whose
 parent is not the account; the beta `ad_group_ids` batch is not counted as available. Audiences take two listings
 per account (owned, received); the catalog streams one for the user's own and one per other owner of the ad
-accounts (Business Access).
+accounts (Business Access). Product group analytics ask each ad account about the product groups of its owner's
+catalogs (that listing is the only source of their ids), 250 a call.
 """
 
 from __future__ import annotations
@@ -192,6 +193,10 @@ def _ads(
         if listing is None:
             plan.add(name, "ads_analytics", len(accounts) * len(live))
             continue
+        if listing not in listed:  # a catalog listing: its records name no ad account, the owner's are asked
+            listed[listing] = _owners_records(truth, listing)
+            owners = _group(truth(listing, None), "business_access_ad_account_id").values()
+            chains.append(max((page_cost(len(records)) for records in owners), default=1) + 1)
         for account in accounts:
             created = [e.get("created_time") for e in listed[listing][account]]
             plan.add(name, "ads_analytics", sum(_id_batches(created, end) for end in live))
@@ -225,6 +230,21 @@ def _business_access_accounts(truth: Truth) -> list[str]:
         ):
             chosen[owner] = account["id"]
     return list(chosen.values())
+
+
+def _owners_records(truth: Truth, listing: str) -> defaultdict[str, list]:
+    """Per ad account, the records of a catalog listing that its owner owns: the user's own (listed without an ad
+    account) for the user's accounts, those listed through an account of the same owner for the others."""
+    users = truth("user_account", None)
+    user_id = users[0].get("id") if users else None
+    owner_of = {a["id"]: (a.get("owner") or {}).get("id") or user_id for a in truth("ad_accounts", None)}
+    by_owner = _group(truth(listing, None), "business_access_ad_account_id")
+    by_account: defaultdict[str, list] = defaultdict(list)
+    for account, owner in owner_of.items():
+        by_account[account] = [
+            r for via, records in by_owner.items() for r in records if owner_of.get(via, user_id) == owner
+        ]
+    return by_account
 
 
 def _id_batches(created_times: Iterable[int | None], window_end: dt.date) -> int:

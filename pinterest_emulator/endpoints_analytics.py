@@ -1,4 +1,5 @@
-"""Synchronous analytics: GET .../analytics for account, campaigns, ad groups, ads, and user_account/analytics."""
+"""Synchronous analytics: GET .../analytics for account, campaigns, ad groups, ads, product groups, and
+user_account/analytics."""
 
 from datetime import timedelta
 
@@ -106,6 +107,15 @@ def ad_analytics(state, req: Request) -> Response:
     return Response(body=_rows(state, "AD", nodes, start, end, granularity, columns))
 
 
+def product_group_analytics(state, req: Request) -> Response:
+    """product_group_ids (1-250, required): the catalogs' product groups; rows for those the account promotes."""
+    account = account_of(state, req)
+    ids = id_list(req.query, "product_group_ids", required=True)
+    start, end, granularity, columns = parse_live(state, req)
+    nodes = _owned(state, "product_group", ids, account)
+    return Response(body=_rows(state, "PRODUCT_GROUP", nodes, start, end, granularity, columns))
+
+
 # --- organic: user_account/analytics ----------------------------------------------------------------------------
 
 USER_METRICS = ("IMPRESSION", "SAVE", "PIN_CLICK", "OUTBOUND_CLICK", "ENGAGEMENT")
@@ -157,6 +167,7 @@ ROUTES = [
     ("GET", "/ad_accounts/{ad_account_id}/campaigns/analytics", "ads_analytics", campaign_analytics),
     ("GET", "/ad_accounts/{ad_account_id}/ad_groups/analytics", "ads_analytics", ad_group_analytics),
     ("GET", "/ad_accounts/{ad_account_id}/ads/analytics", "ads_analytics", ad_analytics),
+    ("GET", "/ad_accounts/{ad_account_id}/product_groups/analytics", "ads_analytics", product_group_analytics),
     ("GET", "/user_account/analytics", "org_analytics", user_account_analytics),
 ]
 

@@ -154,9 +154,19 @@ def analytics_rows(state, query: dict) -> list:
     return [
         row
         for a in ds.accounts
-        for n in entities(ds, level, a.id)
+        for n in _listable(state, level, a.id, entities(ds, level, a.id))
         for row in entity_rows(ds, level, n, start, end, granularity, columns, id_attrs)
     ]
+
+
+def _listable(state, level: str, account_id: str, nodes: list) -> list:
+    """The entities a client can ask a live endpoint about: for product groups, those of the catalogs the account's
+    owner lists (GET /catalogs/product_groups?ad_account_id=...), the only place their ids come from. The data
+    has the user's product groups promoted by the partner's account too, which no listing can reach."""
+    if level != "PRODUCT_GROUP":
+        return nodes
+    listed = {n.id for n in _product_groups_or_none(state, {"ad_account_id": [account_id]})}
+    return [n for n in nodes if n.id in listed]
 
 
 def report_truth_rows(state, query: dict) -> list:

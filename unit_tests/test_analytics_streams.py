@@ -101,6 +101,7 @@ def test_primary_keys_and_schema_of_every_live_stream():
         "campaign_analytics": ["DATE", "AD_ACCOUNT_ID", "CAMPAIGN_ID"],
         "ad_group_analytics": ["DATE", "AD_ACCOUNT_ID", "AD_GROUP_ID"],
         "ad_analytics": ["DATE", "AD_ACCOUNT_ID", "AD_ID"],
+        "product_group_analytics": ["DATE", "AD_ACCOUNT_ID", "PRODUCT_GROUP_ID"],
         "user_account_analytics": "date",
     }
     for name, key in expected.items():
@@ -112,6 +113,12 @@ def test_primary_keys_and_schema_of_every_live_stream():
     assert properties["DATE"] == {"type": ["null", "string"], "format": "date"}
     assert properties["SPEND_IN_DOLLAR"]["type"] == ["null", "number"]
     assert set(limits.LIVE_COLUMNS) <= set(properties)
+    # Product group analytics take the same `columns` parameter (query_columns) as the other live endpoints.
+    product_groups = streams["product_group_analytics"].get_json_schema()["properties"]
+    assert set(product_groups) == set(limits.LIVE_COLUMNS) | {"DATE", "AD_ACCOUNT_ID", "PRODUCT_GROUP_ID"}
+    assert product_groups["PRODUCT_GROUP_ID"]["type"] == ["null", "string"]
+    untyped = [c for c, schema in product_groups.items() if not schema.get("type")]
+    assert untyped == [c for c in properties if not properties[c].get("type")]  # what column_types.json leaves open
 
 
 @pytest.mark.parametrize(
@@ -257,3 +264,143 @@ def test_user_account_analytics_is_one_record_per_day_with_a_flat_date_state(api
         {"date": day(0), "data_status": "PROCESSING", "metrics": {"IMPRESSION": 7}},
     ]
     assert final_state(output, "user_account_analytics") == {"date": TODAY.isoformat()}
+
+
+# -- product_group_analytics: ids from the catalogs' product groups, the ad account owner's -----------------------
+
+NO_CATALOG = {"code": 4182, "message": "Can't access this feature without an existing catalog."}
+
+
+def owned_by(account_id: str, owner_id: str, *permissions: str) -> dict:
+    return {**account(account_id), "owner": {"id": owner_id}, "permissions": list(permissions)}
+
+
+def product_group(group_id: int) -> dict:
+    # created_at is the catalogs' integer (the spec says seconds, its example is milliseconds): never compared.
+    return {"id": str(group_id), "name": f"Group {group_id}", "created_at": 1700000000000, "updated_at": 1}
+
+
+def product_groups_api(api, through: dict) -> None:
+    """The user u1's product groups (listed without ad_account_id), and per ad account those of its owner."""
+    api.json("user_account", {"id": "u1"})
+
+    def answer(request, context):
+        account_id = query(request).get("ad_account_id", [None])[0]
+        listed = through[account_id]
+        if listed is None:
+            context.status_code = 409
+            return NO_CATALOG
+        return {"items": listed, "bookmark": None}
+
+    api.mocker.get(API + "catalogs/product_groups", json=answer)
+
+
+def test_given_300_product_groups_when_read_then_batches_of_250_of_the_live_analytics_params(api):
+    api.pages("ad_accounts", [[owned_by("1", "u1", "OWNER")]])
+    product_groups_api(api, {None: [product_group(5000 + n) for n in range(300)]})
+    api.mocker.get(
+        API + "ad_accounts/1/product_groups/analytics",
+        json=analytics_answer("product_group_ids", "PRODUCT_GROUP_ID"),
+    )
+
+    output = read_streams(make_config(), ["product_group_analytics"], SyncMode.incremental)
+
+    calls = api.requests_to("ad_accounts/1/product_groups/analytics")
+    assert [query(c)["product_group_ids"] for c in calls] == [
+        [str(5000 + n) for n in range(250)],
+        [str(5000 + n) for n in range(250, 300)],
+    ]
+    for call in calls:
+        q = query(call)
+        assert (q["start_date"], q["end_date"], q["granularity"]) == (
+            [EARLIEST.isoformat()],
+            [TODAY.isoformat()],
+            ["DAY"],
+        )
+        assert q["columns"] == [",".join(sorted(limits.LIVE_COLUMNS))]
+        assert (q["click_window_days"], q["view_window_days"]) == (["30"], ["1"])
+        assert "engagement_window_days" not in q
+    records = records_of(output, "product_group_analytics")
+    assert len(records) == 600
+    assert records[0] == {
+        "PRODUCT_GROUP_ID": "5000",
+        "DATE": EARLIEST.isoformat(),
+        "SPEND_IN_DOLLAR": 1.5,
+        "TOTAL_IMPRESSION": 10,
+        "AD_ACCOUNT_ID": "1",
+    }
+    assert all(isinstance(r["PRODUCT_GROUP_ID"], str) for r in records)
+    assert final_state(output, "product_group_analytics") == {
+        "states": [{"partition": {"ad_account_id": "1"}, "cursor": {"DATE": TODAY.isoformat()}}]
+    }
+
+
+def test_given_accounts_of_two_owners_when_read_then_each_account_asks_for_its_owners_product_groups(api):
+    api.pages(
+        "ad_accounts",
+        [[owned_by("1", "u1", "OWNER"), owned_by("2", "u1", "OWNER"), owned_by("3", "p1", "ADMIN")]],
+    )
+    product_groups_api(api, {None: [product_group(11), product_group(12)], "3": [product_group(31)]})
+    for account_id in ("1", "2", "3"):
+        api.mocker.get(
+            API + f"ad_accounts/{account_id}/product_groups/analytics",
+            json=analytics_answer("product_group_ids", "PRODUCT_GROUP_ID"),
+        )
+
+    output = read_streams(make_config(), ["catalogs_product_groups", "product_group_analytics"])
+
+    asked = {
+        a: [query(c)["product_group_ids"] for c in api.requests_to(f"ad_accounts/{a}/product_groups/analytics")]
+        for a in ("1", "2", "3")
+    }
+    assert asked == {"1": [["11", "12"]], "2": [["11", "12"]], "3": [["31"]]}
+    # One listing for the user's own and one through the partner's account, shared with the catalogs stream.
+    assert [query(r).get("ad_account_id") for r in api.requests_to("catalogs/product_groups")] == [None, ["3"]]
+    assert sorted(r["id"] for r in records_of(output, "catalogs_product_groups")) == ["11", "12", "31"]
+    assert {(r["AD_ACCOUNT_ID"], r["PRODUCT_GROUP_ID"]) for r in records_of(output, "product_group_analytics")} == {
+        ("1", "11"),
+        ("1", "12"),
+        ("2", "11"),
+        ("2", "12"),
+        ("3", "31"),
+    }
+
+
+def test_given_no_catalog_or_no_product_group_when_read_then_no_analytics_call_no_rows_and_no_error(api):
+    # u1 has no catalog (409 code 4182); p1 has a catalog without product groups; p2's account lets the user read
+    # no catalogs (ANALYST), so none of p2's product groups can be listed.
+    api.pages(
+        "ad_accounts",
+        [[owned_by("1", "u1", "OWNER"), owned_by("2", "p1", "ADMIN"), owned_by("3", "p2", "ANALYST")]],
+    )
+    product_groups_api(api, {None: None, "2": []})
+    analytics = api.mocker.get(API + "ad_accounts/1/product_groups/analytics", json=[])
+
+    output = read_streams(make_config(), ["product_group_analytics"], SyncMode.incremental)
+
+    assert not output.errors
+    assert [query(r).get("ad_account_id") for r in api.requests_to("catalogs/product_groups")] == [None, ["2"]]
+    assert analytics.call_count == 0
+    assert not [r for r in api.mocker.request_history if r.path.endswith("/product_groups/analytics")]
+    assert records_of(output, "product_group_analytics") == []
+    # Every account's pass is complete: the next sync starts from its look-back, not from 90 days back.
+    assert final_state(output, "product_group_analytics") == {
+        "states": [{"partition": {"ad_account_id": a}, "cursor": {"DATE": TODAY.isoformat()}} for a in ("1", "2", "3")]
+    }
+
+
+def test_given_saved_product_group_date_when_second_sync_then_the_look_back_is_read_again(api):
+    api.pages("ad_accounts", [[owned_by("1", "u1", "OWNER")]])
+    product_groups_api(api, {None: [product_group(11)]})
+    api.json(
+        "ad_accounts/1/product_groups/analytics", [{"PRODUCT_GROUP_ID": "11", "DATE": day(5), "TOTAL_CONVERSIONS": 2}]
+    )
+    state = {"product_group_analytics": {"states": [{"partition": {"ad_account_id": "1"}, "cursor": {"DATE": day(5)}}]}}
+
+    output = read_streams(make_config(), ["product_group_analytics"], SyncMode.incremental, state)
+
+    (call,) = api.requests_to("ad_accounts/1/product_groups/analytics")
+    assert query(call)["start_date"] == [day(35)]  # the largest attribution window, 30 days
+    assert records_of(output, "product_group_analytics") == [
+        {"PRODUCT_GROUP_ID": "11", "DATE": day(5), "TOTAL_CONVERSIONS": 2, "AD_ACCOUNT_ID": "1"}
+    ]

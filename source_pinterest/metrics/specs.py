@@ -67,6 +67,18 @@ ANALYTICS_STREAMS: tuple[AnalyticsSpec, ...] = (
     AnalyticsSpec(
         "ad_analytics", "ad_accounts/{ad_account_id}/ads/analytics", "AD_ID", ids_param="ad_ids", listing="ads"
     ),
+    # The product group ids come from the catalogs' product groups, which the connector lists anyway: the spec's
+    # other listing, product_group_promotions/list, needs an ad_group_id or promotion ids ("If none are provided,
+    # the endpoint returns an error"), one call per ad group, and its items' own ids are promotion ids; the
+    # analytics take "Product group Ids", the name the catalogs endpoints give their ids (product_group_id). The
+    # catalogs are the ad account owner's (Business Access): each account is asked about its owner's product groups.
+    AnalyticsSpec(
+        "product_group_analytics",
+        "ad_accounts/{ad_account_id}/product_groups/analytics",
+        "PRODUCT_GROUP_ID",
+        ids_param="product_group_ids",
+        listing="catalogs_product_groups",
+    ),
 )
 
 # -- async reports -----------------------------------------------------------------------------------------------

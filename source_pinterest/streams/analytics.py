@@ -28,6 +28,8 @@ from source_pinterest.metrics.windows import (
     sync_windows,
 )
 from source_pinterest.streams.base import CHECKPOINT, PinterestStream
+from source_pinterest.streams.entity import owner_listed, token_user_id
+from source_pinterest.streams.specs import SPECS_BY_NAME
 from source_pinterest.sync.context import SyncContext
 from source_pinterest.sync.saved_state import StateLayout
 from source_pinterest.sync.state import PassCursor, id_order, partition_key
@@ -147,8 +149,9 @@ class DatedMetricsStream(PinterestStream):
 
 
 class AnalyticsStream(DatedMetricsStream):
-    """GET /ad_accounts/{id}/analytics and .../{campaigns,ad_groups,ads}/analytics: DAY rows with every live
-    column, per ad account, for batches of up to 250 ids of every status (archived entities spent money too)."""
+    """GET /ad_accounts/{id}/analytics and .../{campaigns,ad_groups,ads,product_groups}/analytics: DAY rows with
+    every live column, per ad account, for batches of up to 250 ids of every status (archived entities spent money
+    too)."""
 
     skip_statuses = frozenset({403})  # an ad account the token cannot read; the others go on
 
@@ -184,8 +187,14 @@ class AnalyticsStream(DatedMetricsStream):
         return {"granularity": "DAY", "columns": ",".join(LIVE_COLUMNS), **LIVE_WINDOWS}
 
     def _entities(self, listing: str, account_id: str) -> list[Mapping[str, Any]]:
+        """The account's entities of the listing: those naming it, or of a catalog listing (whose records name no
+        ad account) those of the account's owner. Catalog entities have no `created_time`, so all are asked for."""
         records = self.ctx.records_of(listing, all_statuses=True)
-        return [r for r in records if str(r.get("ad_account_id")) == account_id and r.get("id") is not None]
+        if SPECS_BY_NAME[listing].business_access:
+            records = owner_listed(records, account_id, self.ctx.records_of("ad_accounts"), token_user_id(self.ctx))
+        else:
+            records = [r for r in records if str(r.get("ad_account_id")) == account_id]
+        return [r for r in records if r.get("id") is not None]
 
     def _id_batches(
         self, partition: Mapping[str, Any], entities: list[Mapping[str, Any]], window: Window

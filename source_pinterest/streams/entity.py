@@ -38,8 +38,6 @@ PLAIN = Variant({})
 PARENT_STREAMS = frozenset(ref.stream for spec in ENTITY_STREAMS for ref in spec.parents if not ref.all_statuses) | {
     "user_account"
 }
-# What the metrics streams read of a listing that only feeds their id batches (every status).
-ID_LISTING_FIELDS = frozenset({"id", "ad_account_id", "created_time"})
 # What streams read of a parent besides the fields of their slices: board_pins compares a board's pin_count; the
 # Business Access listings choose ad accounts by owner and role, leaving out the user's own (its id).
 EXTRA_PARENT_FIELDS = {
@@ -51,6 +49,9 @@ EXTRA_PARENT_FIELDS = {
 CATALOG_ROLES = frozenset({"OWNER", "ADMIN", "CATALOGS_MANAGER"})
 # The field of a record listed through an ad account's Business Access: which ad account it came through.
 BUSINESS_ACCESS_FIELD = "business_access_ad_account_id"
+# What the metrics streams read of a listing that only feeds their id batches (every status): a catalog listing's
+# records name no ad account, but the account they were listed through (owner_listed).
+ID_LISTING_FIELDS = frozenset({"id", "ad_account_id", "created_time", BUSINESS_ACCESS_FIELD})
 
 
 def parent_fields() -> dict[str, frozenset[str]]:
@@ -76,6 +77,28 @@ def business_access_accounts(ad_accounts: Iterable[Mapping[str, Any]], user_id: 
     return list(chosen.values())
 
 
+def owner_listed(
+    records: Iterable[Mapping[str, Any]], account_id: str, ad_accounts: Iterable[Mapping[str, Any]], user_id: str | None
+) -> list[Mapping[str, Any]]:
+    """The records of a Business Access stream (catalogs and what they hold) that the owner of `account_id` owns:
+    those listed through an ad account of that owner, or for the user's own accounts (and an account whose owner
+    is not said) those listed without one."""
+    owner_of = {str(account["id"]): (account.get("owner") or {}).get("id") for account in ad_accounts}
+    owner = owner_of.get(account_id) or user_id
+
+    def owner_of_record(record: Mapping[str, Any]) -> str | None:
+        through = record.get(BUSINESS_ACCESS_FIELD)
+        return user_id if through is None else owner_of.get(str(through))
+
+    return [record for record in records if owner_of_record(record) == owner]
+
+
+def token_user_id(ctx: SyncContext) -> str | None:
+    """The id of the token's user (GET /user_account, listed once per sync)."""
+    users = ctx.records_of("user_account")
+    return str(users[0].get("id")) if users and users[0].get("id") is not None else None
+
+
 class EntityStream(PinterestStream):
     """GET <spec.path> for every parent slice; state and parent reuse as described in state.py and context.py.
 
@@ -89,7 +112,8 @@ class EntityStream(PinterestStream):
         self.spec = spec
         # Metrics streams need the ids of every status (archived spend is real spend), whatever the user's filter.
         self.statuses = statuses or ctx.config.status
-        same_as_stream = set(self.statuses) == set(ctx.config.status)
+        # A listing the status filter does not apply to (catalogs) is the stream's own, whatever statuses it is given.
+        same_as_stream = not spec.status_filter or set(self.statuses) == set(ctx.config.status)
         self.listing_name = spec.name if same_as_stream else f"{spec.name}[{','.join(s.value for s in self.statuses)}]"
         self.skip_statuses = spec.skip_statuses
         super().__init__(ctx)
@@ -246,9 +270,7 @@ class EntityStream(PinterestStream):
             yield self.client, Listing(variant.params, {**variant.params, **copied})
         if not self.spec.business_access:
             return
-        users = self.ctx.records_of("user_account")
-        user_id = str(users[0].get("id")) if users else None
-        for account_id in business_access_accounts(self.ctx.records_of("ad_accounts"), user_id):
+        for account_id in business_access_accounts(self.ctx.records_of("ad_accounts"), token_user_id(self.ctx)):
             yield (
                 self._business_access_client,
                 Listing({"ad_account_id": account_id}, {BUSINESS_ACCESS_FIELD: account_id}),

@@ -117,6 +117,32 @@ def test_incremental_reads_the_lookback_only_and_the_goal_prices_a_listing_at_on
     assert goal.per_stream()["campaign_analytics"] == plan.per_stream()["campaign_analytics"]
 
 
+PRODUCT_GROUP_METRICS = Metrics(
+    analytics={"product_group_analytics": "catalogs_product_groups"}, reports={}, user_account_analytics=False
+)
+
+
+def test_each_ad_account_is_asked_about_its_owners_product_groups_250_a_call():
+    accounts = [
+        {"id": "a1", "owner": {"id": "u1"}, "permissions": ["OWNER"]},
+        {"id": "a2", "owner": {"id": "u1"}, "permissions": ["OWNER"]},
+        {"id": "p1", "owner": {"id": "partner"}, "permissions": ["ADMIN"]},
+    ]
+    groups = [{"id": f"g{n}", "business_access_ad_account_id": None} for n in range(300)]
+    groups += [{"id": f"pg{n}", "business_access_ad_account_id": "p1"} for n in range(3)]
+    truth = fake_truth(ad_accounts=accounts, catalogs_product_groups=groups)
+
+    plan = minimum_calls(truth, PRODUCT_GROUP_METRICS, NINETY_DAYS, report_polls=1)
+
+    assert plan.per_stream()["product_group_analytics"] == 2 + 2 + 1  # the user's two accounts, then the partner's
+
+
+def test_without_a_catalog_product_group_analytics_need_no_call():
+    plan = minimum_calls(fake_truth(catalogs_product_groups=[]), PRODUCT_GROUP_METRICS, NINETY_DAYS, report_polls=1)
+
+    assert plan.per_stream().get("product_group_analytics", 0) == 0
+
+
 @pytest.mark.parametrize(
     "calls, limit, latency, chain, expected",
     [

@@ -111,3 +111,52 @@ def test_user_account_analytics_shape(api):
     daily = r.json()["all"]["daily_metrics"]
     assert len(daily) == 10 and daily[0]["data_status"] == "READY" and "IMPRESSION" in daily[0]["metrics"]
     assert api.get("/user_account/analytics", {"start_date": "2024-01-01", "end_date": "2024-01-10"}).status_code == 400
+
+
+# -- product groups ---------------------------------------------------------------------------------------------
+
+
+def _product_groups_path(account) -> str:
+    return f"/ad_accounts/{account.id}/product_groups/analytics"
+
+
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        ({"product_group_ids": None}, "product_group_ids"),
+        ({"product_group_ids": ",".join(str(i) for i in range(1, 252))}, "at most 250"),
+        ({"product_group_ids": "12a"}, "must match the pattern"),
+        ({"columns": "SPEND_IN_DOLLAR,NOT_A_COLUMN"}, "NOT_A_COLUMN"),
+        ({"start_date": "2025-02-01"}, "start_date"),  # more than 90 days before today
+        ({"start_date": "2025-03-03", "end_date": "2025-06-01"}, "maximum of 90 days"),
+        ({"granularity": "YEAR"}, "granularity"),
+    ],
+)
+def test_product_group_analytics_refuses_what_the_api_refuses(api, emu, change, needle):
+    params = {**RANGE, "product_group_ids": emu.state.ds.product_groups[0].id, **change}
+    r = api.get(_product_groups_path(emu.state.ds.accounts[0]), {k: v for k, v in params.items() if v is not None})
+    assert r.status_code == 400 and needle in r.json()["message"], r.text
+
+
+def test_product_group_analytics_rows_are_the_truth_of_the_account_owners_listed_product_groups(api, emu):
+    account = emu.state.ds.accounts[0]  # the partner's: its catalog is listed through it
+    listed = [g["id"] for g in api.all_items("/catalogs/product_groups", {"ad_account_id": account.id})]
+    columns = ",".join(sorted(MODELLED_COLUMNS & live_columns()))
+
+    live = api.get(_product_groups_path(account), {**RANGE, "columns": columns, "product_group_ids": listed}).json()
+
+    query = {"level": "PRODUCT_GROUP", "start_date": "2025-05-01", "end_date": "2025-06-01"}
+    truth = [r for r in api.admin("truth/analytics", query)["rows"] if r["PRODUCT_GROUP_ID"] in listed]
+    assert live and live == truth
+    assert {r["PRODUCT_GROUP_ID"] for r in live} <= set(listed)
+
+
+def test_product_group_analytics_of_an_account_that_promotes_none_has_no_rows(api, emu):
+    ds = emu.state.ds
+    no_catalog = ds.get("account", ds.no_catalog_account)
+    assert not [g for g in ds.product_groups if g.extra == no_catalog.id]
+
+    r = api.get(_product_groups_path(no_catalog), {**RANGE, "product_group_ids": [g.id for g in ds.product_groups]})
+
+    assert r.status_code == 200 and r.json() == []
+    assert api.get("/catalogs/product_groups", {"ad_account_id": no_catalog.id}).json()["code"] == 4182

@@ -29,7 +29,7 @@ STREAMS = (
     "campaign_analytics_report",
 )
 # An attempt that hits the cap ends by itself; this only bounds one that hangs on it instead (see the module doc).
-ATTEMPT_TIMEOUT = 12
+ATTEMPT_TIMEOUT = 60
 FAST_RETRIES = {"PINTEREST_MAX_RETRIES": "2", "PINTEREST_BACKOFF_BASE_SECONDS": "0.01"}
 
 

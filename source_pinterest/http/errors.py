@@ -35,7 +35,7 @@ _RETRY_AFTER_IN_MESSAGE = re.compile(r"retry after (\d+(?:\.\d+)?) ?s", re.IGNOR
 _NO_CATALOG_CODE = 4182
 
 # Which OAuth scope each endpoint family needs, so a 403 can say what to grant.
-_SCOPE_BY_PATH_PREFIX = (
+SCOPES_BY_PATH_PREFIX = (
     ("user_account/analytics", "user_accounts:read"),
     ("user_account", "user_accounts:read"),
     ("boards", "boards:read and pins:read"),
@@ -115,7 +115,7 @@ def endpoint_of(source: requests.Response | requests.Request | requests.Prepared
 
 def required_scope(path: str) -> str:
     relative = path.split("/v5/", 1)[-1].lstrip("/")
-    for prefix, scope in _SCOPE_BY_PATH_PREFIX:
+    for prefix, scope in SCOPES_BY_PATH_PREFIX:
         if relative.startswith(prefix):
             return scope
     return "the scopes listed in the connector docs"

@@ -34,10 +34,12 @@ from source_pinterest import limits
 from source_pinterest.config import EntityStatus, PinterestConfig, normalized_raw_config, parse_config
 from source_pinterest.http.auth import PinterestAuthenticator
 from source_pinterest.http.budget import build_api_budget
+from source_pinterest.metrics.organic import TOP_PINS_STREAMS
 from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS, ReportSpec, custom_report_problems
 from source_pinterest.streams.analytics import AnalyticsStream, DatedMetricsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.base import PinterestStream
 from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
+from source_pinterest.streams.organic import PinAnalyticsStream, TopPinsStream
 from source_pinterest.streams.reports import ReportStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
 from source_pinterest.streams.specs import ENTITY_STREAMS, SPECS_BY_NAME, missing_secret_scopes
@@ -99,6 +101,9 @@ def build_streams(ctx: SyncContext) -> list[PinterestStream]:
     ctx.parents.fields = fields
     # Metrics streams: live analytics, async reports, the user's custom reports.
     ctx.streams["user_account_analytics"] = UserAccountAnalyticsStream(ctx)
+    ctx.streams["pin_analytics"] = PinAnalyticsStream(ctx)
+    for top_pins_spec in TOP_PINS_STREAMS:
+        ctx.streams[top_pins_spec.name] = TopPinsStream(top_pins_spec, ctx)
     for analytics_spec in ANALYTICS_STREAMS:
         ctx.streams[analytics_spec.name] = AnalyticsStream(analytics_spec, ctx)
     for report_spec in REPORT_STREAMS + tuple(ReportSpec.from_custom(r) for r in ctx.config.custom_reports):

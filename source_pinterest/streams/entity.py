@@ -19,9 +19,12 @@ from source_pinterest.sync.state import ParentsDoneCursor, PerParentCursor, part
 
 logger = logging.getLogger("airbyte")
 
-# Streams whose records define other entity streams' slices: their listings are kept for the rest of the sync, so a
+# Entity listings a metrics stream takes its ids from, and the fields it reads: pin_analytics reads every pin of the
+# `pins` listing (created_at: a pin has no data before it existed).
+METRICS_PARENT_FIELDS = {"pins": frozenset({"id", "created_at"})}
+# Streams whose records define other streams' slices or ids: their listings are kept for the rest of the sync, so a
 # parent stream read after its children replays them instead of listing again.
-PARENT_STREAMS = frozenset(ref.stream for spec in ENTITY_STREAMS for ref in spec.parents)
+PARENT_STREAMS = frozenset(ref.stream for spec in ENTITY_STREAMS for ref in spec.parents) | set(METRICS_PARENT_FIELDS)
 # What the metrics streams read of a listing that only feeds their id batches (every status).
 ID_LISTING_FIELDS = frozenset({"id", "ad_account_id", "created_time"})
 # What children read of a parent besides the fields of their slices: board_pins compares a board's pin_count.
@@ -30,7 +33,7 @@ EXTRA_PARENT_FIELDS = {"boards": frozenset({"pin_count"})}
 
 def parent_fields() -> dict[str, frozenset[str]]:
     """Per parent stream, the fields its children read: those of their slices, and EXTRA_PARENT_FIELDS."""
-    fields: dict[str, frozenset[str]] = dict(EXTRA_PARENT_FIELDS)
+    fields: dict[str, frozenset[str]] = {**EXTRA_PARENT_FIELDS, **METRICS_PARENT_FIELDS}
     for spec in ENTITY_STREAMS:
         for ref in spec.parents:
             fields[ref.stream] = fields.get(ref.stream, frozenset()) | frozenset(ref.fields.values())

@@ -239,7 +239,11 @@ def ranking(request, context):
     return {
         "date_availability": {"is_realtime": False, "latest_available_timestamp": 1719705599000},
         "pins": [
-            {"pin_id": "394000000000000002", "metrics": {"IMPRESSION": 90, "SAVE": 3}, "data_status": {day(0): "READY"}},
+            {
+                "pin_id": "394000000000000002",
+                "metrics": {"IMPRESSION": 90, "SAVE": 3},
+                "data_status": {day(0): "READY"},
+            },
             {"pin_id": 394000000000000001, "metrics": {"IMPRESSION": 80, "SAVE": 9}, "data_status": {day(0): "READY"}},
         ],
         "sort_by": q["sort_by"][0],
@@ -286,7 +290,9 @@ def test_given_no_start_date_then_the_ranking_window_is_the_90_days_the_api_allo
 def test_given_an_attempt_that_ranked_some_sort_orders_then_the_next_attempt_asks_only_for_the_others(api):
     spec = TOP_PINS_STREAMS[0]
     api.mocker.get(API + spec.path, json=ranking)
-    done = [{"partition": {"sort_by": s}, "cursor": {"__ab_full_refresh_sync_complete": True}} for s in spec.sort_by[:2]]
+    done = [
+        {"partition": {"sort_by": s}, "cursor": {"__ab_full_refresh_sync_complete": True}} for s in spec.sort_by[:2]
+    ]
 
     read_streams(make_config(), [spec.name], state={spec.name: {"states": done}})
 

@@ -20,6 +20,9 @@ from .pagination import MAX_PAGE_SIZE
 from .reports import LIMITS_DEFAULT, LIMITS_PRODUCT_ITEM
 
 IDS_PER_ANALYTICS_CALL = 250
+PINS_PER_ANALYTICS_CALL = 100  # GET /pins/analytics (beta) takes at most 100 pin_ids
+# The rankings: one call per sort_by value over the sync window (full refresh, whatever the state).
+TOP_PINS_CALLS = {"user_account_top_pins": 5, "user_account_top_video_pins": 9}
 ALL_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT")
 DOWNLOAD = "download"  # report files come from storage, outside every rate-limit category
 TOKEN = "(token refresh)"
@@ -51,6 +54,8 @@ class Metrics:
     analytics: Mapping[str, str | None]
     reports: Mapping[str, tuple[str, int]]
     user_account_analytics: bool = True
+    pin_analytics: bool = True  # every pin of the pins listing, 100 a call (the multi-pin endpoint available)
+    top_pins: Mapping[str, int] = field(default_factory=lambda: dict(TOP_PINS_CALLS))  # stream -> calls
 
 
 @dataclass(frozen=True)
@@ -111,9 +116,15 @@ def minimum_calls(
     ads_chain = _ads(plan, truth, metrics, dates, report_polls, page_cost)
     for name in ("catalogs", "catalogs_feeds", "catalogs_product_groups"):
         plan.add(name, "catalogs_read", page_cost(len(truth(name, None))))
+    live = window_ends(dates.first_day(LIVE_MAX_BACK), dates.today, LIVE_MAX_SPAN)
     if metrics.user_account_analytics:
-        live = window_ends(dates.first_day(LIVE_MAX_BACK), dates.today, LIVE_MAX_SPAN)
         plan.add("user_account_analytics", "org_analytics", len(live))
+    if metrics.pin_analytics:
+        pins = truth("pins", None)
+        plan.add("pin_analytics", "org_analytics", sum(_pin_batches(pins, end) for end in live))
+        org_chain = max(org_chain, page_cost(len(pins)) + 1)  # the listing, then the pins' analytics
+    for name, calls in metrics.top_pins.items():
+        plan.add(name, "org_analytics", calls)
     plan.chain = 1 + max(1, org_chain, ads_chain)
     return plan
 
@@ -195,6 +206,12 @@ def _id_batches(created_times: Iterable[int | None], window_end: dt.date) -> int
     limit = dt.datetime.combine(window_end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC).timestamp()
     existing = sum(1 for t in created_times if not isinstance(t, (int, float)) or t < limit)
     return math.ceil(existing / IDS_PER_ANALYTICS_CALL)
+
+
+def _pin_batches(pins: Iterable[Mapping], window_end: dt.date) -> int:
+    """Multi-pin analytics calls for the pins created by the window's last day (an unknown creation counts)."""
+    existing = sum(1 for pin in pins if not str(pin.get("created_at") or "")[:10] > window_end.isoformat())
+    return math.ceil(existing / PINS_PER_ANALYTICS_CALL)
 
 
 def _group(records: Iterable[Mapping], key: str) -> defaultdict[str, list]:

@@ -257,14 +257,15 @@ def test_given_a_ranking_stream_when_read_then_one_call_per_sort_by_and_one_row_
     output = read_streams(make_config(start_date=day(9)), [spec.name])
 
     calls = api.requests_to(spec.path)
-    assert [query(c)["sort_by"] for c in calls] == [[s] for s in spec.sort_by]
+    assert sorted(query(c)["sort_by"][0] for c in calls) == sorted(spec.sort_by)  # slices run in parallel
     for call in calls:
         q = query(call)
         assert (q["start_date"], q["end_date"], q["num_of_pins"]) == ([day(9)], [day(0)], ["50"])
         assert q["metric_types"] == [",".join(spec.metric_types)]
     rows = records_of(output, spec.name)
     assert len(rows) == 2 * len(spec.sort_by)
-    assert rows[1] == {
+    (second,) = [r for r in rows if r["sort_by"] == spec.sort_by[0] and r["rank"] == 2]
+    assert second == {
         "start_date": day(9),
         "end_date": day(0),
         "sort_by": spec.sort_by[0],
@@ -296,4 +297,4 @@ def test_given_an_attempt_that_ranked_some_sort_orders_then_the_next_attempt_ask
 
     read_streams(make_config(), [spec.name], state={spec.name: {"states": done}})
 
-    assert [query(c)["sort_by"] for c in api.requests_to(spec.path)] == [[s] for s in spec.sort_by[2:]]
+    assert sorted(query(c)["sort_by"][0] for c in api.requests_to(spec.path)) == sorted(spec.sort_by[2:])

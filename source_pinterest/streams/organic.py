@@ -29,6 +29,9 @@ logger = logging.getLogger("airbyte")
 
 MULTI_PIN_PATH = "pins/analytics"
 PIN_PATH = "pins/{pin_id}/analytics"
+# One answer holds up to 100 pins x 90 days (9,000 rows): the state is also saved inside it, at the first pin
+# boundary after this many rows, so a killed attempt does not read the whole batch again.
+CHECKPOINT_ROWS = 500
 
 
 class PinAnalyticsStream(DatedMetricsStream):
@@ -85,8 +88,15 @@ class PinAnalyticsStream(DatedMetricsStream):
             ids = self.remaining_ids({}, pin_created_by(pins, window.end), window)
             id_batches = batches(ids, MULTI_PIN_BATCH)
             for number, batch in enumerate(id_batches):
+                since_checkpoint, last_pin = 0, None
                 for row in self._batch_rows(batch, window):
+                    if row["PIN_ID"] != last_pin and last_pin is not None and since_checkpoint >= CHECKPOINT_ROWS:
+                        # Every row of the pins up to last_pin is out: an attempt killed later resumes after it.
+                        self._cursor.batch_done({}, window.end.isoformat(), last_pin)
+                        yield CHECKPOINT
+                        since_checkpoint = 0
                     self.day_read({}, row.get("DATE"), row.get("DATA_STATUS"))
+                    last_pin, since_checkpoint = row["PIN_ID"], since_checkpoint + 1
                     yield row
                 if number + 1 < len(id_batches):
                     self._cursor.batch_done({}, window.end.isoformat(), batch[-1])

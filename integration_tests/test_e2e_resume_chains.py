@@ -33,10 +33,7 @@ from source_pinterest.metrics.specs import ANALYTICS_STREAMS
 
 METRICS_DAYS = 6
 REPORTS = ("advertiser_report", "campaign_analytics_report", "ad_group_report", "pin_promotion_report")
-# The rankings are full refresh: an attempt re-reads a completed one whole (resumable full refresh), so they come
-# last, as the source itself starts such streams last when it reads with several workers.
-RANKINGS = ("user_account_top_pins", "user_account_top_video_pins")
-METRICS = ("user_account_analytics", "pin_analytics", *(spec.name for spec in ANALYTICS_STREAMS), *REPORTS, *RANKINGS)
+METRICS = ("user_account_analytics", *(spec.name for spec in ANALYTICS_STREAMS), *REPORTS)
 STREAMS = ENTITY_STREAMS + METRICS
 SHARES = {"a quarter": 4, "a sixth": 6}
 SIZE = os.environ.get("PINTEREST_CHAIN_SIZE", "small")

@@ -31,6 +31,7 @@ ENTITY_STREAMS = (
     "customer_lists",
     "conversion_tags",
     "keywords",
+    "lead_forms",
     "catalogs",
     "catalogs_feeds",
     "catalogs_product_groups",

@@ -26,21 +26,27 @@ from integration_tests.test_e2e_metrics import assert_rows_equal_truth, days_ago
 from pinterest_emulator import Emulator, sample_config
 from pinterest_emulator.sync_runner import REPO_ROOT, RUN_OBSERVERS, ConnectorRun
 
-STREAM = "campaign_targeting_report"  # the five targeting types make it the largest file per window
+STREAM = "campaign_targeting_report"  # targeting rows make it the largest file per window
+# Five types: one report per window and ad account, so each case here is about one file (more types, more files).
+FIVE_TYPES = ["APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT"]
 DAYS_BACK = 20
 FAST = {"PINTEREST_BACKOFF_BASE_SECONDS": "0.1", "PINTEREST_MAX_RETRIES": "3"}
 
 
 def report_connector(emulator: Emulator) -> Connector:
     connector = Connector(emulator)
-    connector.config = {**sample_config(), "start_date": days_ago(emulator.state.today, DAYS_BACK)}
+    connector.config = {
+        **sample_config(),
+        "start_date": days_ago(emulator.state.today, DAYS_BACK),
+        "targeting_types": {STREAM: FIVE_TYPES},
+    }
     return connector
 
 
 def assert_every_row_once(emulator: Emulator, connector: Connector, run: ConnectorRun, stream: str = STREAM) -> None:
     assert run.returncode == 0, (run.errors(), run.stderr[-2000:])
     today = emulator.state.today
-    expected = expected_rows(emulator, stream, days_ago(today, DAYS_BACK), today.isoformat())
+    expected = expected_rows(emulator, stream, days_ago(today, DAYS_BACK), today.isoformat(), connector.config)
     assert expected, "no rows: the comparison would prove nothing"
     # keyed() inside fails on any duplicate primary key, so a row emitted twice cannot pass
     assert_rows_equal_truth(stream, run.records(stream), expected, primary_keys(connector, (stream,))[stream])
@@ -233,7 +239,7 @@ def probe_slow_reader(emulator: Emulator, connector: Connector, pause: float) ->
         "granularity": "DAY",
         "level": "CAMPAIGN_TARGETING",
         "columns": ["SPEND_IN_DOLLAR", "TOTAL_IMPRESSION"],
-        "targeting_types": ["APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT"],
+        "targeting_types": FIVE_TYPES,
     }
     path = f"{base}/ad_accounts/{account}/reports"
     job = requests.post(path, json=body, headers=headers, timeout=30).json()

@@ -83,6 +83,51 @@ def test_each_parent_is_listed_once(emulator, connector):
     assert emulator.stats()["max_page_size_seen"] == 250
 
 
+def test_a_full_sync_emits_each_new_kind_of_keyword_audience_and_catalog(emulator, full_sync):
+    ds = emulator.state.ds
+    keywords = full_sync.records("keywords")
+    audiences = full_sync.records("audiences")
+    (partner_account,) = ds.partner_accounts
+    archived_groups = {g.id for g in ds.all_of("ad_group") if g.status == "ARCHIVED"}
+
+    assert {k["parent_type"] for k in keywords} == {"advertiser", "campaign", "ad_group"}
+    assert {k["match_type"] for k in keywords if k["parent_type"] == "campaign"} <= {
+        "EXACT_NEGATIVE",
+        "PHRASE_NEGATIVE",
+    }
+    assert archived_groups and archived_groups & {k["parent_id"] for k in keywords}, "archived ad groups' keywords"
+    assert {(a["ownership_type"], a.get("shared_with_ad_account_id") is None) for a in audiences} == {
+        ("OWNED", True),
+        ("RECEIVED", False),
+    }
+    for stream in ("catalogs", "catalogs_feeds", "catalogs_product_groups"):
+        via = {r.get("business_access_ad_account_id") for r in full_sync.records(stream)}
+        assert via == {None, partner_account}, stream
+    assert full_sync.records("lead_forms")
+
+
+def test_the_new_listings_cost_the_minimum_calls(emulator, connector):
+    """Audiences twice per account, keywords once per account, campaign and ad group of every status (whose
+    listings serve the campaign_analytics stream too), catalogs once for the user and once for the partner."""
+    ds = emulator.state.ds
+    accounts = len(ds.accounts)
+    streams = ("audiences", "keywords", "lead_forms", "catalogs", "catalogs_feeds", "catalogs_product_groups")
+    emulator.reset_stats()
+
+    run = connector.read(streams=(*streams, "campaign_analytics"), incremental=False)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    calls = emulator.stats()["by_endpoint"]
+    prefix = "GET /v5/ad_accounts/{ad_account_id}"
+    assert calls[f"{prefix}/audiences"] == 2 * accounts
+    assert calls[f"{prefix}/lead_forms"] == accounts  # fewer than 250 each: one page
+    assert calls[f"{prefix}/keywords"] == accounts + len(ds.all_of("campaign")) + len(ds.all_of("ad_group"))
+    assert calls[f"{prefix}/campaigns"] == accounts and calls[f"{prefix}/ad_groups"] == accounts
+    assert calls["GET /v5/catalogs"] == 1 + len(ds.partner_accounts)
+    assert calls["GET /v5/catalogs/product_groups"] == 1 + len(ds.partner_accounts)
+    assert calls["GET /v5/ad_accounts"] == 1 and calls["GET /v5/user_account"] == 1
+
+
 def test_incremental_sync_after_changes_returns_only_what_changed(fresh_emulator):
     connector = Connector(fresh_emulator)
     first = connector.read()

@@ -21,7 +21,8 @@ import pytest
 from integration_tests.conftest import Connector, truth
 from pinterest_emulator import Emulator, sample_config
 from pinterest_emulator.sync_runner import ConnectorRun, state_for_next_run
-from source_pinterest.metrics.specs import REPORT_STREAMS
+from source_pinterest.config import parse_config
+from source_pinterest.metrics.specs import ReportSpec, configured_report_streams
 
 DAYS_BACK = 20  # start_date is today - 20: three weeks of metrics per stream
 
@@ -47,7 +48,6 @@ REPORT_LEVELS = {
     "product_item_report": "PRODUCT_ITEM",
     "keyword_report": "KEYWORD",
 }
-TARGETING_TYPES = "APPTYPE,COUNTRY,GENDER,AGE_BUCKET,PLACEMENT"  # the report streams' one group of 5
 CUSTOM_REPORTS = [
     {
         "name": "Daily campaign conversions",
@@ -79,22 +79,30 @@ def metrics_config(today: dt.date, **extra: Any) -> dict:
     return {**sample_config(), "start_date": days_ago(today, DAYS_BACK), "custom_reports": CUSTOM_REPORTS, **extra}
 
 
-def expected_rows(emulator: Emulator, stream: str, start: str, end: str) -> list[dict]:
-    """The emulator's ground truth for one metrics stream and date range, shaped like the connector's records."""
+def every_targeting_type(spec: ReportSpec) -> str:
+    """What a targeting stream asks for over its reports of one window (one per 5 types): the truth is their union."""
+    return ",".join(t for group in spec.targeting_groups for t in group)
+
+
+def expected_rows(emulator: Emulator, stream: str, start: str, end: str, config: dict | None = None) -> list[dict]:
+    """The emulator's ground truth for one metrics stream and date range, shaped like the connector's records;
+    targeting reports with the targeting types `config` (default: the module's) gives them."""
+    specs = {s.name: s for s in configured_report_streams(parse_config(config or metrics_config(emulator.state.today)))}
     if stream == "user_account_analytics":
         return emulator.truth(stream, start_date=start, end_date=end)["all"]["daily_metrics"]
     if stream in LIVE_LEVELS:
         query = {"level": LIVE_LEVELS[stream], "id_columns": LIVE_ID_COLUMNS}
     elif stream in REPORT_LEVELS:
         # Which columns a report stream asks for is the connector's choice; the truth is asked for the same ones.
-        (spec,) = [s for s in REPORT_STREAMS if s.name == stream]
+        spec = specs[stream]
         query = {"level": REPORT_LEVELS[stream], "columns": ",".join(spec.request_columns)}
-        if REPORT_LEVELS[stream].endswith("_TARGETING"):
-            query["targeting_types"] = TARGETING_TYPES
+        if spec.targeting:
+            query["targeting_types"] = every_targeting_type(spec)
     else:
-        custom = {CUSTOM_DAILY: CUSTOM_REPORTS[0], CUSTOM_HOURLY: CUSTOM_REPORTS[1]}[stream]
-        query = {"level": custom["level"], "columns": ",".join(custom["columns"])}
-        query["granularity"] = custom.get("granularity", "DAY")
+        spec = specs[stream]
+        query = {"level": spec.level.value, "columns": ",".join(spec.columns), "granularity": spec.granularity.value}
+        if spec.targeting:
+            query["targeting_types"] = every_targeting_type(spec)
     rows = emulator.truth("analytics" if stream in LIVE_LEVELS else "report", start_date=start, end_date=end, **query)
     rows = [{key: str(v) if key.endswith("_ID") else v for key, v in row.items()} for row in rows["rows"]]
     if query.get("granularity") == "HOUR":
@@ -214,6 +222,116 @@ def test_given_report_downloads_then_none_carries_the_authorization_header(full_
 
     assert stats["downloads"] >= stats["reports_created"] > 0
     assert stats["downloads_with_authorization_header"] == 0
+
+
+# -- targeting breakdowns ----------------------------------------------------------------------------------------
+
+# Seven types (two reports a window), two of them level-specific or beta; and a custom report of a level-only type.
+CAMPAIGN_TYPES = ["GENDER", "AUDIENCE_MULTIPLIER", "KEYWORD", "GEO", "REGION", "AGE_BUCKET_AND_GENDER", "LOCATION"]
+ITEM_REPORT = {
+    "name": "item breakdowns",
+    "level": "PRODUCT_ITEM_TARGETING",
+    "columns": ["SPEND_IN_MICRO_DOLLAR", "TOTAL_IMPRESSION"],
+    "targeting_types": ["MEDIA_TYPE", "APPTYPE"],
+}
+TARGETING_STREAMS = (
+    "ad_accounts",
+    "campaign_targeting_report",
+    "advertiser_targeting_report",
+    "custom_item_breakdowns",
+)
+
+
+def test_given_targeting_types_configured_when_synced_then_one_report_per_five_types_and_rows_equal_the_truth(
+    metrics_emulator,
+):
+    today = metrics_emulator.state.today
+    connector = Connector(metrics_emulator)
+    connector.config = metrics_config(
+        today, targeting_types={"campaign_targeting_report": CAMPAIGN_TYPES}, custom_reports=[ITEM_REPORT]
+    )
+    keys = primary_keys(connector, TARGETING_STREAMS)
+    metrics_emulator.reset_stats()
+
+    run = connector.read(TARGETING_STREAMS)
+    stats = metrics_emulator.stats()
+
+    assert run.returncode == 0, (run.errors(), run.stderr[-2000:])
+    for stream in TARGETING_STREAMS[1:]:
+        expected = expected_rows(
+            metrics_emulator, stream, days_ago(today, DAYS_BACK), today.isoformat(), connector.config
+        )
+        assert expected, f"the emulator has no {stream} rows: the comparison would prove nothing"
+        assert_rows_equal_truth(stream, run.records(stream), expected, keys[stream])
+        assert keys[stream][-2:] == ["TARGETING_TYPE", "TARGETING_VALUE"]
+    assert {r["TARGETING_TYPE"] for r in run.records("campaign_targeting_report")} == set(CAMPAIGN_TYPES)
+    assert {r["TARGETING_TYPE"] for r in run.records("custom_item_breakdowns")} == {"MEDIA_TYPE", "APPTYPE"}
+    advertiser_types = {r["TARGETING_TYPE"] for r in run.records("advertiser_targeting_report")}
+    assert len(advertiser_types) == 14 and "AGE_BUCKET_AND_GENDER" not in advertiser_types  # the level's defaults
+    # One 21-day window per account: campaigns 2 reports (7 types), advertisers 3 (14), the custom report 1.
+    accounts = len(truth(metrics_emulator, "ad_accounts"))
+    assert stats["reports_created"] == accounts * (2 + 3 + 1)
+
+
+def test_given_report_jobs_that_fail_twice_when_a_targeting_stream_reads_two_reports_a_window_then_every_row_once(
+    metrics_emulator,
+):
+    today = metrics_emulator.state.today
+    connector = Connector(metrics_emulator)
+    connector.config = metrics_config(today, targeting_types={"campaign_targeting_report": CAMPAIGN_TYPES})
+    streams = ("ad_accounts", "campaign_targeting_report")
+    keys = primary_keys(connector, streams)
+
+    run, stats = read_with_faults(connector, "report_fail:1.0x2", streams)
+
+    assert run.returncode == 0, (run.errors(), run.stderr[-2000:])
+    accounts = len(truth(metrics_emulator, "ad_accounts"))
+    assert stats["reports_created"] == 3 * 2 * accounts  # each of the two reports a window: 2 failed jobs, then 1
+    expected = expected_rows(
+        metrics_emulator, "campaign_targeting_report", days_ago(today, DAYS_BACK), today.isoformat(), connector.config
+    )
+    # keyed() fails on a duplicate key, so no row of a re-created job comes twice. (That a window whose second report
+    # never finishes emits none of the first's rows is unit_tests/test_report_streams.py's.)
+    assert_rows_equal_truth(
+        "campaign_targeting_report",
+        run.records("campaign_targeting_report"),
+        expected,
+        keys["campaign_targeting_report"],
+    )
+
+
+@pytest.mark.parametrize(
+    "targeting_types, custom_reports, says",
+    [
+        (
+            {"ad_group_targeting_report": ["GENDER", "MEDIA_TYPE"]},
+            [],
+            "targeting_types.ad_group_targeting_report: MEDIA_TYPE is not a targeting type of AD_GROUP_TARGETING "
+            "reports; it takes KEYWORD, APPTYPE",
+        ),
+        (
+            {},
+            [{**ITEM_REPORT, "level": "CAMPAIGN_TARGETING"}],
+            "targeting_types: MEDIA_TYPE is not a targeting type of CAMPAIGN_TARGETING reports",
+        ),
+    ],
+    ids=["built-in stream", "custom report"],
+)
+def test_given_a_targeting_type_the_level_does_not_take_when_check_then_a_config_error_names_it_before_any_call(
+    metrics_emulator, targeting_types, custom_reports, says
+):
+    connector = Connector(metrics_emulator)
+    config = metrics_config(
+        metrics_emulator.state.today, targeting_types=targeting_types, custom_reports=custom_reports
+    )
+    metrics_emulator.reset_stats()
+
+    run = connector.run("check", config=config)
+
+    (status,) = run.of_type("CONNECTION_STATUS")
+    assert status["connectionStatus"]["status"] == "FAILED"
+    assert says in status["connectionStatus"]["message"], status["connectionStatus"]["message"]
+    assert metrics_emulator.stats()["requests_total"] == 0
 
 
 # -- archived entities ---------------------------------------------------------------------------------------------

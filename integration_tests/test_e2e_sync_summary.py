@@ -31,14 +31,17 @@ def runs() -> dict[int, dict[str, int]]:
             found[workers] = summary_slices(run)
         accounts = len(truth(emulator, "ad_accounts"))
         boards = len(truth(emulator, "boards"))
-        ad_groups = len(truth(emulator, "ad_groups", statuses="ACTIVE,PAUSED"))
+        every_status = "ACTIVE,PAUSED,ARCHIVED,DRAFT,DELETED_DRAFT"
+        campaigns = len(truth(emulator, "campaigns", statuses=every_status))
+        ad_groups = len(truth(emulator, "ad_groups", statuses=every_status))
     found[0] = {
         "ad_accounts": 1,
         "campaigns": accounts,
         "boards": 1,
         "board_pins": boards,
         "ad_groups": accounts,
-        "keywords": accounts + ad_groups,  # account-level keywords, then each ad group's
+        # account-level keywords, then each campaign's and ad group's, of every status
+        "keywords": accounts + campaigns + ad_groups,
     }
     return found
 

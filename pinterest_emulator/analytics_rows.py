@@ -13,6 +13,17 @@ TARGETING_VALUES = {
     "COUNTRY": ("US", "GB", "DE", "FR"),
     "PLACEMENT": ("BROWSE", "SEARCH"),
     "LOCATION": ("US-CA", "US-NY", "US-TX"),
+    "KEYWORD": ("garden ideas", "summer dress", "kitchen decor"),
+    "TARGETED_INTEREST": ("home decor", "fashion", "food and drinks"),
+    "PINNER_INTEREST": ("diy and crafts", "travel", "beauty", "gardening"),
+    "AUDIENCE_INCLUDE": ("2542620905473", "2542620905474"),
+    "GEO": ("US", "CA", "GB"),
+    "REGION": ("US-CA", "US-NY", "GB-ENG", "DE-BY"),
+    "AGE_BUCKET_AND_GENDER": ("female_25-34", "male_25-34", "female_35-44", "unknown_unknown"),
+    "CREATIVE_ENHANCEMENTS": ("AUTO_CROP", "NONE"),
+    "LOCAL_ADS_STORE_CODE": ("store-001", "store-002"),
+    "AUDIENCE_MULTIPLIER": ("1.0", "1.5", "2.0"),
+    "MEDIA_TYPE": ("IMAGE", "VIDEO", "CAROUSEL"),
 }
 DEFAULT_TARGETING = ("APPTYPE",)
 

@@ -36,9 +36,9 @@ from pinterest_emulator.sync_runner import (
     state_for_next_run,
 )
 from pinterest_emulator.truth import STREAMS as ENTITY_STREAMS
-from source_pinterest.config import PinterestConfig
+from source_pinterest.config import PinterestConfig, parse_config
 from source_pinterest.metrics.organic import TOP_PINS_STREAMS
-from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS
+from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS, configured_report_streams
 
 UNLIMITED = ",".join(f"{category}=1000000000/min" for category in LIMITS_PER_MINUTE)
 OTHER = "(not attributed to a stream)"
@@ -101,16 +101,14 @@ class Throughput:
     floor: FloorFigures  # the same records emitted by a bare CDK source (cdk_floor.py)
 
 
-def connector_metrics(skipped: frozenset[str] = frozenset()) -> Metrics:
+def connector_metrics(skipped: frozenset[str] = frozenset(), config: dict | None = None) -> Metrics:
     """The connector's metrics streams as plain data for the minimum: which listing feeds each analytics stream,
-    and each report's level and jobs per window (one per targeting-type group); `skipped` streams are left out."""
+    and each report's level and jobs per window (one per group of at most 5 targeting types, as the connector
+    splits the `config`'s targeting types, or every type of the level); `skipped` streams are left out."""
+    reports = configured_report_streams(parse_config(config)) if config else REPORT_STREAMS
     return Metrics(
         analytics={spec.name: spec.listing for spec in ANALYTICS_STREAMS if spec.name not in skipped},
-        reports={
-            spec.name: (spec.level.value, len(spec.targeting_groups) if spec.targeting else 1)
-            for spec in REPORT_STREAMS
-            if spec.name not in skipped
-        },
+        reports={spec.name: (spec.level.value, spec.jobs_per_window) for spec in reports if spec.name not in skipped},
         pin_analytics="pin_analytics" not in skipped,
         top_pins={spec.name: len(spec.sort_by) for spec in TOP_PINS_STREAMS if spec.name not in skipped},
     )
@@ -140,7 +138,7 @@ def run_size(args: argparse.Namespace, size: str, startup_cpu: float) -> dict:
         skipped = frozenset(args.skip_streams)
         catalog = configured_catalog(run_connector("discover", emulator.base_url, config))
         catalog = {"streams": [s for s in catalog["streams"] if s["stream"]["name"] not in skipped]}
-        truth, metrics = cached_truth(emulator), connector_metrics(skipped)
+        truth, metrics = cached_truth(emulator), connector_metrics(skipped, config)
         latency = args.latency_ms / 1000
         dates = SyncRange(today, today - dt.timedelta(days=args.days - 1))
 

@@ -3,8 +3,11 @@
 Pinterest's published limits applied to the ground truth: list pages of 250, analytics calls of 250 ids and 90 days,
 async reports of 186 days (PRODUCT_ITEM 31) as one create, the polls the emulator answers before FINISHED, and one
 download. Every stream is assumed selected, so one listing of every status serves both the campaigns / ad groups / ads
-streams and the analytics streams that need their ids. Keywords are read per ad group (`ad_group_id`), the one way
-the spec documents for keywords made in Ads Manager; the beta `ad_group_ids` batch is not counted as available.
+streams, the analytics streams that need their ids and the keywords read per campaign and ad group. Keywords are read
+per campaign (`campaign_id`) and per ad group (`ad_group_id`), the one way the spec documents for keywords whose
+parent is not the account; the beta `ad_group_ids` batch is not counted as available. Audiences take two listings
+per account (owned, received); the catalog streams one for the user's own and one per other owner of the ad
+accounts (Business Access).
 """
 
 from __future__ import annotations
@@ -114,8 +117,11 @@ def minimum_calls(
     plan.add(TOKEN, "org_read", 1)
     org_chain = _organic(plan, truth, page_cost)
     ads_chain = _ads(plan, truth, metrics, dates, report_polls, page_cost)
+    shared_through = _business_access_accounts(truth)
     for name in ("catalogs", "catalogs_feeds", "catalogs_product_groups"):
-        plan.add(name, "catalogs_read", page_cost(len(truth(name, None))))
+        # The user's own, then one listing per other owner of the ad accounts (their records name the account).
+        via = Counter(record.get("business_access_ad_account_id") for record in truth(name, None))
+        plan.add(name, "catalogs_read", page_cost(via[None]) + sum(page_cost(via[a]) for a in shared_through))
     live = window_ends(dates.first_day(LIVE_MAX_BACK), dates.today, LIVE_MAX_SPAN)
     if metrics.user_account_analytics:
         plan.add("user_account_analytics", "org_analytics", len(live))
@@ -167,20 +173,29 @@ def _ads(
         listing_pages = [page_cost(len(by_account[a])) for a in accounts]
         plan.add(name, "ads_read", sum(listing_pages))
         chains += [p + 1 for p in listing_pages]  # + the analytics call that needs the ids
-    for name in ("audiences", "customer_lists"):
+    for name in ("customer_lists", "lead_forms"):
         by_account = _group(truth(name, None), "ad_account_id")
         plan.add(name, "ads_read", sum(page_cost(len(by_account[a])) for a in accounts))
+    # Two listings per account: its own audiences, and those shared with it (ownership_type=RECEIVED).
+    audiences = truth("audiences", None)
+    owned = Counter(r.get("ad_account_id") for r in audiences if r.get("ownership_type") != "RECEIVED")
+    received = Counter(r.get("shared_with_ad_account_id") for r in audiences if r.get("ownership_type") == "RECEIVED")
+    plan.add("audiences", "ads_read", sum(page_cost(owned[a]) + page_cost(received[a]) for a in accounts))
     plan.add("conversion_tags", "ads_read", len(accounts))  # not paginated
+    # Keywords: the account's own, then per campaign and per ad group of every status (the listings above).
     keywords_of = Counter(k["parent_id"] for k in truth("keywords", None))
-    groups = truth("ad_groups", None)  # the configured statuses, as the keywords stream lists them
+    parents = {name: listed[name] for name in ("campaigns", "ad_groups")}
     plan.add(
         "keywords",
         "ads_read",
-        sum(page_cost(keywords_of[a]) for a in accounts) + sum(page_cost(keywords_of[g["id"]]) for g in groups),
+        sum(page_cost(keywords_of[a]) for a in accounts)
+        + sum(
+            page_cost(keywords_of[p["id"]]) for by_account in parents.values() for a in accounts for p in by_account[a]
+        ),
     )
-    groups_of = _group(groups, "ad_account_id")
     chains += [
-        page_cost(len(listed["ad_groups"][a])) + max((page_cost(keywords_of[g["id"]]) for g in groups_of[a]), default=0)
+        page_cost(len(by_account[a])) + max((page_cost(keywords_of[p["id"]]) for p in by_account[a]), default=0)
+        for by_account in parents.values()
         for a in accounts
     ]
     live = window_ends(dates.first_day(LIVE_MAX_BACK), dates.today, LIVE_MAX_SPAN)
@@ -199,6 +214,28 @@ def _ads(
         plan.add(name, DOWNLOAD, jobs)
         chains.append(per_report + 1)
     return page_cost(len(accounts)) + max(chains)
+
+
+# The Business Access roles on an ad account that let the token user read its owner's catalogs (catalogs/list).
+CATALOG_ROLES = frozenset({"OWNER", "ADMIN", "CATALOGS_MANAGER"})
+
+
+def _business_access_accounts(truth: Truth) -> list[str]:
+    """One ad account per owner other than the token user, where the user holds a role that reads catalogs: the
+    fewest listings that reach every catalog shared through Business Access."""
+    users = truth("user_account", None)
+    user_id = users[0].get("id") if users else None
+    chosen: dict[str, str] = {}
+    for account in truth("ad_accounts", None):
+        owner = (account.get("owner") or {}).get("id")
+        if (
+            owner is not None
+            and owner != user_id
+            and owner not in chosen
+            and CATALOG_ROLES & set(account.get("permissions") or ())
+        ):
+            chosen[owner] = account["id"]
+    return list(chosen.values())
 
 
 def _id_batches(created_times: Iterable[int | None], window_end: dt.date) -> int:

@@ -31,7 +31,11 @@ ID_BASE = {
     "catalog": 864_300_000_000_000_000,
     "feed": 268_100_000_000_000_000,
     "product_group": 443_700_000_000_000_000,
+    "lead_form": 776_500_000_000_000_000,
+    "received_audience": 254_900_000_000_000_000,
 }
+# Every third campaign carries campaign-level (negative) keywords.
+CAMPAIGN_KEYWORDS_EVERY = 3
 
 
 def make_id(seed: int, kind: str, n: int) -> str:
@@ -132,6 +136,8 @@ def generate(seed: int, size: str, today_epoch: int, has_catalog: bool = True) -
     _generate_boards_and_pins(b, start)
     if has_catalog:
         _generate_catalog(b, start, [a.id for a in accounts if a.id != ds.no_catalog_account])
+    # Drawn after everything above, so the entities that existed before these kinds keep their ids and times.
+    _generate_ads_depth(b, accounts, campaigns, has_catalog)
     return ds
 
 
@@ -178,3 +184,48 @@ def _generate_catalog(b: _Builder, start: int, promoting_accounts: list) -> None
 
 def _pick(r, accounts: list, count: int) -> list:
     return [accounts[r.randrange(len(accounts))] for _ in range(count)]
+
+
+def _generate_ads_depth(b: _Builder, accounts: list, campaigns: list, has_catalog: bool) -> None:
+    """Lead forms, campaign-level keywords, audiences shared with the accounts, and a partner's catalog.
+
+    The partner is another Pinterest user: it owns ad account #0 (the token user is an admin on it through
+    Business Access), shares its catalog through that account, and shares audiences from an ad account of its own
+    that the token user cannot see."""
+    ds, spec = b.ds, b.spec
+    ds.partner = {"username": f"emulated_partner_{ds.seed}", "id": make_id(ds.seed, "pin", 10**12 + 1)}
+    ds.partner_accounts = {accounts[0].id}
+    ds.partner_source_account = make_id(ds.seed, "account", 10**6)
+    b.spawn(
+        "lead_form",
+        [
+            (b.time_after(acc.created), acc.id, acc.id, "ACTIVE" if b.r.random() < 0.7 else "DRAFT", None)
+            for acc in accounts
+            for _ in range(spec.lead_forms_per_account)
+        ],
+    )
+    b.spawn(
+        "keyword",
+        [
+            (b.time_after(c.created), c.id, c.account, None, "campaign")
+            for c in campaigns
+            if c.n % CAMPAIGN_KEYWORDS_EVERY == 0
+        ],
+    )
+    # The last account receives none: a RECEIVED listing may be empty.
+    b.spawn(
+        "received_audience",
+        [
+            (b.time_after(acc.created), acc.id, acc.id, None, None)
+            for acc in accounts[:-1]
+            for _ in range(spec.received_audiences_per_account)
+        ],
+    )
+    if has_catalog:
+        catalog = b.spawn("catalog", [(b.time_after(accounts[0].created), "partner", None, None, None)])[0]
+        ds.catalogs.append(catalog)
+        feed = b.spawn("feed", [(b.time_after(catalog.created), catalog.id, None, None, None)])[0]
+        ds.feeds.append(feed)
+        ds.product_groups += b.spawn(
+            "product_group", [(b.time_after(feed.created), feed.id, accounts[0].id, None, accounts[0].id)] * 2
+        )

@@ -13,6 +13,7 @@ from .filters import id_list, multi, ordered, statuses
 from .pagination import paginate
 from .request import Request, Response
 
+OWNERSHIP_TYPES = ("OWNED", "RECEIVED")
 NO_CATALOG = ApiError(409, 4182, "Can't access this feature without an existing catalog.")
 
 
@@ -79,7 +80,8 @@ def collect_ads(state, account, query) -> list:
 
 
 def collect_keywords(state, account, query) -> list:
-    """No filter: only keywords whose parent is the ad account, as Pinterest documents."""
+    """No filter: only keywords whose parent is the ad account, as Pinterest documents; campaign_id and ad_group_id
+    select the keywords whose parent is that campaign or ad group."""
     group_id = (query.get("ad_group_id") or [None])[-1]
     campaign_id = (query.get("campaign_id") or [None])[-1]
     group_ids = id_list(query, "ad_group_ids")
@@ -90,10 +92,12 @@ def collect_keywords(state, account, query) -> list:
             raise not_found("Ad group not found.")
         nodes = [k for g in groups for k in ds.kids("keyword", g.id)]
     elif campaign_id:
+        # Like the account default, the filter matches the keyword's parent_id: the campaign's own (negative)
+        # keywords, not those of its ad groups.
         campaign = ds.get("campaign", campaign_id)
         if campaign is None or campaign.account != account.id:
             raise not_found("Campaign not found.")
-        nodes = [k for g in ds.kids("ad_group", campaign.id) for k in ds.kids("keyword", g.id)]
+        nodes = list(ds.kids("keyword", campaign.id))
     else:
         nodes = list(ds.kids("keyword", account.id))
     match_types = set(multi(query, "match_types"))
@@ -109,33 +113,65 @@ def account_children(kind: str):
     return collect
 
 
+def collect_audiences(state, account, query) -> list:
+    """ownership_type OWNED (the default): the account's own audiences; RECEIVED: those shared with it."""
+    ownership = (query.get("ownership_type") or ["OWNED"])[-1]
+    if ownership not in OWNERSHIP_TYPES:
+        raise bad_param(f"Invalid ownership_type '{ownership}'; use one of {', '.join(OWNERSHIP_TYPES)}")
+    kind = "audience" if ownership == "OWNED" else "received_audience"
+    return ordered(query, list(state.ds.kids(kind, account.id)))
+
+
+def collect_catalogs(state, query) -> list:
+    owner = catalog_owner(state, query)
+    return [c for c in state.ds.catalogs if c.parent == owner]
+
+
 def collect_feeds(state, query) -> list:
-    if _catalog_blocked(state, query):
-        return []
+    owner = catalog_owner(state, query)
     catalog_id = (query.get("catalog_id") or [None])[-1]
-    return [f for f in state.ds.feeds if not catalog_id or f.parent == catalog_id]
+    ds = state.ds
+    return [
+        f
+        for f in ds.feeds
+        if ds.get("catalog", f.parent).parent == owner and (not catalog_id or f.parent == catalog_id)
+    ]
 
 
 def collect_product_groups(state, query) -> list:
-    if _catalog_blocked(state, query):
-        raise NO_CATALOG
+    owner = catalog_owner(state, query)
     catalog_id = (query.get("catalog_id") or [None])[-1]
     feed_id = (query.get("feed_id") or [None])[-1]
     ids = set(id_list(query, "id", limit=1000))
     ds = state.ds
-    return [
+    nodes = [
         g
         for g in ds.product_groups
-        if (not feed_id or g.parent == feed_id)
+        if ds.get("catalog", ds.get("feed", g.parent).parent).parent == owner
+        and (not feed_id or g.parent == feed_id)
         and (not ids or g.id in ids)
         and (not catalog_id or ds.get("feed", g.parent).parent == catalog_id)
     ]
+    if not any(c.parent == owner for c in ds.catalogs):
+        raise NO_CATALOG
+    return nodes
 
 
-def _catalog_blocked(state, query) -> bool:
-    """No catalog at all (--no-catalog), or the ad account that has no catalog access."""
+def catalog_owner(state, query) -> str | None:
+    """Whose catalogs a catalogs call reads (the spec's "operation user_account"): the token user's, or with
+    ad_account_id (Business Access) the owner's of that ad account: "user", "partner", or None for the ad account
+    that has no catalog access."""
     account = (query.get("ad_account_id") or [None])[-1]
-    return not state.ds.has_catalog or account == state.ds.no_catalog_account
+    if account is None:
+        return "user"
+    if not re.fullmatch(r"\d{1,18}", account):
+        raise bad_param(f"'ad_account_id' value '{account}' must match the pattern: ^\\d+$")
+    ds = state.ds
+    if ds.get("account", account) is None:
+        raise ApiError(403, 29, "You are not permitted to access that resource.")
+    if account == ds.no_catalog_account:
+        return None
+    return "partner" if account in ds.partner_accounts else "user"
 
 
 # --- organic content by privacy: what a token's scopes and a request's flags let it see --------------------------
@@ -248,7 +284,7 @@ def pins(state, req: Request) -> Response:
 
 
 def catalogs(state, req: Request) -> Response:
-    return listing(state, req, [] if _catalog_blocked(state, req.query) else list(state.ds.catalogs))
+    return listing(state, req, collect_catalogs(state, req.query))
 
 
 def catalogs_feeds(state, req: Request) -> Response:
@@ -271,7 +307,7 @@ ROUTES = [
     ("GET", "/ad_accounts/{ad_account_id}/campaigns", "ads_read", ad_account_list(collect_campaigns)),
     ("GET", "/ad_accounts/{ad_account_id}/ad_groups", "ads_read", ad_account_list(collect_ad_groups)),
     ("GET", "/ad_accounts/{ad_account_id}/ads", "ads_read", ad_account_list(collect_ads)),
-    ("GET", "/ad_accounts/{ad_account_id}/audiences", "ads_read", ad_account_list(account_children("audience"))),
+    ("GET", "/ad_accounts/{ad_account_id}/audiences", "ads_read", ad_account_list(collect_audiences)),
     (
         "GET",
         "/ad_accounts/{ad_account_id}/customer_lists",
@@ -280,6 +316,7 @@ ROUTES = [
     ),
     ("GET", "/ad_accounts/{ad_account_id}/conversion_tags", "ads_read", conversion_tags),
     ("GET", "/ad_accounts/{ad_account_id}/keywords", "ads_read", ad_account_list(collect_keywords)),
+    ("GET", "/ad_accounts/{ad_account_id}/lead_forms", "ads_read", ad_account_list(account_children("lead_form"))),
     ("GET", "/catalogs", "catalogs_read", catalogs),
     ("GET", "/catalogs/feeds", "catalogs_read", catalogs_feeds),
     ("GET", "/catalogs/product_groups", "catalogs_read", catalogs_product_groups),

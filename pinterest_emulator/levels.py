@@ -18,6 +18,35 @@ ID_COLUMN = {
 ID_COLUMNS = frozenset(ID_COLUMN.values()) | {"ADVERTISER_ID", "PIN_ID"}
 PRODUCT_ITEMS_PER_GROUP = 3
 
+# The async report's targeting types (OpenAPI TargetingTypeFilter, at most 5 a report): AUDIENCE_MULTIPLIER only at
+# CAMPAIGN_TARGETING and MEDIA_TYPE only at PRODUCT_ITEM_TARGETING, as its description says; the rest at every level.
+_SHARED_TARGETING = (
+    "KEYWORD",
+    "APPTYPE",
+    "GENDER",
+    "LOCATION",
+    "PLACEMENT",
+    "COUNTRY",
+    "TARGETED_INTEREST",
+    "PINNER_INTEREST",
+    "AUDIENCE_INCLUDE",
+    "GEO",
+    "AGE_BUCKET",
+    "REGION",
+    "AGE_BUCKET_AND_GENDER",
+    "CREATIVE_ENHANCEMENTS",
+    "LOCAL_ADS_STORE_CODE",
+)
+TARGETING_TYPES = {
+    "ADVERTISER_TARGETING": _SHARED_TARGETING,
+    "CAMPAIGN_TARGETING": (*_SHARED_TARGETING, "AUDIENCE_MULTIPLIER"),
+    "AD_GROUP_TARGETING": _SHARED_TARGETING,
+    "PIN_PROMOTION_TARGETING": _SHARED_TARGETING,
+    "PRODUCT_GROUP_TARGETING": _SHARED_TARGETING,
+    "PRODUCT_ITEM_TARGETING": (*_SHARED_TARGETING, "MEDIA_TYPE"),
+}
+MAX_TARGETING_TYPES = 5
+
 
 def ad_groups_of_account(ds, account_id: str) -> list:
     return [g for c in ds.kids("campaign", account_id) for g in ds.kids("ad_group", c.id)]

@@ -42,6 +42,11 @@ class Dataset:
     user: dict = field(default_factory=dict)
     has_catalog: bool = True
     no_catalog_account: str = ""  # the ad account with no catalog-related data
+    # Another user, who owns the ad accounts in `partner_accounts` and shares its catalog through them (Business
+    # Access), and whose own ad account `partner_source_account` (not visible to the token) shares audiences.
+    partner: dict = field(default_factory=dict)
+    partner_accounts: set = field(default_factory=set)
+    partner_source_account: str = ""
     accounts: list = field(default_factory=list)
     by_id: dict = field(default_factory=_index)  # (kind, id) -> Node
     children: dict = field(default_factory=_index)  # (kind, parent id) -> [Node] ordered by id

@@ -59,13 +59,16 @@ def objective_of(ds, campaign) -> str:
 
 def ad_account(ds, n) -> dict:
     country, currency = account_meta(ds, n.id)
+    # The partner's accounts: the token user is an admin there through Business Access, not the owner.
+    shared = n.id in ds.partner_accounts
+    owner = ds.partner if shared else ds.user
     return {
         "id": n.id,
         "name": name_of(ds, n),
-        "owner": {"id": ds.user["id"], "username": ds.user["username"]},
+        "owner": {"id": owner["id"], "username": owner["username"]},
         "country": country,
         "currency": currency,
-        "permissions": ["OWNER"],
+        "permissions": ["ADMIN"] if shared else ["OWNER"],
         "created_time": n.created,
         "updated_time": n.updated,
     }
@@ -167,9 +170,11 @@ def ad(ds, n) -> dict:
 
 def audience(ds, n) -> dict:
     r = rng(ds.seed, "audience", n.id)
+    received = n.kind == "received_audience"
     return {
         "id": n.id,
-        "ad_account_id": n.account,
+        # A received audience belongs to the ad account that shared it (the partner's), not the receiving one.
+        "ad_account_id": ds.partner_source_account if received else n.account,
         "name": name_of(ds, n),
         "audience_type": r.choice(("CUSTOMER_LIST", "VISITOR", "ENGAGEMENT", "ACTALIKE")),
         "description": "Emulated audience",
@@ -177,7 +182,7 @@ def audience(ds, n) -> dict:
         "size": r.randint(100, 10_000_000),
         "status": "READY",
         "type": "audience",
-        "created_by_company_name": "Emulator",
+        "created_by_company_name": "Emulated Partner" if received else "Emulator",
         "created_timestamp": n.created,
         "updated_timestamp": n.updated,
     }
@@ -214,12 +219,19 @@ def conversion_tag(ds, n) -> dict:
     }
 
 
+# The spec: "Advertisers and campaigns can only be assigned keywords with excluding ('_NEGATIVE')". The emulator's
+# account-level keywords predate this model and keep their positive types (their records are committed test data).
+NEGATIVE_MATCH_TYPES = ("EXACT_NEGATIVE", "PHRASE_NEGATIVE")
+
+
 def keyword(ds, n) -> dict:
     r = rng(ds.seed, "keyword", n.id)
+    value = r.choice(("summer dress", "décor idées", "鍋 レシピ", "running shoes", "🎁 gifts"))
+    positive = r.choice(("BROAD", "PHRASE", "EXACT"))
     return {
         "id": n.id,
-        "value": r.choice(("summer dress", "décor idées", "鍋 レシピ", "running shoes", "🎁 gifts")),
-        "match_type": r.choice(("BROAD", "PHRASE", "EXACT")),
+        "value": value,
+        "match_type": r.choice(NEGATIVE_MATCH_TYPES) if n.extra == "campaign" else positive,
         "bid": r.choice((None, r.randint(1, 30) * 100_000)),
         "archived": False,
         "parent_id": n.parent,
@@ -320,6 +332,40 @@ def pin_with_metrics(ds, n) -> dict:
     return {**pin(ds, n), "pin_metrics": pin_metrics(ds, n)}
 
 
+def lead_form(ds, n) -> dict:
+    """A LeadFormResponse: the creation fields (LeadFormCommon) plus id, ad account and times."""
+    r = rng(ds.seed, "lead_form", n.id)
+    custom = {
+        "question_type": "CUSTOM",
+        "custom_question_field_type": "RADIO_LIST",
+        "custom_question_label": "Quand souhaitez-vous être rappelé ?",
+        "custom_question_options": ["Matin ☀️", "Après-midi", "Soir"],
+    }
+    standard = [
+        {
+            "question_type": q,
+            "custom_question_field_type": None,
+            "custom_question_label": None,
+            "custom_question_options": None,
+        }
+        for q in ("FULL_NAME", "EMAIL", "PHONE_NUMBER")[: r.randint(1, 3)]
+    ]
+    return {
+        "id": n.id,
+        "ad_account_id": n.account,
+        "name": name_of(ds, n),
+        "status": n.status,
+        "has_accepted_terms": True,
+        "privacy_policy_link": f"https://example.com/privacy/{n.n}",
+        "completion_message": r.choice((None, "Merci ! We will call you soon.")),
+        "disclosure_language": None,
+        "policy_links": [{"label": "Terms", "link": "https://example.com/terms"}][: r.randint(0, 1)],
+        "questions": standard + ([custom] if r.random() < 0.5 else []),
+        "created_time": n.created,
+        "updated_time": n.updated,
+    }
+
+
 def catalog(ds, n) -> dict:
     return {
         "id": n.id,
@@ -376,6 +422,8 @@ RENDERERS = {
     "ad_group": ad_group,
     "ad": ad,
     "audience": audience,
+    "received_audience": audience,
+    "lead_form": lead_form,
     "customer_list": customer_list,
     "conversion_tag": conversion_tag,
     "keyword": keyword,

@@ -18,7 +18,7 @@ from .dates import check_granularity, check_range, check_window, parse_date
 from .endpoints_entities import account_of
 from .errors import bad_param
 from .faults import REPORT_KINDS
-from .levels import ID_COLUMN, ID_COLUMNS, attributes, entities
+from .levels import ID_COLUMN, ID_COLUMNS, MAX_TARGETING_TYPES, TARGETING_TYPES, attributes, entities
 from .metrics import CONVERSION_COLUMNS, MODELLED_COLUMNS
 from .request import Request, Response
 
@@ -86,10 +86,9 @@ def validate(state, body) -> dict:
         check_window(body.get(window), window)
     types = body.get("targeting_types")
     if types is not None:
-        if not level.endswith("_TARGETING"):
-            raise bad_param("'targeting_types' is only allowed with *_TARGETING levels")
-        if not isinstance(types, list) or not 1 <= len(types) <= 5:
-            raise bad_param("'targeting_types' must be a list of 1 to 5 values")
+        if not isinstance(types, list) or not 1 <= len(types) <= MAX_TARGETING_TYPES:
+            raise bad_param(f"'targeting_types' must be a list of 1 to {MAX_TARGETING_TYPES} values")
+        check_targeting_types(level, types)
     if body.get("report_format", "JSON") not in ("JSON", "CSV"):
         raise bad_param("'report_format' must be JSON or CSV")
     if body.get("primary_sort", "BY_ID") not in ("BY_ID", "BY_DATE"):
@@ -105,6 +104,17 @@ def validate(state, body) -> dict:
         "end": end,
         "targeting_types": types or list(DEFAULT_TARGETING),
     }
+
+
+def check_targeting_types(level: str, types: list) -> None:
+    """Every type one the level takes; the truth checks its (longer) lists the same way."""
+    if level not in TARGETING_TYPES:
+        raise bad_param("'targeting_types' is only allowed with *_TARGETING levels")
+    for ttype in types:
+        if ttype not in TARGETING_TYPES[level]:
+            raise bad_param(
+                f"Invalid targeting type {ttype!r} for level {level}; allowed: {', '.join(TARGETING_TYPES[level])}"
+            )
 
 
 def iter_report_rows(state, account_id: str, spec: dict):

@@ -23,6 +23,8 @@ class SizeSpec:
     # The share of days an ad group is in flight (metrics.in_flight): its ads and keywords deliver only then, in
     # flights of FLIGHT_DAYS. None: every ad and keyword can deliver every day since its creation (small, medium).
     flight_share: float | None = None
+    lead_forms_per_account: int = 3
+    received_audiences_per_account: int = 2
 
 
 SIZES = {

@@ -16,8 +16,11 @@ from .endpoints_entities import (
     account_children,
     collect_ad_groups,
     collect_ads,
+    collect_audiences,
     collect_board_pins,
     collect_campaigns,
+    collect_catalogs,
+    collect_feeds,
     collect_keywords,
     collect_pins,
     collect_product_groups,
@@ -33,11 +36,11 @@ from .endpoints_organic import (
     pin_body,
     top_pins_body,
 )
-from .errors import bad_param
-from .filters import DEFAULT_STATUSES
+from .errors import ApiError, bad_param
+from .filters import DEFAULT_STATUSES, ENTITY_STATUSES
 from .levels import ID_COLUMN, entities
 from .metrics import MODELLED_COLUMNS
-from .reports import LEVELS, iter_report_rows, report_rows
+from .reports import LEVELS, check_targeting_types, iter_report_rows, report_rows
 
 STREAMS = (
     "user_account",
@@ -54,6 +57,7 @@ STREAMS = (
     "customer_lists",
     "conversion_tags",
     "keywords",
+    "lead_forms",
     "catalogs",
     "catalogs_feeds",
     "catalogs_product_groups",
@@ -62,10 +66,11 @@ PER_ACCOUNT = {
     "campaigns": collect_campaigns,
     "ad_groups": collect_ad_groups,
     "ads": collect_ads,
-    "audiences": account_children("audience"),
     "customer_lists": account_children("customer_list"),
     "conversion_tags": account_children("conversion_tag"),
+    "lead_forms": account_children("lead_form"),
 }
+ALL_STATUSES = {"entity_statuses": list(ENTITY_STATUSES)}
 
 
 def stream_records(state, stream: str, statuses=None) -> list:
@@ -100,18 +105,44 @@ def stream_records(state, stream: str, statuses=None) -> list:
         return out(ds.accounts)
     if stream in PER_ACCOUNT:
         return out([n for a in ds.accounts for n in PER_ACCOUNT[stream](state, a, query)])
+    if stream == "audiences":
+        # Owned and received, each marked as the connector marks it.
+        return [
+            {**render.render(ds, n), "ownership_type": ownership, "shared_with_ad_account_id": shared_with}
+            for a in ds.accounts
+            for ownership, shared_with in (("OWNED", None), ("RECEIVED", a.id))
+            for n in collect_audiences(state, a, {"ownership_type": [ownership]})
+        ]
     if stream == "keywords":
+        # The account's own, every campaign's and every ad group's of every status: the status filter says which
+        # campaigns and ad groups to sync, not which keywords exist.
         nodes = []
         for account in ds.accounts:
             nodes += collect_keywords(state, account, {})
-            for group in collect_ad_groups(state, account, query):
+            for campaign in collect_campaigns(state, account, ALL_STATUSES):
+                nodes += collect_keywords(state, account, {"campaign_id": [campaign.id]})
+            for group in collect_ad_groups(state, account, ALL_STATUSES):
                 nodes += collect_keywords(state, account, {"ad_group_id": [group.id]})
-        return out(nodes)
-    if stream == "catalogs":
-        return out(ds.catalogs if ds.has_catalog else [])
-    if stream == "catalogs_feeds":
-        return out(ds.feeds if ds.has_catalog else [])
-    return out(collect_product_groups(state, {}) if ds.has_catalog else [])
+        return [{**render.render(ds, n), "ad_account_id": n.account} for n in nodes]
+    # Catalogs: the user's own and those every ad account's owner shares through Business Access, once each.
+    # Those listed through an ad account name it in business_access_ad_account_id, as the connector adds it.
+    collect = {"catalogs": collect_catalogs, "catalogs_feeds": collect_feeds}.get(stream, _product_groups_or_none)
+    unique: dict = {n.id: (n, None) for n in collect(state, {})}
+    for account in ds.accounts:
+        for n in collect(state, {"ad_account_id": [account.id]}):
+            unique.setdefault(n.id, (n, account.id))
+    return [
+        {**render.render(ds, n), "business_access_ad_account_id": via}
+        for n, via in sorted(unique.values(), key=lambda pair: int(pair[0].id))
+    ]
+
+
+def _product_groups_or_none(state, query) -> list:
+    """The product groups a catalogs call lists; none where the API answers 409 (no catalog)."""
+    try:
+        return collect_product_groups(state, query)
+    except ApiError:
+        return []
 
 
 def _range(state, query: dict) -> tuple[date, date, str]:
@@ -176,6 +207,9 @@ def _report_spec(state, query: dict) -> dict:
         else sorted(MODELLED_COLUMNS & report_columns()),
         "targeting_types": query.get("targeting_types", "APPTYPE").split(","),
     }
+    if level.endswith("_TARGETING"):
+        # Any number of types: the truth of a stream that splits them over several reports is the union of those.
+        check_targeting_types(level, spec["targeting_types"])
     if query.get("report_scale"):
         spec["report_scale"] = int(query["report_scale"])
     return spec

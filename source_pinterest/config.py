@@ -17,9 +17,11 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticUseDefault
 
 from source_pinterest import limits
 
@@ -101,13 +103,16 @@ class AttributionType(str, Enum):
 
 
 def _one_window(value: Any) -> Any:
-    """Airbyte's connector once saved window days as a one-item list ([30]); the value inside is what was meant."""
+    """Airbyte's connector once saved window days as a one-item list ([30]); the value inside is what was meant.
+    A window left null or [] is one the config is silent about: Pinterest's default applies (view 1, others 30)."""
+    if value is None or value == []:
+        raise PydanticUseDefault()
     if isinstance(value, list) and len(value) == 1:
         return value[0]
     return value
 
 
-WindowDays = Annotated[Literal[0, 1, 7, 14, 30, 60], BeforeValidator(_one_window)]
+WindowDays = Annotated[limits.AttributionWindowDays, BeforeValidator(_one_window)]
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -145,6 +150,26 @@ EachOnce = Annotated[tuple[_T, ...], AfterValidator(_each_once), Field(json_sche
 _ACCOUNT_ID = re.compile(r"[0-9]{1,18}")
 
 
+def targeting_type_problem(level: str, types: tuple[str, ...]) -> str | None:
+    """Why a report of `level` cannot take these targeting types (None: it can); names the types and what it takes."""
+    accepted = limits.TARGETING_TYPES_BY_LEVEL.get(level)
+    if accepted is None:
+        return f"targeting types apply to *_TARGETING levels only, not to {level}"
+    refused = [t for t in types if t not in accepted]
+    if not refused:
+        return None
+    return f"{', '.join(refused)} is not a targeting type of {level} reports; it takes {', '.join(accepted)}"
+
+
+def _null_is_every_type(value: Any) -> Any:
+    return () if value is None else value
+
+
+# Targeting types of one level's reports: empty means every type the level takes (beta ones aside). Any number may be
+# listed: the connector splits them into reports of at most 5 (Pinterest's limit per report).
+TargetingTypeList = Annotated[EachOnce[str], BeforeValidator(_null_is_every_type)]
+
+
 class _Strict(BaseModel):
     # Unknown keys are tolerated: configs written for Airbyte's own connector carry extra fields.
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -169,9 +194,9 @@ class CustomReport(_Strict):
     level: ReportLevel = ReportLevel.ADVERTISER
     granularity: Granularity = Granularity.DAY
     columns: tuple[str, ...] = Field(min_length=1)
-    click_window_days: WindowDays = 30
-    engagement_window_days: WindowDays = 30
-    view_window_days: WindowDays = 1
+    click_window_days: WindowDays = limits.DEFAULT_ATTRIBUTION_WINDOWS["click_window_days"]
+    engagement_window_days: WindowDays = limits.DEFAULT_ATTRIBUTION_WINDOWS["engagement_window_days"]
+    view_window_days: WindowDays = limits.DEFAULT_ATTRIBUTION_WINDOWS["view_window_days"]
     conversion_report_time: ConversionReportTime = ConversionReportTime.TIME_OF_AD_ACTION
     attribution_types: EachOnce[AttributionType] = (AttributionType.INDIVIDUAL, AttributionType.HOUSEHOLD)
     start_date: OptionalDay = None
@@ -180,6 +205,15 @@ class CustomReport(_Strict):
     ad_group_statuses: EachOnce[CampaignReportStatus] = Field(default=(), max_length=6)
     ad_statuses: EachOnce[AdReportStatus] = Field(default=(), max_length=6)
     product_group_statuses: EachOnce[ProductGroupReportStatus] = Field(default=(), max_length=6)
+    targeting_types: TargetingTypeList = ()
+
+    @model_validator(mode="after")
+    def _level_takes_the_targeting_types(self) -> CustomReport:
+        if self.targeting_types:
+            problem = targeting_type_problem(self.level.value, self.targeting_types)
+            if problem:
+                raise ValueError(f"targeting_types: {problem}")
+        return self
 
     @field_validator("campaign_statuses", "ad_group_statuses", "ad_statuses", "product_group_statuses", mode="before")
     @classmethod
@@ -215,6 +249,38 @@ class CustomReport(_Strict):
         return "custom_" + "_".join(self.name.strip().lower().replace("-", " ").split())
 
 
+# The built-in targeting report streams and the level each reads.
+TARGETING_STREAM_LEVELS = {
+    "advertiser_targeting_report": "ADVERTISER_TARGETING",
+    "campaign_targeting_report": "CAMPAIGN_TARGETING",
+    "ad_group_targeting_report": "AD_GROUP_TARGETING",
+    "pin_promotion_targeting_report": "PIN_PROMOTION_TARGETING",
+    "product_group_targeting_report": "PRODUCT_GROUP_TARGETING",
+}
+
+
+class TargetingTypes(_Strict):
+    """The targeting types of each built-in targeting report stream, validated against its level."""
+
+    advertiser_targeting_report: TargetingTypeList = ()
+    campaign_targeting_report: TargetingTypeList = ()
+    ad_group_targeting_report: TargetingTypeList = ()
+    pin_promotion_targeting_report: TargetingTypeList = ()
+    product_group_targeting_report: TargetingTypeList = ()
+
+    @field_validator(*TARGETING_STREAM_LEVELS)
+    @classmethod
+    def _level_takes_them(cls, types: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        problem = targeting_type_problem(TARGETING_STREAM_LEVELS[str(info.field_name)], types)
+        if problem:
+            raise ValueError(problem)
+        return types
+
+    def of(self, stream: str) -> tuple[str, ...]:
+        """The types configured for a stream; empty: the level's defaults."""
+        return tuple(getattr(self, stream, ()))
+
+
 class PinterestConfig(_Strict):
     credentials: Credentials
     start_date: OptionalDay = None
@@ -227,6 +293,12 @@ class PinterestConfig(_Strict):
     custom_reports: tuple[CustomReport, ...] = ()
     # How far back incremental metric syncs re-read to pick up restated conversions; None = the attribution window.
     attribution_lookback_days: int | None = Field(default=None, ge=0, le=90)
+    targeting_types: TargetingTypes = Field(default_factory=TargetingTypes)
+
+    @field_validator("targeting_types", mode="before")
+    @classmethod
+    def _null_is_every_level_default(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @model_validator(mode="before")
     @classmethod

@@ -6,6 +6,7 @@ import datetime as dt
 import ipaddress
 import os
 from importlib import resources
+from typing import Literal
 from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "https://api.pinterest.com/v5/"
@@ -28,7 +29,46 @@ REPORT_MAX_RANGE_DAYS = 186
 PRODUCT_ITEM_DAYS_BACK = 92
 PRODUCT_ITEM_MAX_RANGE_DAYS = 31
 
-ATTRIBUTION_WINDOW_DAYS = (0, 1, 7, 14, 30, 60)
+# Every value of a conversion attribution window (ConversionAttributionWindowDays).
+AttributionWindowDays = Literal[0, 1, 7, 14, 30, 60]
+# Pinterest's defaults where a request leaves a window out (the parameters' `default`).
+DEFAULT_ATTRIBUTION_WINDOWS: dict[str, AttributionWindowDays] = {
+    "click_window_days": 30,
+    "engagement_window_days": 30,
+    "view_window_days": 1,
+}
+
+# Async reports' targeting breakdowns (TargetingTypeFilter): at most 5 per report, 17 values. The spec restricts
+# two to one level each ("AUDIENCE_MULTIPLIER is only available in CAMPAIGN_TARGETING level", "MEDIA_TYPE ... only
+# in PRODUCT_ITEM_TARGETING level") and calls AGE_BUCKET_AND_GENDER "in BETA and not yet available to all users".
+MAX_TARGETING_TYPES_PER_REPORT = 5
+_TARGETING_TYPES = (
+    "KEYWORD",
+    "APPTYPE",
+    "GENDER",
+    "LOCATION",
+    "PLACEMENT",
+    "COUNTRY",
+    "TARGETED_INTEREST",
+    "PINNER_INTEREST",
+    "AUDIENCE_INCLUDE",
+    "GEO",
+    "AGE_BUCKET",
+    "REGION",
+    "AGE_BUCKET_AND_GENDER",
+    "CREATIVE_ENHANCEMENTS",
+    "LOCAL_ADS_STORE_CODE",
+)
+TARGETING_TYPES_BY_LEVEL: dict[str, tuple[str, ...]] = {
+    "ADVERTISER_TARGETING": _TARGETING_TYPES,
+    "CAMPAIGN_TARGETING": (*_TARGETING_TYPES, "AUDIENCE_MULTIPLIER"),
+    "AD_GROUP_TARGETING": _TARGETING_TYPES,
+    "PIN_PROMOTION_TARGETING": _TARGETING_TYPES,
+    "PRODUCT_GROUP_TARGETING": _TARGETING_TYPES,
+    "PRODUCT_ITEM_TARGETING": (*_TARGETING_TYPES, "MEDIA_TYPE"),
+}
+TARGETING_TYPES = (*_TARGETING_TYPES, "AUDIENCE_MULTIPLIER", "MEDIA_TYPE")
+BETA_TARGETING_TYPES = frozenset({"AGE_BUCKET_AND_GENDER"})
 
 
 # (connect, read) seconds for every request: a silent server must turn into a retry, never a hung sync.

@@ -35,7 +35,7 @@ from source_pinterest.config import EntityStatus, PinterestConfig, normalized_ra
 from source_pinterest.http.auth import PinterestAuthenticator
 from source_pinterest.http.budget import build_api_budget
 from source_pinterest.metrics.organic import TOP_PINS_STREAMS
-from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS, ReportSpec, custom_report_problems
+from source_pinterest.metrics.specs import ANALYTICS_STREAMS, configured_report_streams, custom_report_problems
 from source_pinterest.streams.analytics import AnalyticsStream, DatedMetricsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.base import PinterestStream
 from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
@@ -52,8 +52,14 @@ from source_pinterest.sync.state import ParentsDoneCursor, read_generation
 
 # Streams whose behaviour differs from the generic table reading (see each class's docstring).
 STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream}
-# The listings of every status the live analytics' id batches come from (AnalyticsSpec.listing).
-ALL_STATUS_LISTINGS = tuple(dict.fromkeys(spec.listing for spec in ANALYTICS_STREAMS if spec.listing))
+# The listings of every status the live analytics' id batches come from (AnalyticsSpec.listing), and the parents read
+# in every status (keywords' campaigns and ad groups): one listing each serves them all.
+ALL_STATUS_LISTINGS = tuple(
+    dict.fromkeys(
+        [spec.listing for spec in ANALYTICS_STREAMS if spec.listing]
+        + [ref.stream for spec in ENTITY_STREAMS for ref in spec.parents if ref.all_statuses]
+    )
+)
 # Records (and state) waiting for the main thread to emit them. The CDK's default, 10,000, cost 50 MB more peak RSS
 # on the medium account (report rows of ~40 fields) for no measurable speed.
 QUEUE_SIZE = 1_000
@@ -106,7 +112,7 @@ def build_streams(ctx: SyncContext) -> list[PinterestStream]:
         ctx.streams[top_pins_spec.name] = TopPinsStream(top_pins_spec, ctx)
     for analytics_spec in ANALYTICS_STREAMS:
         ctx.streams[analytics_spec.name] = AnalyticsStream(analytics_spec, ctx)
-    for report_spec in REPORT_STREAMS + tuple(ReportSpec.from_custom(r) for r in ctx.config.custom_reports):
+    for report_spec in configured_report_streams(ctx.config):
         ctx.streams[report_spec.name] = ReportStream(report_spec, ctx)
     return list(ctx.streams.values())
 

@@ -69,7 +69,9 @@ def test_given_300_campaigns_of_every_status_when_read_then_batches_of_250_over_
             ["DAY"],
         )
         assert q["columns"] == [",".join(sorted(limits.LIVE_COLUMNS))]
-        assert (q["click_window_days"], q["engagement_window_days"], q["view_window_days"]) == (["30"], ["30"], ["1"])
+        assert (q["click_window_days"], q["view_window_days"]) == (["30"], ["1"])
+        # The spec: on live analytics, engagement_window_days "no longer returns new data"; it is not sent.
+        assert "engagement_window_days" not in q
     # The id listing asked for every status, whatever the user's status filter.
     assert query(api.requests_to("ad_accounts/1/campaigns")[0])["entity_statuses"] == [
         "ACTIVE",

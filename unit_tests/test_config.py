@@ -259,6 +259,36 @@ BAD_CONFIGS = [
         "custom_reports",
         "share the stream name custom_daily_spend",
     ),
+    (
+        "targeting type of campaigns only, for advertisers",
+        make_config(targeting_types={"advertiser_targeting_report": ["GENDER", "AUDIENCE_MULTIPLIER"]}),
+        "targeting_types.advertiser_targeting_report",
+        "AUDIENCE_MULTIPLIER is not a targeting type of ADVERTISER_TARGETING reports; it takes KEYWORD, APPTYPE",
+    ),
+    (
+        "targeting type of live analytics only",
+        make_config(targeting_types={"campaign_targeting_report": ["CREATIVE_TYPE"]}),
+        "targeting_types.campaign_targeting_report",
+        "CREATIVE_TYPE is not a targeting type of CAMPAIGN_TARGETING reports; it takes KEYWORD, APPTYPE",
+    ),
+    (
+        "targeting type twice",
+        make_config(targeting_types={"ad_group_targeting_report": ["GEO", "GEO"]}),
+        "targeting_types.ad_group_targeting_report",
+        "listed twice: GEO",
+    ),
+    (
+        "report targeting type its level does not take",
+        make_config(custom_reports=[report(level="CAMPAIGN_TARGETING", targeting_types=["MEDIA_TYPE"])]),
+        "custom_reports.0",
+        "targeting_types: MEDIA_TYPE is not a targeting type of CAMPAIGN_TARGETING reports",
+    ),
+    (
+        "report targeting types at a level without targeting",
+        make_config(custom_reports=[report(level="CAMPAIGN", targeting_types=["GENDER"])]),
+        "custom_reports.0",
+        "targeting_types: targeting types apply to *_TARGETING levels only, not to CAMPAIGN",
+    ),
 ]
 
 
@@ -378,6 +408,36 @@ def test_attribution_windows_accept_zero_days():
 
     (spend,) = config.custom_reports
     assert (spend.view_window_days, spend.click_window_days, spend.engagement_window_days) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("silent", [None, [], ...], ids=["null", "empty list", "left out"])
+def test_a_window_the_config_is_silent_about_gets_pinterests_default(silent):
+    windows = {"view_window_days": silent, "click_window_days": silent, "engagement_window_days": silent}
+
+    (spend,) = parse_config(make_config(custom_reports=[report(**windows)])).custom_reports
+
+    assert (spend.view_window_days, spend.click_window_days, spend.engagement_window_days) == (1, 30, 30)
+
+
+@pytest.mark.parametrize("silent", [None, {}, {"campaign_targeting_report": None}, {"campaign_targeting_report": []}])
+def test_targeting_types_the_config_is_silent_about_are_every_type_of_the_level(silent):
+    config = parse_config(make_config(targeting_types=silent))
+
+    assert config.targeting_types.of("campaign_targeting_report") == ()  # the stream's defaults (metrics/specs.py)
+
+
+def test_targeting_types_a_level_takes_are_kept_in_their_order_and_may_be_more_than_five():
+    types = ["MEDIA_TYPE", "GENDER", "KEYWORD", "GEO", "REGION", "AGE_BUCKET_AND_GENDER"]
+    config = parse_config(
+        make_config(
+            targeting_types={"campaign_targeting_report": ["AUDIENCE_MULTIPLIER", "GENDER"]},
+            custom_reports=[report(level="PRODUCT_ITEM_TARGETING", targeting_types=types)],
+        )
+    )
+
+    assert config.targeting_types.of("campaign_targeting_report") == ("AUDIENCE_MULTIPLIER", "GENDER")
+    assert config.targeting_types.of("ad_group_targeting_report") == ()
+    assert config.custom_reports[0].targeting_types == tuple(types)
 
 
 def test_good_values_are_parsed_into_types():

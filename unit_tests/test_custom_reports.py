@@ -136,6 +136,33 @@ def test_targeting_custom_report_is_keyed_on_the_targeting_value(api, fake_clock
 
 
 @pytest.mark.parametrize(
+    "types, expected_groups",
+    [
+        (
+            ["MEDIA_TYPE", "GENDER", "KEYWORD", "GEO", "REGION", "LOCAL_ADS_STORE_CODE"],
+            [["MEDIA_TYPE", "GENDER", "KEYWORD", "GEO", "REGION"], ["LOCAL_ADS_STORE_CODE"]],
+        ),
+        ([], None),  # every type the level takes, beta ones aside
+    ],
+    ids=["configured", "default"],
+)
+def test_targeting_custom_report_sends_its_types_in_reports_of_five(api, fake_clock, types, expected_groups):
+    accounts(api, "1")
+    reports = ReportApi(api, "1")
+    report = custom(level="PRODUCT_ITEM_TARGETING", columns=["SPEND_IN_DOLLAR"], targeting_types=types)
+
+    read_streams(make_config(start_date=day(3), custom_reports=[report]), ["custom_my_spend_report"])
+
+    sent = [b["targeting_types"] for b in reports.bodies]
+    if expected_groups is None:
+        taken = [t for t in limits.TARGETING_TYPES_BY_LEVEL["PRODUCT_ITEM_TARGETING"] if t != "AGE_BUCKET_AND_GENDER"]
+        assert sorted(t for group in sent for t in group) == sorted(taken) and "MEDIA_TYPE" in taken
+        assert all(len(group) <= 5 for group in sent) and len(sent) == 3
+    else:
+        assert sorted(sent) == sorted(expected_groups)
+
+
+@pytest.mark.parametrize(
     "report,expected",
     [
         (
@@ -146,6 +173,10 @@ def test_targeting_custom_report_is_keyed_on_the_targeting_value(api, fake_clock
         (custom(click_window_days=3), "click_window_days"),
         (custom(start_date="2099-01-01"), "start_date 2099-01-01 is in the future"),
         (custom(level="SOMEWHERE"), "custom_reports.0.level"),
+        (
+            custom(level="AD_GROUP_TARGETING", targeting_types=["AUDIENCE_MULTIPLIER"]),
+            "AUDIENCE_MULTIPLIER is not a targeting type of AD_GROUP_TARGETING reports",
+        ),
     ],
 )
 def test_given_invalid_custom_report_when_check_then_config_error_before_any_api_call(api, report, expected):

@@ -97,9 +97,13 @@ PARENTLESS = [
 @pytest.mark.parametrize("stream,path,expected_params", PARENTLESS, ids=[p[0] for p in PARENTLESS])
 def test_given_parentless_stream_when_read_then_pages_at_250_and_emits_items(api, stream, path, expected_params):
     api.pages(path, [[{"id": 1, "name": "a"}], [{"id": "2", "name": "b"}]])
+    if stream.startswith("catalogs"):  # the user owns every ad account: no Business Access listing
+        api.json("user_account", {"id": "u1"})
+        api.pages("ad_accounts", [[{**account("1"), **owner_of("u1", "OWNER")}]])
 
     output = read_streams(make_config(), [stream])
 
+    assert not output.errors
     assert [r["id"] for r in records_of(output, stream)] == ["1", "2"]
     first = api.requests_to(path)[0]
     assert query(first) == {"page_size": ["250"], **expected_params}
@@ -109,8 +113,8 @@ AD_ACCOUNT_CHILDREN = [
     ("campaigns", {"entity_statuses": ["ACTIVE", "PAUSED"]}),
     ("ad_groups", {"entity_statuses": ["ACTIVE", "PAUSED"]}),
     ("ads", {"entity_statuses": ["ACTIVE", "PAUSED"]}),
-    ("audiences", {}),
     ("customer_lists", {}),
+    ("lead_forms", {}),
 ]
 
 
@@ -137,22 +141,162 @@ def test_conversion_tags_are_read_without_paging_params(api):
     assert query(api.requests_to("ad_accounts/1/conversion_tags")[0]) == {}
 
 
-def test_keywords_are_listed_per_account_and_per_ad_group_with_the_account_id_added(api):
+EVERY_STATUS = ["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]
+
+
+def test_keywords_are_listed_per_account_campaign_and_ad_group_of_every_status_with_the_account_id_added(api):
     api.pages("ad_accounts", [[account("1")]])
+    api.pages("ad_accounts/1/campaigns", [[campaign("c1", "1", 1, "ARCHIVED"), campaign("c2", "1", 1)]])
     api.pages("ad_accounts/1/ad_groups", [[{"id": "g1", "ad_account_id": "1"}, {"id": "g2", "ad_account_id": "1"}]])
 
     def keywords(request, context):
-        group = query(request).get("ad_group_id", ["account"])[0]
-        return {"items": [{"id": f"k-{group}", "value": "shoes", "parent_id": group}], "bookmark": None}
+        asked = query(request)
+        parent = (asked.get("campaign_id") or asked.get("ad_group_id") or ["1"])[0]
+        items = [{"id": f"k-{parent}", "value": "shoes", "parent_id": parent}]
+        if parent == "c1":  # were the filter to answer the campaign's ad groups' keywords too, each would come once
+            items.append({"id": "k-g1", "value": "shoes", "parent_id": "g1"})
+        return {"items": items, "bookmark": None}
 
     api.mocker.get(API + "ad_accounts/1/keywords", json=keywords)
 
     output = read_streams(make_config(), ["keywords"])
 
-    assert sorted(r["id"] for r in records_of(output, "keywords")) == ["k-account", "k-g1", "k-g2"]
+    ids = [r["id"] for r in records_of(output, "keywords")]
+    assert sorted(ids) == ["k-1", "k-c1", "k-c2", "k-g1", "k-g2"]
     assert {r["ad_account_id"] for r in records_of(output, "keywords")} == {"1"}
-    # The ad groups were listed with the status filter the user chose.
-    assert query(api.requests_to("ad_accounts/1/ad_groups")[0])["entity_statuses"] == ["ACTIVE", "PAUSED"]
+    filters = [
+        {k: v for k, v in query(r).items() if k in ("campaign_id", "ad_group_id")}
+        for r in api.requests_to("ad_accounts/1/keywords")
+    ]
+    assert sorted(map(str, filters)) == sorted(
+        map(
+            str,
+            [{}, {"campaign_id": ["c1"]}, {"campaign_id": ["c2"]}, {"ad_group_id": ["g1"]}, {"ad_group_id": ["g2"]}],
+        )
+    )
+    # Whatever the user's status filter, the keywords of archived campaigns and ad groups exist: both are listed
+    # in every status.
+    assert query(api.requests_to("ad_accounts/1/campaigns")[0])["entity_statuses"] == EVERY_STATUS
+    assert query(api.requests_to("ad_accounts/1/ad_groups")[0])["entity_statuses"] == EVERY_STATUS
+
+
+def test_given_the_metrics_and_keywords_streams_then_the_listing_of_every_status_is_shared(api):
+    api.pages("ad_accounts", [[account("1")]])
+    api.pages("ad_accounts/1/campaigns", [[campaign("c1", "1", 1, "ARCHIVED")]])
+    api.pages("ad_accounts/1/ad_groups", [[]])
+    api.pages("ad_accounts/1/keywords", [[]])
+    api.json("ad_accounts/1/campaigns/analytics", [])
+
+    read_streams(make_config(), ["keywords", "campaign_analytics"])
+
+    assert len(api.requests_to("ad_accounts/1/campaigns")) == 1
+
+
+def audience(audience_id: str, updated: int) -> dict:
+    return {"id": audience_id, "ad_account_id": "9", "name": "a", "updated_timestamp": updated}
+
+
+def audiences_api(api) -> None:
+    api.pages("ad_accounts", [[account("1")]])
+
+    def audiences(request, context):
+        kind = query(request).get("ownership_type", ["OWNED"])[0]
+        items = [audience("o1", 100), audience("o2", 300)] if kind == "OWNED" else [audience("r1", 50)]
+        return {"items": items, "bookmark": None}
+
+    api.mocker.get(API + "ad_accounts/1/audiences", json=audiences)
+
+
+def test_audiences_are_the_owned_and_the_received_each_marked(api):
+    audiences_api(api)
+
+    output = read_streams(make_config(), ["audiences"])
+
+    marked = {
+        r["id"]: (r["ownership_type"], r.get("shared_with_ad_account_id")) for r in records_of(output, "audiences")
+    }
+    assert marked == {"o1": ("OWNED", None), "o2": ("OWNED", None), "r1": ("RECEIVED", "1")}
+    assert {r["ad_account_id"] for r in records_of(output, "audiences")} == {"9"}  # as the API answered
+    assert sorted(query(r)["ownership_type"][0] for r in api.requests_to("ad_accounts/1/audiences")) == [
+        "OWNED",
+        "RECEIVED",
+    ]
+
+
+def test_given_audiences_state_when_incremental_then_owned_since_the_cursor_and_every_received_one(api):
+    audiences_api(api)
+    state = {"audiences": {"states": [{"partition": {"ad_account_id": "1"}, "cursor": {"updated_timestamp": 200}}]}}
+
+    output = read_streams(make_config(), ["audiences"], SyncMode.incremental, state)
+
+    # r1 is older than the cursor, but a received audience can be shared long after its owner last changed it.
+    assert sorted(r["id"] for r in records_of(output, "audiences")) == ["o2", "r1"]
+    assert final_state(output, "audiences") == {
+        "states": [{"partition": {"ad_account_id": "1"}, "cursor": {"updated_timestamp": 300}}]
+    }
+
+
+def owner_of(owner_id: str, *permissions: str) -> dict:
+    return {"owner": {"id": owner_id, "username": f"user{owner_id}"}, "permissions": list(permissions)}
+
+
+def catalogs_api(api, via: dict) -> None:
+    """The user u1's own catalog c1, and per ad account id the catalogs its owner shares."""
+    api.json("user_account", {"id": "u1", "username": "user1"})
+    api.pages(
+        "ad_accounts",
+        [
+            [
+                {**account("1"), **owner_of("u1", "OWNER")},
+                {**account("2"), **owner_of("p1", "ANALYST")},  # no role that reads catalogs
+                {**account("3"), **owner_of("p1", "ADMIN")},
+                {**account("4"), **owner_of("p1", "CATALOGS_MANAGER")},  # the same owner: already listed through 3
+                {**account("5"), **owner_of("p2", "ADMIN")},
+            ]
+        ],
+    )
+
+    def catalogs(request, context):
+        account_id = query(request).get("ad_account_id", [None])[0]
+        if account_id in via and via[account_id] is None:
+            context.status_code = 403
+            return {"code": 29, "message": "You are not permitted to access that resource."}
+        items = via.get(account_id, [{"id": "c1", "updated_at": "2024-01-01T00:00:00"}])
+        return {"items": items, "bookmark": None}
+
+    api.mocker.get(API + "catalogs", json=catalogs)
+
+
+def test_catalogs_shared_through_business_access_once_per_other_owner_and_each_id_once(api):
+    shared = [{"id": "c1", "updated_at": "2024-01-01T00:00:00"}, {"id": "c3", "updated_at": "2024-01-01T00:00:00"}]
+    catalogs_api(api, {"3": shared, "5": [{"id": "c5", "updated_at": "2024-01-01T00:00:00"}]})
+
+    output = read_streams(make_config(), ["catalogs"])
+
+    records = {r["id"]: r.get("business_access_ad_account_id") for r in records_of(output, "catalogs")}
+    assert records == {"c1": None, "c3": "3", "c5": "5"}
+    assert [query(r).get("ad_account_id") for r in api.requests_to("catalogs")] == [None, ["3"], ["5"]]
+    assert not output.errors
+
+
+def test_given_business_access_refused_for_one_owner_then_the_rest_sync(api):
+    catalogs_api(api, {"3": None, "5": [{"id": "c5", "updated_at": "2024-01-01T00:00:00"}]})
+
+    output = read_streams(make_config(), ["catalogs"])
+
+    assert sorted(r["id"] for r in records_of(output, "catalogs")) == ["c1", "c5"]
+    assert not output.errors
+    assert any("skipped" in log.log.message and "403" in log.log.message for log in output.logs)
+
+
+def test_given_catalogs_state_when_incremental_then_own_since_the_cursor_and_every_shared_one(api):
+    catalogs_api(api, {"3": [{"id": "c3", "updated_at": "2023-01-01T00:00:00"}], "5": []})
+    state = {"catalogs": {"updated_at": "2024-06-01T00:00:00"}}
+
+    output = read_streams(make_config(), ["catalogs"], SyncMode.incremental, state)
+
+    assert [r["id"] for r in records_of(output, "catalogs")] == ["c3"]
+    assert final_state(output, "catalogs") == {"updated_at": "2024-06-01T00:00:00"}
 
 
 def test_board_children_carry_the_board_and_section_ids(api):
@@ -190,6 +334,8 @@ def test_given_board_listing_shorter_than_pin_count_then_section_pins_fill_the_g
 
 
 def test_given_no_catalog_when_read_product_groups_then_no_records_and_success(api):
+    api.json("user_account", {"id": "u1"})
+    api.pages("ad_accounts", [[{**account("1"), **owner_of("u1", "OWNER")}]])
     api.json(
         "catalogs/product_groups",
         {"code": 4182, "message": "Can't access this feature without an existing catalog."},
@@ -272,6 +418,7 @@ DONE = {"__ab_full_refresh_sync_complete": True}
 
 def keywords_api(api) -> None:
     api.pages("ad_accounts", [[account("1")]])
+    api.pages("ad_accounts/1/campaigns", [[]])
     api.pages("ad_accounts/1/ad_groups", [[{"id": f"g{n}", "ad_account_id": "1"} for n in (1, 2, 3)]])
 
     def keywords(request, context):

@@ -269,6 +269,24 @@ def test_response_is_classified_with_a_message_naming_endpoint_status_and_pinter
 
 
 @pytest.mark.parametrize(
+    "sent, current, expected",
+    [
+        ("Bearer old", "Bearer new", ResponseAction.RETRY),  # another worker refreshed since: retry, no refresh
+        ("Bearer new", "Bearer new", ResponseAction.REFRESH_TOKEN_THEN_RETRY),  # this token was refused
+    ],
+)
+def test_a_401_to_a_token_already_replaced_is_retried_with_the_current_one(sent, current, expected):
+    answer = response(401, pinterest_error(2, "Authentication failed: access token was revoked."))
+    answer.request.headers["Authorization"] = sent
+    handler = PinterestErrorHandler("campaigns", current_authorization=lambda: current)
+
+    resolution = handler.interpret_response(answer)
+
+    assert resolution.response_action == expected
+    assert "access token was revoked" in (resolution.error_message or "")
+
+
+@pytest.mark.parametrize(
     "exception",
     [requests.exceptions.ConnectionError("reset by peer"), requests.exceptions.ReadTimeout("read timed out")],
     ids=["connection reset", "read timeout"],

@@ -6,6 +6,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
+from source_pinterest.config import TARGETING_STREAM_LEVELS
 from source_pinterest.metrics.specs import REPORT_STREAMS
 from unit_tests.conftest import final_state, make_config, read_streams, records_of
 from unit_tests.report_api import TODAY, FakeClock, ReportApi, day, install_fake_clock
@@ -109,11 +110,12 @@ def test_given_targeting_level_when_read_then_targeting_types_are_sent_and_keyed
 
     reports = ReportApi(api, "1", rows=rows)
 
-    output = read_streams(make_config(start_date=day(10)), ["ad_group_targeting_report"])
+    config = make_config(start_date=day(10), targeting_types={"ad_group_targeting_report": ["GENDER"]})
+    output = read_streams(config, ["ad_group_targeting_report"])
 
     (body,) = reports.bodies
     assert body["level"] == "AD_GROUP_TARGETING"
-    assert 1 <= len(body["targeting_types"]) <= 5
+    assert body["targeting_types"] == ["GENDER"]
     (record,) = records_of(output, "ad_group_targeting_report")
     assert record == {
         "DATE": day(10),
@@ -200,20 +202,97 @@ def test_every_report_spec_asks_for_valid_columns_and_keys_its_rows(spec):
     assert all(len(group) <= 5 for group in spec.targeting_groups)
 
 
-def test_given_more_targeting_types_than_one_report_takes_then_one_report_per_group(api, fake_clock, monkeypatch):
-    import dataclasses
+def targeting_rows(body: dict) -> dict:
+    """One row per targeting type of the report, for its first day."""
+    return {
+        "111": [
+            {"DATE": body["start_date"], "TARGETING_TYPE": t, "TARGETING_VALUE": "v", "SPEND_IN_DOLLAR": 1.0}
+            for t in body["targeting_types"]
+        ]
+    }
 
-    from source_pinterest import source
 
-    groups = (("APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT"), ("LOCATION", "KEYWORD"))
-    specs = tuple(dataclasses.replace(s, targeting_groups=groups) for s in REPORT_STREAMS)
-    monkeypatch.setattr(source, "REPORT_STREAMS", specs)
+def test_the_config_offers_a_targeting_types_list_for_each_built_in_targeting_stream_at_its_level():
+    # The config model (which cannot import the report table) names the streams and levels again; they must agree.
+    assert {spec.name: spec.level.value for spec in REPORT_STREAMS if spec.targeting} == TARGETING_STREAM_LEVELS
+
+
+@pytest.mark.parametrize("spec", [s for s in REPORT_STREAMS if s.targeting], ids=lambda s: s.name)
+def test_given_no_targeting_types_configured_when_read_then_every_type_of_the_level_in_reports_of_five(
+    api, fake_clock, spec
+):
     accounts(api, "1")
-    reports = ReportApi(api, "1")
+    reports = ReportApi(api, "1", rows=targeting_rows)
 
-    read_streams(make_config(start_date=day(5)), ["campaign_targeting_report"])
+    output = read_streams(make_config(start_date=day(5)), [spec.name])
 
-    assert sorted(b["targeting_types"] for b in reports.bodies) == sorted(list(g) for g in groups)
+    sent = [tuple(b["targeting_types"]) for b in reports.bodies]
+    taken = set(limits.TARGETING_TYPES_BY_LEVEL[spec.level.value]) - limits.BETA_TARGETING_TYPES
+    assert sorted(t for group in sent for t in group) == sorted(taken)  # each once, the beta type left out
+    assert [len(group) for group in sent] == [5, 5, len(taken) - 10]
+    assert sent[0] == ("APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT")  # what was sent before, first
+    assert {(b["start_date"], b["end_date"]) for b in reports.bodies} == {(day(5), day(0))}  # one window, 3 jobs
+    records = records_of(output, spec.name)
+    assert sorted(r["TARGETING_TYPE"] for r in records) == sorted(taken)
+    assert all(r["TARGETING_VALUE"] == "v" for r in records)
+
+
+def test_given_configured_targeting_types_when_read_then_one_report_per_five_types_and_every_row_kept(api, fake_clock):
+    types = ["GENDER", "AUDIENCE_MULTIPLIER", "KEYWORD", "GEO", "REGION", "AGE_BUCKET_AND_GENDER", "LOCATION"]
+    accounts(api, "1")
+    reports = ReportApi(api, "1", rows=targeting_rows)
+    config = make_config(start_date=day(200), targeting_types={"campaign_targeting_report": types})
+
+    output = read_streams(config, ["campaign_targeting_report", "ad_group_targeting_report"], SyncMode.incremental)
+
+    campaign = [b for b in reports.bodies if b["level"] == "CAMPAIGN_TARGETING"]
+    # Two windows (200 days), two reports each, in the configured order.
+    assert sorted((b["start_date"], b["targeting_types"]) for b in campaign) == sorted(
+        (start, group) for start in (day(200), day(14)) for group in (types[:5], types[5:])
+    )
+    records = records_of(output, "campaign_targeting_report")
+    keys = [(r["DATE"], r["CAMPAIGN_ID"], r["TARGETING_TYPE"], r["TARGETING_VALUE"]) for r in records]
+    assert len(keys) == len(set(keys)) == 2 * len(types)  # the groups' rows never collide in the primary key
+    # A stream whose types are not configured keeps its level's defaults.
+    ad_group = {t for b in reports.bodies if b["level"] == "AD_GROUP_TARGETING" for t in b["targeting_types"]}
+    assert ad_group == set(limits.TARGETING_TYPES_BY_LEVEL["AD_GROUP_TARGETING"]) - limits.BETA_TARGETING_TYPES
+    assert final_state(output, "campaign_targeting_report")["states"] == [
+        {"partition": {"ad_account_id": "1"}, "cursor": {"DATE": day(0)}}
+    ]
+
+
+def test_given_the_second_report_of_a_window_fails_then_no_row_of_the_window_is_emitted_and_its_state_stays(
+    api, fake_clock
+):
+    accounts(api, "1")
+    reports = ReportApi(
+        api,
+        "1",
+        rows=targeting_rows,
+        statuses_of=lambda body: ("FAILED",) if "KEYWORD" in body["targeting_types"] else ("FINISHED",),
+    )
+    state = {
+        "campaign_targeting_report": {"states": [{"partition": {"ad_account_id": "1"}, "cursor": {"DATE": day(3)}}]}
+    }
+    config = make_config(
+        attribution_lookback_days=2,
+        targeting_types={"campaign_targeting_report": ["GENDER", "APPTYPE", "COUNTRY", "AGE_BUCKET", "GEO", "KEYWORD"]},
+    )
+
+    output = read_streams(config, ["campaign_targeting_report"], SyncMode.incremental, state, expect_failure=True)
+
+    assert records_of(output, "campaign_targeting_report") == []  # the first report's rows wait for the window
+    assert len([b for b in reports.bodies if "KEYWORD" in b["targeting_types"]]) == 3  # re-created, then failed
+    saved = final_state(output, "campaign_targeting_report")
+    # The pass is under way and nothing of its one window is done: the next attempt reads the whole window again.
+    assert saved["states"] == [
+        {
+            "partition": {"ad_account_id": "1"},
+            "cursor": {"DATE": day(3)},
+            "pass_start": day(5),
+            "pass_done_through": day(6),
+        }
+    ]
 
 
 def test_given_a_failing_window_when_read_then_the_later_windows_are_never_requested_and_the_read_returns_at_once(

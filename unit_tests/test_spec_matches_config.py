@@ -13,7 +13,7 @@ import pytest
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest import limits
-from source_pinterest.config import PinterestConfig, parse_config
+from source_pinterest.config import TARGETING_STREAM_LEVELS, PinterestConfig, parse_config
 from unit_tests.conftest import make_config
 
 SPEC = json.loads(resources.files("source_pinterest").joinpath("spec.json").read_text())
@@ -39,6 +39,12 @@ IN_VALIDATORS: dict[tuple[str, str], Any] = {
     ("ad_account_ids[]", "pattern"): "^[0-9]{1,18}$",  # PinterestConfig._numeric_ids
     ("custom_reports[].columns", "uniqueItems"): True,  # CustomReport._known_columns
     ("custom_reports[].columns[]", "enum"): sorted(limits.REPORT_COLUMNS),  # CustomReport._known_columns
+    # config.targeting_type_problem, per level: TargetingTypes._level_takes_them, CustomReport's check against its level.
+    ("custom_reports[].targeting_types[]", "enum"): sorted(limits.TARGETING_TYPES),
+    **{
+        (f"targeting_types.{stream}[]", "enum"): sorted(limits.TARGETING_TYPES_BY_LEVEL[level])
+        for stream, level in TARGETING_STREAM_LEVELS.items()
+    },
 }
 
 # A report the spec and the model both take; the spec requires level and granularity.
@@ -131,7 +137,7 @@ def differences(spec: dict[str, dict[str, Any]], model: dict[str, dict[str, Any]
 def config_with(path: str, value: Any) -> dict[str, Any]:
     """A config both sides take, with `value` at `path` ("custom_reports[].columns[]": one report of that column);
     `...` leaves the field out."""
-    config = make_config(custom_reports=[dict(REPORT)])
+    config = make_config(custom_reports=[dict(REPORT)], targeting_types={})
     *parents, last = path.split(".")
     node: Any = config
     for part in parents:
@@ -186,6 +192,11 @@ REFUSED = [
     ("custom_reports[].campaign_statuses", ["RUNNING", "RUNNING"]),
     ("custom_reports[].name", "x" * 101),
     ("credentials.client_secret", ""),
+    ("targeting_types.advertiser_targeting_report[]", "AUDIENCE_MULTIPLIER"),  # CAMPAIGN_TARGETING only
+    ("targeting_types.campaign_targeting_report[]", "MEDIA_TYPE"),  # PRODUCT_ITEM_TARGETING only
+    ("targeting_types.ad_group_targeting_report[]", "QUIZ_RESULT"),  # a live targeting analytics type only
+    ("targeting_types.pin_promotion_targeting_report", ["GEO", "GEO"]),
+    ("custom_reports[].targeting_types[]", "CREATIVE_TYPE"),
 ]
 
 

@@ -111,9 +111,15 @@ class PinterestClient:
         self._skip_statuses = skip_statuses
         self._backoff = PinterestBackoff(stream_name)
         self._lock = threading.Lock()  # the count, and the clients made on first use
-        self._api = self._client(PinterestErrorHandler(stream_name, skip_statuses), authenticated=True)
+        self._api = self._client(
+            PinterestErrorHandler(stream_name, skip_statuses, self._authorization), authenticated=True
+        )
         self._streamed: HttpClient | None = None
         self._storage: HttpClient | None = None
+
+    def _authorization(self) -> str | None:
+        """The Authorization header the shared authenticator sends now."""
+        return self._ctx.authenticator.get_auth_header().get("Authorization")
 
     def url(self, path: str) -> str:
         return urljoin(self.base_url, path)
@@ -153,7 +159,8 @@ class PinterestClient:
         with self._lock:
             if self._streamed is None:
                 self._streamed = self._client(
-                    UnreadBodyErrorHandler(self.stream_name, self._skip_statuses), authenticated=True
+                    UnreadBodyErrorHandler(self.stream_name, self._skip_statuses, self._authorization),
+                    authenticated=True,
                 )
             streamed = self._streamed
         for attempt in range(1, MAX_RETRIES + 2):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -183,9 +184,16 @@ class PinterestErrorHandler(ErrorHandler):
     """Maps a response to retry / fail / skip. `skip_statuses` lists the statuses that mean 'this parent has no
     data for us' (an ad account the token cannot read, a board deleted mid-sync, a user without a catalog)."""
 
-    def __init__(self, stream_name: str, skip_statuses: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self,
+        stream_name: str,
+        skip_statuses: frozenset[int] = frozenset(),
+        current_authorization: Callable[[], str | None] | None = None,
+    ) -> None:
         self._stream_name = stream_name
         self._skip_statuses = skip_statuses
+        # The Authorization header the shared authenticator sends now (None: not known, e.g. in unit tests).
+        self._current_authorization = current_authorization
 
     @property
     def max_retries(self) -> int | None:
@@ -233,6 +241,14 @@ class PinterestErrorHandler(ErrorHandler):
             return ErrorResolution(response_action=ResponseAction.SUCCESS)
         error = PinterestError.of(response)
         detail = prefix + error.describe(response)
+        if status == 401 and self._replaced_since_sent(response):
+            # Another worker refreshed the token after this request went out (the workers share one token): the
+            # refusal was of the old token, so the request is sent again with the current one. Not a refresh of
+            # its own: the CDK refreshes at most once per request, and a revocation that lands in another request's
+            # retry would otherwise fail a request whose own token was never refused.
+            return _resolution(
+                ResponseAction.RETRY, FailureType.transient_error, f"{detail}. The token was replaced since; retrying"
+            )
         rule = _rule(status, error.code, self._skip_statuses)
         if rule.action == ResponseAction.RATE_LIMITED:
             wait = seconds_until_retry(response)
@@ -248,6 +264,11 @@ class PinterestErrorHandler(ErrorHandler):
             return _resolution(rule.action, rule.failure, detail)
         scope = required_scope(urlsplit(response.request.url or "").path if response.request else "")
         return _resolution(rule.action, rule.failure, f"{detail}. {rule.advice.format(scope=scope)}")
+
+    def _replaced_since_sent(self, response: requests.Response) -> bool:
+        sent = response.request.headers.get("Authorization") if response.request is not None else None
+        current = self._current_authorization() if self._current_authorization else None
+        return sent is not None and current is not None and sent != current
 
 
 class PinterestBackoff(BackoffStrategy):

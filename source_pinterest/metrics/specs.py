@@ -5,6 +5,7 @@ Custom reports from the config become ReportSpec rows too (`ReportSpec.from_cust
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,11 @@ from source_pinterest.config import (
 from source_pinterest.metrics.windows import Window
 
 # Pinterest's own defaults, sent explicitly so the request says what the numbers mean.
-DEFAULT_WINDOWS = {"click_window_days": 30, "engagement_window_days": 30, "view_window_days": 1}
+DEFAULT_WINDOWS = limits.DEFAULT_ATTRIBUTION_WINDOWS
+# What the live analytics GETs send: the spec says their engagement_window_days "no longer returns new data" (historic
+# data stays until 2027-09-30), so it is left out and Pinterest's default applies to what is left. The async report
+# body documents no such change, so reports still send all three.
+LIVE_WINDOWS = {k: v for k, v in DEFAULT_WINDOWS.items() if k != "engagement_window_days"}
 # Live analytics accept at most 250 ids per call. 175 columns plus 250 repeated 18-digit ids make a URL of about
 # 13 kB, which Pinterest serves; use fewer ids here if a proxy in between rejects long URLs.
 LIVE_ID_BATCH = limits.MAX_IDS_PER_LIVE_ANALYTICS_CALL
@@ -144,8 +149,20 @@ LEVEL_COLUMNS = {
         "PRODUCT_ITEM_BRAND",
     ),
 }
-# At most 5 targeting types per report; each group is one report per window.
-DEFAULT_TARGETING_GROUPS: tuple[tuple[str, ...], ...] = (("APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT"),)
+# The five types these streams asked for before every type was read; they stay the first report of a window.
+_FIRST_TARGETING_GROUP = ("APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT")
+
+
+def default_targeting_types(level: ReportLevel) -> tuple[str, ...]:
+    """Every type the level takes except the beta ones (which fail for accounts outside the beta), in request order."""
+    taken = [t for t in limits.TARGETING_TYPES_BY_LEVEL[level.value] if t not in limits.BETA_TARGETING_TYPES]
+    return tuple(dict.fromkeys([t for t in _FIRST_TARGETING_GROUP if t in taken] + taken))
+
+
+def targeting_groups(types: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The types in reports of at most 5 (Pinterest's limit), in order: one report job per group and window."""
+    size = limits.MAX_TARGETING_TYPES_PER_REPORT
+    return tuple(types[i : i + size] for i in range(0, len(types), size))
 
 
 def _ad_column(column: str) -> bool:
@@ -169,7 +186,7 @@ class ReportSpec:
     view_window_days: int = DEFAULT_WINDOWS["view_window_days"]
     conversion_report_time: ConversionReportTime = ConversionReportTime.TIME_OF_AD_ACTION
     attribution_types: tuple[AttributionType, ...] = ()  # empty: not sent, Pinterest's default applies
-    targeting_groups: tuple[tuple[str, ...], ...] = DEFAULT_TARGETING_GROUPS
+    targeting_types: tuple[str, ...] = ()  # empty: default_targeting_types of the level
     start_date: dt.date | None = None  # a custom report's own start; None: the config's
     # Row filters of a custom report: (body field, statuses), e.g. ("campaign_statuses", ("RUNNING",)).
     status_filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -187,12 +204,24 @@ class ReportSpec:
             conversion_report_time=report.conversion_report_time,
             attribution_types=report.attribution_types,
             start_date=report.start_date,
+            targeting_types=report.targeting_types,
             status_filters=tuple((field, tuple(values)) for field, values in report.status_filters.items()),
         )
 
     @property
     def targeting(self) -> bool:
         return self.level.value.endswith("_TARGETING")
+
+    @property
+    def targeting_groups(self) -> tuple[tuple[str, ...], ...]:
+        """The targeting types of each report of one window; () for a level without targeting."""
+        if not self.targeting:
+            return ()
+        return targeting_groups(self.targeting_types or default_targeting_types(self.level))
+
+    @property
+    def jobs_per_window(self) -> int:
+        return max(1, len(self.targeting_groups))
 
     @property
     def id_column(self) -> str:
@@ -275,6 +304,15 @@ REPORT_STREAMS: tuple[ReportSpec, ...] = (
     _report("product_item_report", ReportLevel.PRODUCT_ITEM),
     _report("keyword_report", ReportLevel.KEYWORD),
 )
+
+
+def configured_report_streams(config: PinterestConfig) -> tuple[ReportSpec, ...]:
+    """REPORT_STREAMS with the config's targeting types, then the config's custom reports."""
+    built_in = tuple(
+        dataclasses.replace(spec, targeting_types=config.targeting_types.of(spec.name)) if spec.targeting else spec
+        for spec in REPORT_STREAMS
+    )
+    return built_in + tuple(ReportSpec.from_custom(r) for r in config.custom_reports)
 
 
 def custom_report_problems(config: PinterestConfig) -> list[str]:

@@ -18,7 +18,7 @@ from airbyte_cdk.models import SyncMode
 from source_pinterest import limits
 from source_pinterest.metrics.organic import is_final
 from source_pinterest.metrics.schema import columns_schema, typed, user_account_analytics_schema
-from source_pinterest.metrics.specs import DEFAULT_WINDOWS, LIVE_COLUMNS, LIVE_ID_BATCH, AnalyticsSpec
+from source_pinterest.metrics.specs import LIVE_COLUMNS, LIVE_ID_BATCH, LIVE_WINDOWS, AnalyticsSpec
 from source_pinterest.metrics.windows import (
     Window,
     batches,
@@ -62,7 +62,7 @@ class DatedMetricsStream(PinterestStream):
     partitioned = True
     days_back = limits.LIVE_ANALYTICS_DAYS_BACK
     max_range_days = limits.LIVE_ANALYTICS_MAX_RANGE_DAYS
-    attribution_days = max(DEFAULT_WINDOWS.values())
+    attribution_days: int = max(LIVE_WINDOWS.values())
     # Within a long slice (an account's windows and id batches) the CDK emits the state every this many records,
     # so a window completed inside the slice is saved before the slice ends.
     state_checkpoint_interval = 1000
@@ -197,7 +197,7 @@ class AnalyticsStream(DatedMetricsStream):
         yield from self.plan_passes(accounts, sync_mode)
 
     def request_params(self) -> dict[str, Any]:
-        return {"granularity": "DAY", "columns": ",".join(LIVE_COLUMNS), **DEFAULT_WINDOWS}
+        return {"granularity": "DAY", "columns": ",".join(LIVE_COLUMNS), **LIVE_WINDOWS}
 
     def _entities(self, listing: str, account_id: str) -> list[Mapping[str, Any]]:
         records = self.ctx.records_of(listing, all_statuses=True)

@@ -4,31 +4,58 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 
 from source_pinterest.config import EntityStatus
+from source_pinterest.http.client import PinterestClient
 from source_pinterest.records import RecordNormalizer
 from source_pinterest.streams.base import PinterestStream, load_schema, stringify_ids
-from source_pinterest.streams.specs import ENTITY_STREAMS, StreamSpec
+from source_pinterest.streams.specs import ENTITY_STREAMS, SKIP_PARENT, StreamSpec, Variant
 from source_pinterest.sync.context import SyncContext
 from source_pinterest.sync.saved_state import StateLayout
 from source_pinterest.sync.state import ParentsDoneCursor, PerParentCursor, partition_key
 
 logger = logging.getLogger("airbyte")
 
+
+@dataclass(frozen=True)
+class Listing:
+    """One listing of a partition: the query params it adds, and the fields it copies into its records."""
+
+    params: Mapping[str, str]
+    record: Mapping[str, str]
+
+
+PLAIN = Variant({})
+
 # Entity listings a metrics stream takes its ids from, and the fields it reads: pin_analytics reads every pin of the
 # `pins` listing (created_at: a pin has no data before it existed).
 METRICS_PARENT_FIELDS = {"pins": frozenset({"id", "created_at"})}
-# Streams whose records define other streams' slices or ids: their listings are kept for the rest of the sync, so a
-# parent stream read after its children replays them instead of listing again.
-PARENT_STREAMS = frozenset(ref.stream for spec in ENTITY_STREAMS for ref in spec.parents) | set(METRICS_PARENT_FIELDS)
+# Streams whose records define other entity streams' slices, or that other streams look up: their listings are kept
+# for the rest of the sync, so a parent stream read after its children replays them instead of listing again. (A
+# parent read in every status is the metrics' listing of every status, kept as such: source.build_streams.)
+PARENT_STREAMS = (
+    frozenset(ref.stream for spec in ENTITY_STREAMS for ref in spec.parents if not ref.all_statuses)
+    | {"user_account"}
+    | set(METRICS_PARENT_FIELDS)
+)
 # What the metrics streams read of a listing that only feeds their id batches (every status).
 ID_LISTING_FIELDS = frozenset({"id", "ad_account_id", "created_time"})
-# What children read of a parent besides the fields of their slices: board_pins compares a board's pin_count.
-EXTRA_PARENT_FIELDS = {"boards": frozenset({"pin_count"})}
+# What streams read of a parent besides the fields of their slices: board_pins compares a board's pin_count; the
+# Business Access listings choose ad accounts by owner and role, leaving out the user's own (its id).
+EXTRA_PARENT_FIELDS = {
+    "boards": frozenset({"pin_count"}),
+    "ad_accounts": frozenset({"owner", "permissions"}),
+    "user_account": frozenset({"id"}),
+}
+# The Business Access roles that let the token user read an ad account owner's catalogs (catalogs/list in the spec).
+CATALOG_ROLES = frozenset({"OWNER", "ADMIN", "CATALOGS_MANAGER"})
+# The field of a record listed through an ad account's Business Access: which ad account it came through.
+BUSINESS_ACCESS_FIELD = "business_access_ad_account_id"
 
 
 def parent_fields() -> dict[str, frozenset[str]]:
@@ -36,8 +63,22 @@ def parent_fields() -> dict[str, frozenset[str]]:
     fields: dict[str, frozenset[str]] = {**EXTRA_PARENT_FIELDS, **METRICS_PARENT_FIELDS}
     for spec in ENTITY_STREAMS:
         for ref in spec.parents:
-            fields[ref.stream] = fields.get(ref.stream, frozenset()) | frozenset(ref.fields.values())
+            if not ref.all_statuses:
+                fields[ref.stream] = fields.get(ref.stream, frozenset()) | frozenset(ref.fields.values())
     return fields
+
+
+def business_access_accounts(ad_accounts: Iterable[Mapping[str, Any]], user_id: str | None) -> list[str]:
+    """One ad account per owner other than the token user, among those where the user holds a role that reads the
+    owner's catalogs: every account of one owner lists the same catalogs, so one call per owner is enough."""
+    chosen: dict[str, str] = {}
+    for account in ad_accounts:
+        owner = (account.get("owner") or {}).get("id")
+        if owner is None or owner == user_id or owner in chosen:
+            continue
+        if CATALOG_ROLES & set(account.get("permissions") or ()):
+            chosen[owner] = str(account["id"])
+    return list(chosen.values())
 
 
 class EntityStream(PinterestStream):
@@ -61,6 +102,13 @@ class EntityStream(PinterestStream):
         # The CDK reads a stream whose get_cursor() answers a cursor, and no cursor field, as resumable full refresh.
         self.cursor = None if spec.cursor_field else ParentsDoneCursor()
         self._normalizer = RecordNormalizer(spec.name, load_schema(spec.name))
+        if spec.business_access:
+            self._business_access_client = PinterestClient(spec.name, ctx, SKIP_PARENT)
+
+    @property
+    def requests_made(self) -> int:
+        shared = self._business_access_client.requests_made if self.spec.business_access else 0
+        return self.client.requests_made + shared
 
     @property
     def name(self) -> str:
@@ -125,7 +173,8 @@ class EntityStream(PinterestStream):
             yield {}
             return
         for parent_ref in self.spec.parents:
-            parent = self.ctx.streams[parent_ref.stream]
+            parents = self.ctx.listings if parent_ref.all_statuses else self.ctx.streams
+            parent = parents[parent_ref.stream]
             seen: set[str] = set()
             for record in self.ctx.parents.all_records(parent.listing_name, parent.list_everything):
                 partition = {key: record.get(field) for key, field in parent_ref.fields.items()}
@@ -176,11 +225,52 @@ class EntityStream(PinterestStream):
             if body is not None:
                 yield self.as_record(body)
             return
-        for items in self.client.get_pages(path, params, paginated=self.spec.paginated):
-            for item in items:
-                if self.keeps(item):
-                    item.update(extra)
+        own_parent = list(partition.values())[-1] if self.spec.own_parent_field and partition else None
+        seen: set[Any] = set()  # ids, where listings can overlap (Business Access)
+        for client, variant in self._listings(partition):
+            listed = {**extra, **variant.record}
+            for items in client.get_pages(path, {**params, **variant.params}, paginated=self.spec.paginated):
+                for item in items:
+                    if not self.keeps(item) or (own_parent is not None and self._other_parent(item, own_parent)):
+                        continue
+                    if self.spec.business_access:
+                        if item.get("id") in seen:
+                            continue
+                        seen.add(item.get("id"))
+                    item.update(listed)
                     yield self.as_record(item)
+
+    def _listings(self, partition: Mapping[str, Any]) -> Iterable[tuple[PinterestClient, Listing]]:
+        """The listings of one partition: the spec's variants, or one; then, for a Business Access stream, one per
+        ad account owner other than the user (a 403 or 404 there skips that owner, not the stream)."""
+        for variant in self.spec.variants or (PLAIN,):
+            copied = {name: partition[key] for name, key in variant.copy.items()}
+            yield self.client, Listing(variant.params, {**variant.params, **copied})
+        if not self.spec.business_access:
+            return
+        users = self.ctx.records_of("user_account")
+        user_id = str(users[0].get("id")) if users else None
+        for account_id in business_access_accounts(self.ctx.records_of("ad_accounts"), user_id):
+            yield (
+                self._business_access_client,
+                Listing({"ad_account_id": account_id}, {BUSINESS_ACCESS_FIELD: account_id}),
+            )
+
+    def _other_parent(self, item: Mapping[str, Any], own_parent: Any) -> bool:
+        """Whether the item hangs under another parent than the slice's (own_parent_field)."""
+        value = item.get(self.spec.own_parent_field or "")
+        return value is not None and str(value) != str(own_parent)
+
+    def cursor_applies(self, record: Mapping[str, Any]) -> bool:
+        """Whether an incremental sync may leave this record out for its cursor value: not for a record of a
+        listing whose items can join it with an older value (Variant.incremental, Business Access)."""
+        if record.get(BUSINESS_ACCESS_FIELD) is not None:
+            return False
+        return not any(
+            all(record.get(key) == value for key, value in variant.params.items())
+            for variant in self.spec.variants
+            if not variant.incremental
+        )
 
     def as_record(self, item: MutableMapping[str, Any]) -> Mapping[str, Any]:
         """An API item as this stream emits it: ids as strings, scalars of the schema's types (see records.py)."""
@@ -206,7 +296,7 @@ class EntityStream(PinterestStream):
         for record in self.fetch(partition):
             if self._cursor:
                 self._cursor.observe(partition, record)
-            if new_only is None or new_only.is_new(partition, record):
+            if new_only is None or new_only.is_new(partition, record) or not self.cursor_applies(record):
                 yield record
         if self._cursor:
             self._cursor.close(partition)

@@ -125,7 +125,7 @@ class ReportStream(DatedMetricsStream):
 
     def _reports_of_window(self, partition: Mapping[str, Any], window: Window) -> list[ReportDownload] | None:
         """The downloaded report files of one window, complete on disk: one per targeting-type group."""
-        groups = self.spec.targeting_groups if self.spec.targeting else ((),)
+        groups = self.spec.targeting_groups or ((),)
         reports: list[ReportDownload] = []
         with deleted_on_failure(reports):
             for targeting_types in groups:

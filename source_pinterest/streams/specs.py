@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +17,21 @@ class ParentRef:
 
     stream: str
     fields: Mapping[str, str]
+    # From the parent's listing of every status, not the configured ones: the status filter says which campaigns
+    # and ad groups to sync, not which of their children exist.
+    all_statuses: bool = False
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One listing of each partition: these query params, also copied into its records (so they say which)."""
+
+    params: Mapping[str, str]
+    # False: an incremental sync emits every record of this listing, whatever the cursor says. Its items can join
+    # the listing with an older cursor value (an audience shared today keeps the time its owner last changed it).
+    incremental: bool = True
+    # Slice keys also copied into this listing's records, under these names (record field -> slice key).
+    copy: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -37,12 +53,29 @@ class StreamSpec:
     # Scopes without which Pinterest leaves the stream's secret content out, with no error: the token's other
     # content still syncs, and the sync warns once (missing_secret_scopes).
     secret_scopes: tuple[str, ...] = ()
+    # Listings of each partition, when one is not enough (default: one, with `params`).
+    variants: tuple[Variant, ...] = ()
+    # The record field naming the parent a record hangs under: only records whose value is the slice's own (its
+    # last key's) are kept, so that a filter that also answers the children's records cannot emit one twice.
+    own_parent_field: str | None = None
+    # The catalogs an ad account's owner shares through Business Access come with `ad_account_id`: besides the
+    # user's own, list once per other owner (streams.entity.business_access_accounts) and keep each id once.
+    business_access: bool = False
 
 
 AD_ACCOUNT = ParentRef("ad_accounts", {"ad_account_id": "id"})
 BOARD = ParentRef("boards", {"board_id": "id"})
 BOARD_SECTION = ParentRef("board_sections", {"board_id": "board_id", "section_id": "id"})
 AD_GROUP = ParentRef("ad_groups", {"ad_account_id": "ad_account_id", "ad_group_id": "id"})
+EVERY_CAMPAIGN = ParentRef("campaigns", {"ad_account_id": "ad_account_id", "campaign_id": "id"}, all_statuses=True)
+EVERY_AD_GROUP = dataclasses.replace(AD_GROUP, all_statuses=True)
+# An ad account's own audiences (the API's default) and those other accounts share with it.
+# A received audience's own ad_account_id is the account that shares it; shared_with_ad_account_id names the
+# account of ours it was listed for.
+OWNED_AND_RECEIVED = (
+    Variant({"ownership_type": "OWNED"}),
+    Variant({"ownership_type": "RECEIVED"}, incremental=False, copy={"shared_with_ad_account_id": "ad_account_id"}),
+)
 
 # The 90-day and lifetime metrics of each pin, in its record; only GET /pins and GET /boards/{id}/pins take the flag
 # (GET /boards/{id}/sections/{id}/pins does not).
@@ -121,6 +154,7 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
         "updated_timestamp",
         parents=(AD_ACCOUNT,),
         skip_statuses=SKIP_PARENT,
+        variants=OWNED_AND_RECEIVED,
     ),
     StreamSpec(
         "customer_lists",
@@ -136,19 +170,29 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
         paginated=False,
         skip_statuses=SKIP_PARENT,
     ),
-    # Keywords made in Ads Manager hang under ad groups; without ad_group_id the API returns only account-level ones.
+    # A keyword's parent is its ad account, a campaign (negative keywords only) or an ad group (those made in Ads
+    # Manager); without a filter the API returns only the account's, so each campaign and ad group is asked too.
+    # The ad group last: the resumable full refresh's state is keyed by (ad_account_id, ad_group_id).
     StreamSpec(
         "keywords",
         "ad_accounts/{ad_account_id}/keywords",
-        parents=(AD_ACCOUNT, AD_GROUP),
-        query_from_slice=("ad_group_id",),
+        parents=(AD_ACCOUNT, EVERY_CAMPAIGN, EVERY_AD_GROUP),
+        query_from_slice=("campaign_id", "ad_group_id"),
         record_fields=("ad_account_id",),
         skip_statuses=SKIP_PARENT,
+        own_parent_field="parent_id",
+    ),
+    StreamSpec(
+        "lead_forms",
+        "ad_accounts/{ad_account_id}/lead_forms",
+        "updated_time",
+        parents=(AD_ACCOUNT,),
+        skip_statuses=SKIP_PARENT,  # a beta endpoint: an app outside the beta is refused per account
     ),
     # Catalogs (catalogs_read). A user without a catalog gets 409 code 4182, handled as "no data".
-    StreamSpec("catalogs", "catalogs", cursor_field="updated_at"),
-    StreamSpec("catalogs_feeds", "catalogs/feeds", cursor_field="updated_at"),
-    StreamSpec("catalogs_product_groups", "catalogs/product_groups", cursor_field="updated_at"),
+    StreamSpec("catalogs", "catalogs", cursor_field="updated_at", business_access=True),
+    StreamSpec("catalogs_feeds", "catalogs/feeds", cursor_field="updated_at", business_access=True),
+    StreamSpec("catalogs_product_groups", "catalogs/product_groups", cursor_field="updated_at", business_access=True),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ENTITY_STREAMS}

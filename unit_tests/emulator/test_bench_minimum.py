@@ -34,26 +34,29 @@ def test_windows_cover_the_range_in_requests_of_at_most_max_days(days, max_days,
     assert len(ends) == expected_windows and ends[-1] == TODAY
 
 
-def fake_truth(campaigns: int = 251, new_campaigns: int = 0):
+def fake_truth(campaigns: int = 251, new_campaigns: int = 0, **overrides):
     """One ad account, two boards (one with 260 pins and a section of 3), 300 pins, a catalog."""
     old, new = EPOCH_TODAY - 86_400 * 100, EPOCH_TODAY + 86_400
     records = {
+        "user_account": [{"id": "u1"}],
         "boards": [{"id": "b1"}, {"id": "b2"}],
         "board_sections": [{"id": "s1", "board_id": "b1"}],
         "board_pins": [{"board_id": "b1"}] * 260,
         "board_section_pins": [{"board_section_id": "s1"}] * 3,
         "pins": [{"created_at": "2024-01-01T00:00:00"}] * 290 + [{"created_at": "2025-06-02T10:00:00"}] * 10,
-        "ad_accounts": [{"id": "a1"}],
-        "campaigns": [{"ad_account_id": "a1", "created_time": old}] * campaigns
-        + [{"ad_account_id": "a1", "created_time": new}] * new_campaigns,
+        "ad_accounts": [{"id": "a1", "owner": {"id": "u1"}, "permissions": ["OWNER"]}],
+        "campaigns": [{"id": f"c{n}", "ad_account_id": "a1", "created_time": old} for n in range(campaigns)]
+        + [{"id": f"new{n}", "ad_account_id": "a1", "created_time": new} for n in range(new_campaigns)],
         "ad_groups": [{"id": "g1", "ad_account_id": "a1", "created_time": old}],
         "ads": [],
-        "audiences": [{"ad_account_id": "a1"}] * 3,
+        "audiences": [{"ad_account_id": "a1", "ownership_type": "OWNED"}] * 3,
         "customer_lists": [],
-        "keywords": [{"parent_id": "a1"}, {"parent_id": "g1"}, {"parent_id": "g1"}],
+        "lead_forms": [{"ad_account_id": "a1"}] * 251,
+        "keywords": [{"parent_id": "a1"}, {"parent_id": "g1"}, {"parent_id": "g1"}, {"parent_id": "c0"}],
         "catalogs": [{}],
         "catalogs_feeds": [{}, {}],
         "catalogs_product_groups": [],
+        **overrides,
     }
     return lambda stream, statuses: records[stream]
 
@@ -79,10 +82,11 @@ def test_full_sync_minimum_per_stream():
         "campaigns": 2,
         "ad_groups": 1,
         "ads": 1,
-        "audiences": 1,
+        "audiences": 1 + 1,  # owned, then received (an empty listing still costs its call)
         "customer_lists": 1,
+        "lead_forms": 2,
         "conversion_tags": 1,
-        "keywords": 1 + 1,  # the account's own, then one ad group's
+        "keywords": 1 + 251 + 1,  # the account's own, then every campaign's (of every status), then the ad group's
         "catalogs": 1,
         "catalogs_feeds": 1,
         "catalogs_product_groups": 1,
@@ -171,3 +175,60 @@ def test_the_rankings_priced_are_the_connectors_sort_orders():
     assert connector_metrics().top_pins == TOP_PINS_CALLS
     assert "pin_analytics" not in connector_metrics(frozenset({"user_account_top_pins"})).top_pins
     assert connector_metrics(frozenset({"pin_analytics"})).pin_analytics is False
+
+
+def test_the_benchmark_prices_each_targeting_report_at_one_job_per_five_types_of_its_level():
+    from pinterest_emulator import sample_config
+    from pinterest_emulator.bench import connector_metrics
+    from pinterest_emulator.levels import TARGETING_TYPES
+
+    default = connector_metrics().reports
+    configured = connector_metrics(
+        config={**sample_config(), "targeting_types": {"campaign_targeting_report": ["GENDER"]}}
+    ).reports
+
+    # Every type the emulator (as the OpenAPI) lets the level take, the beta AGE_BUCKET_AND_GENDER aside, 5 a job.
+    for name, (level, jobs) in default.items():
+        expected = -(-(len(TARGETING_TYPES[level]) - 1) // 5) if level.endswith("_TARGETING") else 1
+        assert jobs == expected, name
+    assert default["campaign_targeting_report"] == ("CAMPAIGN_TARGETING", 3)  # 15 types
+    assert default["campaign_analytics_report"] == ("CAMPAIGN", 1)
+    assert configured["campaign_targeting_report"] == ("CAMPAIGN_TARGETING", 1)
+    assert configured["ad_group_targeting_report"] == default["ad_group_targeting_report"]
+
+
+def test_targeting_jobs_multiply_the_report_calls_of_every_window_and_account():
+    one = Metrics(analytics={}, reports={"targeting": ("CAMPAIGN_TARGETING", 1)}, user_account_analytics=False)
+    three = Metrics(analytics={}, reports={"targeting": ("CAMPAIGN_TARGETING", 3)}, user_account_analytics=False)
+    full = SyncRange(TODAY, TODAY - dt.timedelta(days=400))  # 3 windows of 186 days
+
+    calls = [minimum_calls(fake_truth(), m, full, report_polls=1) for m in (one, three)]
+
+    assert [c.per_stream()["targeting"] for c in calls] == [3 * 4, 3 * 3 * 4]  # create, 2 polls, download
+    assert [c.per_category()[DOWNLOAD] for c in calls] == [3, 9]
+
+
+def test_catalogs_cost_one_listing_for_the_user_and_one_per_other_owner_with_a_catalog_role():
+    accounts = [
+        {"id": "a1", "owner": {"id": "u1"}, "permissions": ["OWNER"]},
+        {"id": "a2", "owner": {"id": "p1"}, "permissions": ["ANALYST"]},  # no role that reads catalogs
+        {"id": "a3", "owner": {"id": "p1"}, "permissions": ["ADMIN"]},
+        {"id": "a4", "owner": {"id": "p1"}, "permissions": ["CATALOGS_MANAGER"]},  # p1 again: listed through a3
+        {"id": "a5", "owner": {"id": "p2"}, "permissions": ["CATALOGS_MANAGER"]},
+    ]
+    catalogs = [{}] + [{"business_access_ad_account_id": "a3"}] * 251
+    truth = fake_truth(ad_accounts=accounts, catalogs=catalogs, catalogs_product_groups=[])
+
+    plan = minimum_calls(truth, METRICS, NINETY_DAYS, report_polls=1)
+
+    assert plan.per_stream()["catalogs"] == 1 + 2 + 1  # own, a3's two pages, a5's empty listing
+    assert plan.per_stream()["catalogs_product_groups"] == 1 + 1 + 1
+
+
+def test_received_audiences_cost_pages_per_receiving_account():
+    accounts = [{"id": "a1", "owner": {"id": "u1"}}, {"id": "a2", "owner": {"id": "u1"}}]
+    received = [{"ad_account_id": "x9", "ownership_type": "RECEIVED", "shared_with_ad_account_id": "a2"}] * 260
+
+    plan = minimum_calls(fake_truth(ad_accounts=accounts, audiences=received), METRICS, NINETY_DAYS, report_polls=1)
+
+    assert plan.per_stream()["audiences"] == (1 + 1) + (1 + 2)  # a1: both empty; a2: none owned, 260 received

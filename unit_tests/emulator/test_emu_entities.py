@@ -54,6 +54,59 @@ def test_keywords_without_filter_are_account_level_only(api, emu):
     assert under and {k["parent_id"] for k in under} == {group.id}
 
 
+def test_keywords_of_a_campaign_are_its_own_negative_ones(api, emu):
+    ds = emu.state.ds
+    campaign = next(c for c in ds.all_of("campaign") if ds.kids("keyword", c.id))
+    empty = next(c for c in ds.all_of("campaign") if not ds.kids("keyword", c.id) and c.account == campaign.account)
+    path = f"/ad_accounts/{campaign.account}/keywords"
+
+    items = api.all_items(path, {"campaign_id": campaign.id})
+
+    assert items and {(k["parent_id"], k["parent_type"]) for k in items} == {(campaign.id, "campaign")}
+    assert {k["match_type"] for k in items} <= {"EXACT_NEGATIVE", "PHRASE_NEGATIVE"}
+    assert ds.kids("ad_group", empty.id) and api.all_items(path, {"campaign_id": empty.id}) == []
+
+
+def test_audiences_received_are_another_accounts_and_the_ownership_type_is_checked(api, emu):
+    ds = emu.state.ds
+    path = f"/ad_accounts/{_account(emu)}/audiences"
+
+    owned = api.all_items(path)
+    received = api.all_items(path, {"ownership_type": "RECEIVED"})
+
+    assert owned == api.all_items(path, {"ownership_type": "OWNED"}) and {a["ad_account_id"] for a in owned} == {
+        _account(emu)
+    }
+    assert received and {a["ad_account_id"] for a in received} == {ds.partner_source_account}
+    assert not {a["id"] for a in owned} & {a["id"] for a in received}
+    assert api.get(path, {"ownership_type": "SHARED"}).status_code == 400
+
+
+def test_catalogs_through_an_ad_account_are_its_owners(api, emu):
+    ds = emu.state.ds
+    (partner_account,) = ds.partner_accounts
+    own = api.all_items("/catalogs")
+    shared = api.all_items("/catalogs", {"ad_account_id": partner_account})
+    shared_groups = api.all_items("/catalogs/product_groups", {"ad_account_id": partner_account})
+
+    assert own and shared and not {c["id"] for c in own} & {c["id"] for c in shared}
+    assert {g["catalog_id"] for g in shared_groups} == {c["id"] for c in shared}
+    assert api.get("/catalogs", {"ad_account_id": "12x"}).status_code == 400
+    assert api.get("/catalogs/feeds", {"ad_account_id": "123"}).status_code == 403
+
+
+def test_lead_forms_are_paginated_per_account_with_the_spec_fields(api, emu):
+    path = f"/ad_accounts/{_account(emu)}/lead_forms"
+    first = api.get(path, {"page_size": 1}).json()
+
+    items = api.all_items(path)
+
+    assert len(items) == len(emu.state.ds.kids("lead_form", _account(emu))) > 1
+    assert first["bookmark"] and first["items"] == items[:1]
+    assert {"id", "ad_account_id", "name", "status", "questions", "policy_links", "created_time"} <= set(items[0])
+    assert api.get(path, {"page_size": 251}).status_code == 400
+
+
 def test_product_groups_409_for_account_without_catalog(api, emu):
     r = api.get("/catalogs/product_groups", {"ad_account_id": emu.state.ds.no_catalog_account})
     assert r.status_code == 409 and r.json()["code"] == 4182
@@ -68,10 +121,25 @@ def _sync(api, emu, stream):
         return [api.get("/user_account").json()]
     if stream == "pins":
         return api.all_items("/pins", {"pin_metrics": "true", "include_protected_pins": "true"})
-    if stream in ("boards", "ad_accounts", "catalogs"):
+    if stream in ("boards", "ad_accounts"):
         return api.all_items(f"/{stream}")
-    if stream in ("catalogs_feeds", "catalogs_product_groups"):
-        return api.all_items("/catalogs/" + stream.removeprefix("catalogs_"))
+    if stream.startswith("catalogs"):
+        path = {"catalogs": "/catalogs", "catalogs_feeds": "/catalogs/feeds"}.get(stream, "/catalogs/product_groups")
+        unique = {}
+        for params in [{}] + [{"ad_account_id": a} for a in accounts]:
+            if api.get(path, params).status_code != 409:  # 409: no catalog for this owner
+                for item in api.all_items(path, params):
+                    unique.setdefault(
+                        item["id"], {**item, "business_access_ad_account_id": params.get("ad_account_id")}
+                    )
+        return list(unique.values())
+    if stream == "audiences":
+        return [
+            {**x, "ownership_type": kind, "shared_with_ad_account_id": a if kind == "RECEIVED" else None}
+            for a in accounts
+            for kind in ("OWNED", "RECEIVED")
+            for x in api.all_items(f"/ad_accounts/{a}/audiences", {"ownership_type": kind})
+        ]
     if stream == "board_sections":
         return [{**s, "board_id": b} for b in boards for s in api.all_items(f"/boards/{b}/sections")]
     if stream == "board_pins":
@@ -86,11 +154,13 @@ def _sync(api, emu, stream):
     if stream == "conversion_tags":
         return [t for a in accounts for t in api.get(f"/ad_accounts/{a}/conversion_tags").json()["items"]]
     if stream == "keywords":
-        out = []
+        every_status = {"entity_statuses": "ACTIVE,PAUSED,ARCHIVED,DRAFT,DELETED_DRAFT"}
+        out = [{**k, "ad_account_id": a} for a in accounts for k in api.all_items(f"/ad_accounts/{a}/keywords")]
         for a in accounts:
-            out += api.all_items(f"/ad_accounts/{a}/keywords")
-            for g in api.all_items(f"/ad_accounts/{a}/ad_groups", all_statuses):
-                out += api.all_items(f"/ad_accounts/{a}/keywords", {"ad_group_id": g["id"]})
+            for parent in ("campaign", "ad_group"):
+                for p in api.all_items(f"/ad_accounts/{a}/{parent}s", every_status):
+                    found = api.all_items(f"/ad_accounts/{a}/keywords", {f"{parent}_id": p["id"]})
+                    out += [{**k, "ad_account_id": a} for k in found]
         return out
     return [x for a in accounts for x in api.all_items(f"/ad_accounts/{a}/{stream}", all_statuses)]
 

@@ -74,12 +74,85 @@ def test_targeting_rows_add_up_to_the_entity(fresh):
         {"granularity": "HOUR"},
         {"level": "PRODUCT_ITEM", "start_date": "2025-02-01"},
         {"click_window_days": 5},
+        {"view_window_days": 2},
+        {"engagement_window_days": -1},
         {"targeting_types": ["GENDER"]},
     ],
 )
 def test_validation(api, emu, change):
     r = api.post(f"/ad_accounts/{emu.state.ds.accounts[0].id}/reports", json={**BODY, **change})
     assert r.status_code == 400 and r.json()["code"] == 1, r.text
+
+
+SIX_TYPES = ["APPTYPE", "COUNTRY", "GENDER", "AGE_BUCKET", "PLACEMENT", "KEYWORD"]
+
+
+@pytest.mark.parametrize(
+    "level, types, says",
+    [
+        ("CAMPAIGN_TARGETING", SIX_TYPES, "1 to 5"),
+        ("CAMPAIGN_TARGETING", [], "1 to 5"),
+        ("AD_GROUP_TARGETING", ["GENDER", "AUDIENCE_MULTIPLIER"], "'AUDIENCE_MULTIPLIER' for level AD_GROUP_TARGETING"),
+        ("CAMPAIGN_TARGETING", ["MEDIA_TYPE"], "'MEDIA_TYPE' for level CAMPAIGN_TARGETING"),
+        ("ADVERTISER_TARGETING", ["CREATIVE_TYPE"], "'CREATIVE_TYPE'"),  # a live targeting analytics type only
+        ("PIN_PROMOTION_TARGETING", ["QUIZ_RESULT"], "'QUIZ_RESULT'"),
+    ],
+)
+def test_targeting_types_a_report_level_does_not_take_are_refused(api, emu, level, types, says):
+    body = {**BODY, "level": level, "targeting_types": types}
+    r = api.post(f"/ad_accounts/{emu.state.ds.accounts[0].id}/reports", json=body)
+    assert r.status_code == 400 and r.json()["code"] == 1 and says in r.json()["message"], r.text
+
+
+@pytest.mark.parametrize(
+    "level, types",
+    [
+        ("CAMPAIGN_TARGETING", ["AUDIENCE_MULTIPLIER", "LOCAL_ADS_STORE_CODE", "CREATIVE_ENHANCEMENTS"]),
+        ("PRODUCT_ITEM_TARGETING", ["MEDIA_TYPE", "AGE_BUCKET_AND_GENDER"]),
+        ("ADVERTISER_TARGETING", ["KEYWORD", "TARGETED_INTEREST", "PINNER_INTEREST", "AUDIENCE_INCLUDE", "GEO"]),
+    ],
+)
+def test_level_specific_targeting_types_are_served_with_their_own_values(fresh, level, types):
+    emu, api = fresh(report_polls=0)
+    account = emu.state.ds.accounts[0].id
+    body = {**BODY, "level": level, "targeting_types": types, "start_date": "2025-05-25"}
+    status = _run(api, account, body)
+    rows = [r for rows in requests.get(status["url"]).json().values() for r in rows]
+    assert {r["TARGETING_TYPE"] for r in rows} == set(types)
+    assert "UNKNOWN" not in {r["TARGETING_VALUE"] for r in rows}  # each type has values of its own
+
+
+def test_the_truth_of_many_targeting_types_is_the_union_of_reports_of_five(fresh):
+    emu, api = fresh(report_polls=0)
+    account = emu.state.ds.accounts[0].id
+    body = {**BODY, "level": "CAMPAIGN_TARGETING", "start_date": "2025-05-25"}
+    files = [
+        requests.get(_run(api, account, {**body, "targeting_types": group})["url"]).json()
+        for group in (SIX_TYPES[:5], SIX_TYPES[5:])
+    ]
+    truth = api.admin(
+        "truth/report",
+        {
+            "level": "CAMPAIGN_TARGETING",
+            "start_date": "2025-05-25",
+            "end_date": "2025-05-31",
+            "columns": ",".join(BODY["columns"]),
+            "targeting_types": ",".join(SIX_TYPES),
+        },
+    )["rows"]
+    downloaded = [r for file in files for rows in file.values() for r in rows]
+    refused = requests.get(
+        f"{api.root}/_emulator/truth/report",
+        params={"level": "AD_GROUP_TARGETING", "targeting_types": "GENDER,AUDIENCE_MULTIPLIER"},
+        timeout=30,
+    )
+    assert refused.status_code == 400 and "AUDIENCE_MULTIPLIER" in refused.json()["message"]
+
+    def key(row: dict) -> tuple:
+        return row["CAMPAIGN_ID"], row["DATE"], row["TARGETING_TYPE"], row["TARGETING_VALUE"]
+
+    assert sorted(downloaded, key=key) == sorted([r for r in truth if r["AD_ACCOUNT_ID"] == account], key=key)
+    assert {r["TARGETING_TYPE"] for r in downloaded} == set(SIX_TYPES)
 
 
 def test_query_params_are_rejected(api, emu):

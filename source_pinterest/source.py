@@ -38,7 +38,7 @@ from source_pinterest.metrics.organic import TOP_PINS_STREAMS
 from source_pinterest.metrics.specs import ANALYTICS_STREAMS, configured_report_streams, custom_report_problems
 from source_pinterest.streams.analytics import AnalyticsStream, DatedMetricsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.base import PinterestStream
-from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
+from source_pinterest.streams.entity import ID_LISTING_FIELDS, METRICS_PARENTS, EntityStream, parent_fields
 from source_pinterest.streams.organic import PinAnalyticsStream, TopPinsStream
 from source_pinterest.streams.reports import ReportStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
@@ -105,6 +105,7 @@ def build_streams(ctx: SyncContext) -> list[PinterestStream]:
     for listing in ctx.listings.values():
         fields[listing.listing_name] = fields.get(listing.listing_name, frozenset()) | ID_LISTING_FIELDS
     ctx.parents.fields = fields
+    ctx.parents.only_for = {name: listing.reader for name, listing in METRICS_PARENTS.items()}
     # Metrics streams: live analytics, async reports, the user's custom reports.
     ctx.streams["user_account_analytics"] = UserAccountAnalyticsStream(ctx)
     ctx.streams["pin_analytics"] = PinAnalyticsStream(ctx)
@@ -231,7 +232,7 @@ class SourcePinterest(AbstractSource):
         state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.UTC))
         join_generation(catalog, instances, state)
         # A kept listing stays whole until its own stream, if selected, has replayed it (context.ParentListings).
-        ctx.parents.replayed = {name for name in (c.stream.name for c in catalog.streams) if name in ctx.parents.fields}
+        ctx.parents.select(c.stream.name for c in catalog.streams)
         workers = ctx.config.num_workers
         queue: Queue = Queue(maxsize=QUEUE_SIZE)
         repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
@@ -249,11 +250,14 @@ class SourcePinterest(AbstractSource):
         # A full refresh pass that completed is read again whole by an attempt started again (Airbyte's resumable
         # full refresh: a new read cannot tell an attempt from a new sync, and a full refresh must not come back
         # empty from a new sync). With several workers those streams are started last, so a kill costs least of them.
-        configured = catalog.streams
-        if workers > 1:
-            configured = sorted(
-                configured, key=lambda c: isinstance(instances[c.stream.name].cursor, ParentsDoneCursor)
-            )
+        # A stream whose listing another stream reads starts first, so that its own read lists it for both.
+        configured = sorted(
+            catalog.streams,
+            key=lambda c: (
+                workers > 1 and isinstance(instances[c.stream.name].cursor, ParentsDoneCursor),
+                ctx.parents.start_order(c.stream.name),
+            ),
+        )
         streams = [
             concurrent_stream(
                 instances[c.stream.name],

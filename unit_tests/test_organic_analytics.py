@@ -11,6 +11,8 @@ from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
 from source_pinterest.metrics.organic import PIN_METRIC_TYPES, TOP_PINS_STREAMS, is_final
+from source_pinterest.source import build_context, build_streams
+from source_pinterest.sync.context import ParentListings
 from source_pinterest.sync.state import PassCursor
 from unit_tests.conftest import API, final_state, make_config, read_streams, records_of
 
@@ -80,6 +82,51 @@ def test_given_250_pins_when_read_then_batches_of_100_ids_over_90_days_with_ever
         "SAVE_RATE": 0.5,
     }
     assert len(records_of(output, "pins")) == 250
+
+
+def kept_listings(monkeypatch, streams: list[str]) -> dict[str, list]:
+    """A read of `streams` through the entrypoint; what it stored of each kept listing, as stored (before any
+    stream_done trims it), by listing name."""
+    stored: dict[str, list] = {}
+    original = ParentListings.store
+
+    def spy(self, stream, partition_key, records):
+        stored[stream] = [dict(record) for record in records]
+        original(self, stream, partition_key, records)
+
+    monkeypatch.setattr(ParentListings, "store", spy)
+    read_streams(make_config(), streams)
+    return stored
+
+
+def test_given_pins_and_pin_analytics_when_read_then_only_the_id_and_created_at_of_each_pin_are_kept(api, monkeypatch):
+    api.pages("pins", [[pin(n) for n in range(3)]])
+    api.mocker.get(API + "pins/analytics", json=multi_answer())
+
+    kept = kept_listings(monkeypatch, ["pins", "pin_analytics"])
+
+    # Never the whole pin (its title here), even while the pins stream is still being read.
+    assert kept["pins"] == [{"id": pin(n)["id"], "created_at": pin(n)["created_at"]} for n in range(3)]
+
+
+def test_given_pins_without_pin_analytics_when_read_then_no_pin_is_kept(api, monkeypatch):
+    api.pages("pins", [[pin(n) for n in range(3)]])
+
+    assert "pins" not in kept_listings(monkeypatch, ["pins"])
+
+
+def test_given_pin_analytics_listed_the_pins_first_then_the_pins_stream_lists_its_whole_records_itself(api):
+    api.pages("pins", [[pin(1), pin(2)]])
+    ctx = build_context(make_config())
+    build_streams(ctx)
+    ctx.parents.select(["pins", "pin_analytics"])
+
+    ids = ctx.records_of("pins")  # pin_analytics's look-up, before the pins stream read
+    records = list(ctx.streams["pins"].read_records(SyncMode.full_refresh, stream_slice={}))
+
+    assert ids == [{"id": p["id"], "created_at": p["created_at"]} for p in (pin(1), pin(2))]
+    assert [r["title"] for r in records] == ["Pin 1", "Pin 2"]
+    assert len(api.requests_to("pins")) == 2  # the few fields kept are no pins records
 
 
 def test_given_pins_created_after_a_window_then_they_are_not_asked_for_in_it(api):

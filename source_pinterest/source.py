@@ -15,6 +15,7 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteStream,
     FailureType,
     SyncMode,
 )
@@ -247,51 +248,60 @@ class SourcePinterest(AbstractSource):
                 return None
             return failure
 
+        def read_phase(configured: list[ConfiguredAirbyteStream]) -> Iterator[AirbyteMessage]:
+            """These streams through one ConcurrentSource and pool of num_workers threads."""
+            streams = [
+                concurrent_stream(
+                    instances[c.stream.name],
+                    c.sync_mode,
+                    state_manager,
+                    repository,
+                    progress,
+                    failed,
+                    ctx.parents.stream_done,
+                    logger,
+                )
+                for c in configured
+            ]
+            # The pool is ours, so that a read that ends with a failure still lets its (idle) threads go at once.
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workerpool")
+            source = ConcurrentSource(
+                threadpool=ThreadPoolManager(pool, logger),
+                logger=logger,
+                slice_logger=DebugSliceLogger(),
+                queue=queue,
+                message_repository=repository,
+                # Fewer streams listing partitions than workers, so that partitions always find a worker.
+                initial_number_partitions_to_generate=max(1, min(workers - 1, MAX_STREAMS_GENERATING)),
+            )
+            try:
+                for output in source.read(list[AbstractStream](streams)):
+                    yield output
+                    for line in progress.observe(output):
+                        logger.info(line)
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+
         # A full refresh pass that completed is read again whole by an attempt started again (Airbyte's resumable
         # full refresh: a new read cannot tell an attempt from a new sync, and a full refresh must not come back
-        # empty from a new sync). With several workers those streams are started last, so a kill costs least of them.
-        # A stream whose listing another stream reads starts first, so that its own read lists it for both.
-        configured = sorted(
-            catalog.streams,
-            key=lambda c: (
-                workers > 1 and isinstance(instances[c.stream.name].cursor, ParentsDoneCursor),
-                ctx.parents.start_order(c.stream.name),
-            ),
-        )
-        streams = [
-            concurrent_stream(
-                instances[c.stream.name],
-                c.sync_mode,
-                state_manager,
-                repository,
-                progress,
-                failed,
-                ctx.parents.stream_done,
-                logger,
-            )
-            for c in configured
-        ]
-        # The pool is ours, so that a read that ends with a failure still lets its (idle) threads go at once.
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workerpool")
-        source = ConcurrentSource(
-            threadpool=ThreadPoolManager(pool, logger),
-            logger=logger,
-            slice_logger=DebugSliceLogger(),
-            queue=queue,
-            message_repository=repository,
-            # Fewer streams listing partitions than workers, so that partitions always find a worker.
-            initial_number_partitions_to_generate=max(1, min(workers - 1, MAX_STREAMS_GENERATING)),
-        )
+        # empty from a new sync). So those streams are read after all the others, in a second pool: an attempt
+        # killed before them loses none of their passes, and one that reaches them has little else left to read.
+        # Started alongside the others, a completed ranking pass (700 rows on the small account) was read again by
+        # every later attempt, and the resume chains stopped making progress. A stream whose listing another
+        # stream reads starts first in its phase, so that its own read lists it for both.
+        def phase(c: ConfiguredAirbyteStream) -> int:
+            return 1 if isinstance(instances[c.stream.name].cursor, ParentsDoneCursor) else 0
+
+        configured = sorted(catalog.streams, key=lambda c: (phase(c), ctx.parents.start_order(c.stream.name)))
+        phases = [[c for c in configured if phase(c) == number] for number in (0, 1)]
         try:
-            for output in source.read(list[AbstractStream](streams)):
-                yield output
-                for line in progress.observe(output):
-                    logger.info(line)
-        except AirbyteTracedException:
-            if not self._failures:
-                raise  # not a stream's failure: the CDK's own words stand
+            for streams in (group for group in phases if group):
+                try:
+                    yield from read_phase(streams)
+                except AirbyteTracedException:
+                    if not self._failures:
+                        raise  # not a stream's failure: the CDK's own words stand
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
             activate(None)
             selected = {configured.stream.name for configured in catalog.streams}
             warn_of_missing_secret_scopes(ctx, selected, logger)

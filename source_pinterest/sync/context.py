@@ -47,8 +47,8 @@ class ParentListings:
         self.unused = {listing for listing, reader in self.only_for.items() if reader not in selected}
 
     def start_order(self, stream: str) -> int:
-        """0 for a stream whose listing is kept for another stream, so that it lists it for both; 1 otherwise."""
-        return 0 if stream in self.only_for else 1
+        """0 for a stream whose listing is kept for another selected stream, so that it lists it for both; else 1."""
+        return 0 if stream in self.only_for and stream not in self.unused else 1
 
     def _lock(self, stream: str) -> threading.Lock:
         with self._guard:

@@ -283,8 +283,8 @@ def kill_at_the_fifth_boards_pins_then_resume() -> tuple[ConnectorRun, Connector
 
 def test_given_a_kill_inside_a_slice_then_that_slice_is_the_only_one_read_again():
     """One slow stream, one slice at a time: each board's first record reaches stdout before the rest of its slice
-    (the CDK flushes on the first write after a 0.1 s pause), so the kill usually leaves the 4th board's slice
-    unfinished on stdout. On a loaded machine a stall can flush that slice's state too (the kill then falls between
+    (the CDK flushes on the first write after a 0.1 s pause), so the kill usually leaves a board's slice unfinished
+    on stdout. On a loaded machine a stall can flush that slice's state too (the kill then falls between
     slices, which proves less): such a run is tried again, at most three times."""
     for _attempt in range(3):
         killed, resumed, expected = kill_at_the_fifth_boards_pins_then_resume()
@@ -294,7 +294,14 @@ def test_given_a_kill_inside_a_slice_then_that_slice_is_the_only_one_read_again(
             break
     assert tail, "no record of the interrupted slice reached stdout in three tries: the case proved nothing"
     saved = saved_cursor_values(last_states(killed)["board_pins"], "created_at")
-    assert len(saved) == 3, "three boards were complete and saved before the kill"
+    # However many boards the throttled state messages had carried out before the kill (seen: 2 under load, 3 alone).
+    assert saved, "no board was complete and saved before the kill: the case proved nothing"
+    interrupted = {r["board_id"] for r in killed.records("board_pins") if r["id"] in tail}
+    saved_boards = {
+        entry["partition"]["board_id"]
+        for entry in last_states(killed)["board_pins"]["stream"]["stream_state"]["states"]
+    }
+    assert not interrupted & saved_boards, "the interrupted slice's board is not among those saved"
     again = {r["id"] for r in resumed.records("board_pins")} & {r["id"] for r in killed.records("board_pins")}
     assert again - tail == {r["id"] for r in killed.records("board_pins") if r["created_at"] in saved}
     latest = {r["id"]: r for r in killed.records("board_pins") + resumed.records("board_pins")}

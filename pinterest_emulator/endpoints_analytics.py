@@ -67,22 +67,6 @@ def account_analytics(state, req: Request) -> Response:
     return Response(body=_rows(state, "AD_ACCOUNT", [account], start, end, granularity, columns))
 
 
-def campaign_analytics(state, req: Request) -> Response:
-    account = account_of(state, req)
-    ids = id_list(req.query, "campaign_ids", required=True)
-    start, end, granularity, columns = parse_live(state, req)
-    nodes = _owned(state, "campaign", ids, account)
-    return Response(body=_rows(state, "CAMPAIGN", nodes, start, end, granularity, columns))
-
-
-def ad_group_analytics(state, req: Request) -> Response:
-    account = account_of(state, req)
-    ids = id_list(req.query, "ad_group_ids", required=True)
-    start, end, granularity, columns = parse_live(state, req)
-    nodes = _owned(state, "ad_group", ids, account)
-    return Response(body=_rows(state, "AD_GROUP", nodes, start, end, granularity, columns))
-
-
 def ad_analytics(state, req: Request) -> Response:
     """ad_ids, or campaign_ids (optionally narrowed by pin_ids)."""
     account = account_of(state, req)
@@ -107,13 +91,23 @@ def ad_analytics(state, req: Request) -> Response:
     return Response(body=_rows(state, "AD", nodes, start, end, granularity, columns))
 
 
-def product_group_analytics(state, req: Request) -> Response:
-    """product_group_ids (1-250, required): the catalogs' product groups; rows for those the account promotes."""
-    account = account_of(state, req)
-    ids = id_list(req.query, "product_group_ids", required=True)
-    start, end, granularity, columns = parse_live(state, req)
-    nodes = _owned(state, "product_group", ids, account)
-    return Response(body=_rows(state, "PRODUCT_GROUP", nodes, start, end, granularity, columns))
+def _analytics_of(kind: str, level: str, ids_param: str):
+    """GET .../<kind>s/analytics: `ids_param` (1-250, required), rows of those ids the account owns or promotes."""
+
+    def analytics(state, req: Request) -> Response:
+        account = account_of(state, req)
+        ids = id_list(req.query, ids_param, required=True)
+        start, end, granularity, columns = parse_live(state, req)
+        nodes = _owned(state, kind, ids, account)
+        return Response(body=_rows(state, level, nodes, start, end, granularity, columns))
+
+    return analytics
+
+
+campaign_analytics = _analytics_of("campaign", "CAMPAIGN", "campaign_ids")
+ad_group_analytics = _analytics_of("ad_group", "AD_GROUP", "ad_group_ids")
+# The catalogs' product groups; rows for those the account promotes.
+product_group_analytics = _analytics_of("product_group", "PRODUCT_GROUP", "product_group_ids")
 
 
 # --- organic: user_account/analytics ----------------------------------------------------------------------------

@@ -156,6 +156,16 @@ def user_account_analytics(state, req: Request) -> Response:
     return Response(body=user_account_analytics_body(state, start, end))
 
 
+# --- GET /resources/metrics_ready_state -------------------------------------------------------------------------
+
+
+def metrics_ready_state(state, req: Request) -> Response:
+    """Whether a day's conversion and non-conversion metrics are final (the spec's BookClosedResponse)."""
+    day = parse_date(req.one("date"), "date")
+    conversion, non_conversion = state.metrics_ready(day)
+    return Response(body={"conversion_metrics_ready": conversion, "non_conversion_metrics_ready": non_conversion})
+
+
 ROUTES = [
     ("GET", "/ad_accounts/{ad_account_id}/analytics", "ads_analytics", account_analytics),
     ("GET", "/ad_accounts/{ad_account_id}/campaigns/analytics", "ads_analytics", campaign_analytics),
@@ -163,6 +173,7 @@ ROUTES = [
     ("GET", "/ad_accounts/{ad_account_id}/ads/analytics", "ads_analytics", ad_analytics),
     ("GET", "/ad_accounts/{ad_account_id}/product_groups/analytics", "ads_analytics", product_group_analytics),
     ("GET", "/user_account/analytics", "org_analytics", user_account_analytics),
+    ("GET", "/resources/metrics_ready_state", "ads_analytics", metrics_ready_state),
 ]
 
 MODELLED_LIVE_COLUMNS = tuple(sorted(metrics.MODELLED_COLUMNS & live_columns()))

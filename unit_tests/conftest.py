@@ -61,6 +61,18 @@ class FakePinterest:
         self.mocker = mocker
         self.token_calls = 0
         self.token(ACCESS_TOKEN)
+        self.metrics_ready()
+
+    def metrics_ready(self, not_final_from: str | None = None) -> None:
+        """GET /resources/metrics_ready_state: days on or after `not_final_from` are not final (conversion metrics
+        not ready); by default every day is final."""
+
+        def answer(request, context):
+            day = query(request)["date"][0]
+            final = not_final_from is None or day < not_final_from
+            return {"conversion_metrics_ready": final, "non_conversion_metrics_ready": True}
+
+        self.mocker.get(API + "resources/metrics_ready_state", json=answer)
 
     def token(
         self,

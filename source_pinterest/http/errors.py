@@ -43,6 +43,7 @@ SCOPES_BY_PATH_PREFIX = (
     ("pins", "pins:read"),
     ("catalogs", "catalogs:read"),
     ("ad_accounts", "ads:read"),
+    ("resources", "ads:read"),
 )
 
 

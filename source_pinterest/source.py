@@ -15,6 +15,7 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteStream,
     FailureType,
     SyncMode,
 )
@@ -126,6 +127,19 @@ def join_generation(
         stream.join_generation(generation, resuming)
 
 
+def sync_mode_to_read(configured: ConfiguredAirbyteStream, stream: Stream, logger: logging.Logger) -> SyncMode:
+    """The catalog's sync mode, or full refresh for a stream without a cursor that the catalog asks to read
+    incrementally (a connection set up while boards and pins were incremental on created_at): one warning says so,
+    and the sync goes on."""
+    if configured.sync_mode != SyncMode.incremental or stream.supports_incremental:
+        return configured.sync_mode
+    logger.warning(
+        f"Stream {stream.name}: the catalog asks for an incremental sync, but the stream is full refresh only; it is "
+        f"read as a full refresh. Refresh the source schema in the connection's settings."
+    )
+    return SyncMode.full_refresh
+
+
 def warn_of_missing_secret_scopes(ctx: SyncContext, selected: set[str], logger: logging.Logger) -> None:
     """One warning for the sync when the token lacks a *:read_secret scope a selected stream could use: Pinterest
     then leaves secret boards and pins out without an error, and the rest syncs."""
@@ -221,6 +235,7 @@ class SourcePinterest(AbstractSource):
             raise AirbyteTracedException(
                 message=message, internal_message=message, failure_type=FailureType.config_error
             )
+        modes = {c.stream.name: sync_mode_to_read(c, instances[c.stream.name], logger) for c in catalog.streams}
         # Before any stream reads it: older shapes (Airbyte's connector's) become ours, future cursors become now.
         layouts = {name: stream.state_layout for name, stream in instances.items()}
         state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.UTC))
@@ -252,7 +267,7 @@ class SourcePinterest(AbstractSource):
         streams = [
             concurrent_stream(
                 instances[c.stream.name],
-                c.sync_mode,
+                modes[c.stream.name],
                 state_manager,
                 repository,
                 progress,

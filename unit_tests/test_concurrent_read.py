@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from airbyte_cdk.models import SyncMode, Type
+from airbyte_cdk.models import Type
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
@@ -44,7 +44,7 @@ def test_state_is_emitted_after_every_record_of_its_partitions(api):
     api.pages("boards/1/pins", [[{"id": "p1", "created_at": "2024-01-01T00:00:00"}]])
     api.pages("boards/2/pins", [[{"id": "p2", "created_at": "2024-02-01T00:00:00"}]])
 
-    output = read_streams(make_config(), ["board_pins"], SyncMode.incremental)
+    output = read_streams(make_config(), ["board_pins"])
 
     board_of = {"p1": "1", "p2": "2"}
     seen: set[str] = set()
@@ -52,7 +52,9 @@ def test_state_is_emitted_after_every_record_of_its_partitions(api):
         if message.type == Type.RECORD:
             seen.add(board_of[message.record.data["id"]])
         elif message.type == Type.STATE:
-            covered = {e["partition"]["board_id"] for e in message.state.stream.stream_state.__dict__["states"]}
+            state = message.state.stream.stream_state.__dict__
+            # The boards done in this pass, or every board once the pass is complete.
+            covered = {e["partition"]["board_id"] for e in state["states"]} if "states" in state else {"1", "2"}
             assert covered <= seen, f"state covers boards {covered - seen} before their records"
 
 

@@ -102,8 +102,9 @@ def token_user_id(ctx: SyncContext) -> str | None:
 class EntityStream(PinterestStream):
     """GET <spec.path> for every parent slice; state and parent reuse as described in state.py and context.py.
 
-    A stream with a cursor field is incremental per parent (PerParentCursor). One without (keywords, board_sections,
-    conversion_tags, user_account) is a resumable full refresh: the CDK's cursor-based checkpoint reader with
+    A stream with a cursor field (an update time) is incremental per parent (PerParentCursor). One without (boards,
+    pins and their board and section listings, board_sections, keywords, conversion_tags, user_account: see each
+    spec's full_refresh_reason) is a resumable full refresh: the CDK's cursor-based checkpoint reader with
     state.ParentsDoneCursor, so an attempt started again skips the parents an earlier attempt of the pass finished."""
 
     cursor: ParentsDoneCursor | None  # exactly one of `cursor` and `_cursor` is set, by whether there is a cursor field

@@ -158,8 +158,9 @@ NOT_CURSORS = frozenset(
 
 def saved_cursor_fields(state: Mapping[str, Any]) -> list[str]:
     """The cursor fields a state holds values of, flat, as 2.x's global `state` or in a partition's cursor."""
-    entries = state.get("states") if isinstance(state.get("states"), list) else []
-    cursors = [state, state.get("state"), *(entry.get("cursor") for entry in entries if isinstance(entry, dict))]
+    entries = state.get("states")
+    listed = entries if isinstance(entries, list) else []
+    cursors = [state, state.get("state"), *(entry.get("cursor") for entry in listed if isinstance(entry, dict))]
     return sorted({key for cursor in cursors if isinstance(cursor, dict) for key in cursor} - NOT_CURSORS)
 
 

@@ -261,7 +261,8 @@ def test_duplicates_are_only_the_unfinished_slice_or_the_saved_cursor_value(chai
     assert unexpected == []
 
 
-def kill_at_the_fifth_boards_pins_then_resume() -> tuple[ConnectorRun, ConnectorRun, list[dict[str, Any]]]:
+def kill_at_the_fifth_boards_pins_then_resume() -> tuple[ConnectorRun, ConnectorRun, list[dict[str, Any]], list[str]]:
+    """The killed run, the resumed one, the emulator's board pins, and the paths the resumed run asked for."""
     with Emulator(seed=7, size="small", latency_ms=150) as emulator:
         connector = Connector(emulator)
         connector.config = {**connector.config, "num_workers": 1}
@@ -272,27 +273,32 @@ def kill_at_the_fifth_boards_pins_then_resume() -> tuple[ConnectorRun, Connector
             "read", emulator.base_url, connector.config, catalog=catalog, on_start=point.started
         )
         point.pid = None
+        asked: list[str] = []
+        emulator.state.stats.watch_requests(lambda method, path, query: asked.append(path))
         resumed = run_connector_until(
             "read", emulator.base_url, connector.config, catalog=catalog, state=list(last_states(killed).values())
         )
-        return killed, resumed, truth(emulator, "board_pins")
+        return killed, resumed, truth(emulator, "board_pins"), asked
 
 
 def test_given_a_kill_inside_a_slice_then_that_slice_is_the_only_one_read_again():
-    """One slow stream, one slice at a time: each board's first record reaches stdout before the rest of its slice
-    (the CDK flushes on the first write after a 0.1 s pause), so the kill usually leaves the 4th board's slice
-    unfinished on stdout. On a loaded machine a stall can flush that slice's state too (the kill then falls between
+    """A killed full refresh of board_pins resumes after the boards it finished. One slow stream, one slice at a
+    time: each board's first record reaches stdout before the rest of its slice (the CDK flushes on the first write
+    after a 0.1 s pause), so the kill usually leaves the 4th board's slice unfinished on stdout. On a loaded machine a stall can flush that slice's state too (the kill then falls between
     slices, which proves less): such a run is tried again, at most three times."""
     for _attempt in range(3):
-        killed, resumed, expected = kill_at_the_fifth_boards_pins_then_resume()
+        killed, resumed, expected, asked = kill_at_the_fifth_boards_pins_then_resume()
         assert killed.returncode == -9 and resumed.returncode == 0, resumed.errors()
         tail = {record["id"] for record in unfinished_tail(killed, "board_pins")}
         if tail:
             break
     assert tail, "no record of the interrupted slice reached stdout in three tries: the case proved nothing"
-    saved = saved_cursor_values(last_states(killed)["board_pins"], "created_at")
-    assert len(saved) == 3, "three boards were complete and saved before the kill"
+    # board_pins is a resumable full refresh: the boards its pass finished are saved, and only those are skipped.
+    saved = last_states(killed)["board_pins"]["stream"]["stream_state"]
+    done = {entry["partition"]["board_id"] for entry in saved["states"]}
+    assert len(done) == 3, "three boards were complete and saved before the kill"
+    assert not [path for path in asked if path.startswith("/v5/boards/") and path.split("/")[3] in done]
     again = {r["id"] for r in resumed.records("board_pins")} & {r["id"] for r in killed.records("board_pins")}
-    assert again - tail == {r["id"] for r in killed.records("board_pins") if r["created_at"] in saved}
+    assert again == tail, "only the interrupted board's pins are read again"
     latest = {r["id"]: r for r in killed.records("board_pins") + resumed.records("board_pins")}
     assert_records_match_truth(list(latest.values()), expected, "board_pins")

@@ -95,29 +95,32 @@ class AtRequest(KillPoint):
             self.pid = None
 
 
-# Where each run of the chain is killed, in the order of a sequential sync (num_workers 1); the run after the last one
-# completes.
+# Where each run of the chain is killed, in the order of a sequential sync (num_workers 1: the catalog's order, the
+# full-refresh streams after all the others); the run after the last one completes.
 SEQUENTIAL_KILL_POINTS = [
-    AfterMessages("right after the first state message of the sync", "user_account", "STATE", 1),
+    AfterMessages("right after the first state message of the sync", "boards", "STATE", 1),
     AtRequest("asking for the 9th board's pins", "board_pins", r"/v5/boards/\d+/pins", 9),
     AfterMessages("after the 2nd state of a per-section stream", "board_section_pins", "STATE", 2),
     AtRequest("asking for the 2nd page of a parentless stream", "pins", r"/v5/pins", 1, next_page=True),
     AfterMessages("70 records into the ads of two ad accounts", "ads", "RECORD", 70),
-    AtRequest("asking for keywords the 6th time", "keywords", r"/v5/ad_accounts/\d+/keywords", 6),
     AtRequest(
         "asking for the 2nd ad account's metrics", ANALYTICS_STREAM, r"/v5/ad_accounts/\d+/campaigns/analytics", 2
     ),
+    AtRequest("asking for keywords the 6th time", "keywords", r"/v5/ad_accounts/\d+/keywords", 6),
 ]
 # The same with the default concurrency, where streams are read side by side and the order between them varies: kills
-# after a number of records of any stream, or at a request of a full-refresh stream (read again by every run).
+# after a number of records of any stream, or at a request of a full-refresh stream (read after all the others, and
+# again by every run that gets to them). Board sections are listed for section pins before their own stream starts.
 CONCURRENT_KILL_POINTS = [
     AfterRecords("after 100 records of any stream", 100),
     AtRequest("asking for keywords the 6th time", "keywords", r"/v5/ad_accounts/\d+/keywords", 6),
     AfterRecords("after 150 records of any stream", 150),
-    AtRequest("asking for the 5th board's sections", "board_sections", r"/v5/boards/\d+/sections", 5),
-    # By now the incremental streams may be done and the resumable full refreshes part-way, so a count of records
-    # may never be reached; a full refresh without parents to skip asks for its first page in every run.
-    AtRequest("asking for conversion tags", "conversion_tags", r"/v5/ad_accounts/\d+/conversion_tags", 1),
+    AtRequest(
+        "asking for the 2nd ad account's conversion tags", "conversion_tags", r"/v5/ad_accounts/\d+/conversion_tags", 2
+    ),
+    # A count of records may never be reached by now (what is left can be little), but every run that gets to the
+    # conversion tags asks for some: the first ad account's was saved or not, the second's was not.
+    AtRequest("asking for conversion tags again", "conversion_tags", r"/v5/ad_accounts/\d+/conversion_tags", 1),
 ]
 KILL_POINTS = {"sequential": SEQUENTIAL_KILL_POINTS, "concurrent": CONCURRENT_KILL_POINTS}
 

@@ -1,11 +1,11 @@
 """Syncs killed again and again: every attempt is SIGKILLed after K records and started from the last state each
-stream emitted, until one completes, with every entity stream, the live analytics (default 30-day look-back) and
-four async reports of the small account.
+stream emitted, until one completes, with every entity stream, the live analytics (default 30-day look-back), the
+organic pin analytics and rankings, and four async reports of the small account.
 
 Each chain must finish within total/K + 4 attempts, emit at most twice the unique records, and its union must hold
 the emulator's truth. That holds only if every attempt makes progress: a metrics partition continues its pass
-instead of paying the look-back again, a full-refresh stream skips the parents already done, and state comes
-after every completed partition. K is a quarter of the sync, and a sixth: a sixth still leaves room for the
+instead of paying the look-back again, a full-refresh stream skips the parents (or sort orders) already done and
+is read after every incremental stream, and state comes after every completed partition. K is a quarter of the sync, and a sixth: a sixth still leaves room for the
 largest piece of work between two state messages (one account's ad_analytics request, ~350 records).
 
 CI runs the small account; `PINTEREST_CHAIN_SIZE=medium python -m pytest integration_tests/test_e2e_resume_chains.py
@@ -33,7 +33,10 @@ from source_pinterest.metrics.specs import ANALYTICS_STREAMS
 
 METRICS_DAYS = 6
 REPORTS = ("advertiser_report", "campaign_analytics_report", "ad_group_report", "pin_promotion_report")
-METRICS = ("user_account_analytics", *(spec.name for spec in ANALYTICS_STREAMS), *REPORTS)
+# Full refresh: an attempt reads a completed ranking again whole (resumable full refresh), and gets through the chain
+# only because the source reads such streams after all the others.
+RANKINGS = ("user_account_top_pins", "user_account_top_video_pins")
+METRICS = ("user_account_analytics", "pin_analytics", *(spec.name for spec in ANALYTICS_STREAMS), *REPORTS, *RANKINGS)
 STREAMS = ENTITY_STREAMS + METRICS
 SHARES = {"a quarter": 4, "a sixth": 6}
 SIZE = os.environ.get("PINTEREST_CHAIN_SIZE", "small")

@@ -3,7 +3,15 @@
 from .errors import bad_param
 from .mutate import mutate
 from .ratelimit import parse_limits
-from .truth import analytics_rows, report_truth_rows, report_truth_summary, stream_records, user_account_analytics
+from .truth import (
+    analytics_rows,
+    pin_analytics,
+    report_truth_rows,
+    report_truth_summary,
+    stream_records,
+    top_pins,
+    user_account_analytics,
+)
 
 
 def configure(state, body: dict) -> dict:
@@ -38,6 +46,13 @@ def configure(state, body: dict) -> dict:
         state.settings.report_disk_budget_mb = int(body["report_disk_budget_mb"])
     if "refresh_token_ttl" in body:
         state.tokens.refresh_token_ttl = int(body["refresh_token_ttl"])
+    if "organic_processing_days" in body:
+        days = int(body["organic_processing_days"])
+        if days < 0:
+            raise bad_param("'organic_processing_days' must be an integer >= 0")
+        state.settings.organic_processing_days = days
+    if "multi_pin_analytics" in body:
+        state.settings.multi_pin_analytics = _flag(body["multi_pin_analytics"])
     return {
         "faults": state.settings.faults,
         "latency_ms": state.settings.latency_ms,
@@ -49,6 +64,8 @@ def configure(state, body: dict) -> dict:
         "report_scale": state.settings.report_scale,
         "report_disk_budget_mb": state.settings.report_disk_budget_mb,
         "refresh_token_ttl": state.tokens.refresh_token_ttl,
+        "organic_processing_days": state.settings.organic_processing_days,
+        "multi_pin_analytics": state.settings.multi_pin_analytics,
     }
 
 
@@ -76,6 +93,8 @@ GET = {
     "/_emulator/truth/report": lambda state, q: {"rows": report_truth_rows(state, q)},
     "/_emulator/truth/report_summary": report_truth_summary,
     "/_emulator/truth/user_account_analytics": user_account_analytics,
+    "/_emulator/truth/pin_analytics": pin_analytics,
+    "/_emulator/truth/top_pins": top_pins,
     "/_emulator/stats": lambda state, q: state.stats.snapshot(),
     "/_emulator/health": lambda state, q: {"ok": True, "base_url": state.base_url},
 }

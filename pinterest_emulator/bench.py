@@ -37,6 +37,7 @@ from pinterest_emulator.sync_runner import (
 )
 from pinterest_emulator.truth import STREAMS as ENTITY_STREAMS
 from source_pinterest.config import PinterestConfig, parse_config
+from source_pinterest.metrics.organic import TOP_PINS_STREAMS
 from source_pinterest.metrics.specs import ANALYTICS_STREAMS, REPORT_STREAMS, configured_report_streams
 
 UNLIMITED = ",".join(f"{category}=1000000000/min" for category in LIMITS_PER_MINUTE)
@@ -108,6 +109,8 @@ def connector_metrics(skipped: frozenset[str] = frozenset(), config: dict | None
     return Metrics(
         analytics={spec.name: spec.listing for spec in ANALYTICS_STREAMS if spec.name not in skipped},
         reports={spec.name: (spec.level.value, spec.jobs_per_window) for spec in reports if spec.name not in skipped},
+        pin_analytics="pin_analytics" not in skipped,
+        top_pins={spec.name: len(spec.sort_by) for spec in TOP_PINS_STREAMS if spec.name not in skipped},
     )
 
 

@@ -24,6 +24,9 @@ from .pagination import MAX_PAGE_SIZE
 from .reports import LIMITS_DEFAULT, LIMITS_PRODUCT_ITEM
 
 IDS_PER_ANALYTICS_CALL = 250
+PINS_PER_ANALYTICS_CALL = 100  # GET /pins/analytics (beta) takes at most 100 pin_ids
+# The rankings: one call per sort_by value over the sync window (full refresh, whatever the state).
+TOP_PINS_CALLS = {"user_account_top_pins": 5, "user_account_top_video_pins": 9}
 ALL_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT")
 DOWNLOAD = "download"  # report files come from storage, outside every rate-limit category
 TOKEN = "(token refresh)"
@@ -55,6 +58,8 @@ class Metrics:
     analytics: Mapping[str, str | None]
     reports: Mapping[str, tuple[str, int]]
     user_account_analytics: bool = True
+    pin_analytics: bool = True  # every pin of the pins listing, 100 a call (the multi-pin endpoint available)
+    top_pins: Mapping[str, int] = field(default_factory=lambda: dict(TOP_PINS_CALLS))  # stream -> calls
 
 
 @dataclass(frozen=True)
@@ -118,9 +123,15 @@ def minimum_calls(
         # The user's own, then one listing per other owner of the ad accounts (their records name the account).
         via = Counter(record.get("business_access_ad_account_id") for record in truth(name, None))
         plan.add(name, "catalogs_read", page_cost(via[None]) + sum(page_cost(via[a]) for a in shared_through))
+    live = window_ends(dates.first_day(LIVE_MAX_BACK), dates.today, LIVE_MAX_SPAN)
     if metrics.user_account_analytics:
-        live = window_ends(dates.first_day(LIVE_MAX_BACK), dates.today, LIVE_MAX_SPAN)
         plan.add("user_account_analytics", "org_analytics", len(live))
+    if metrics.pin_analytics:
+        pins = truth("pins", None)
+        plan.add("pin_analytics", "org_analytics", sum(_pin_batches(pins, end) for end in live))
+        org_chain = max(org_chain, page_cost(len(pins)) + 1)  # the listing, then the pins' analytics
+    for name, calls in metrics.top_pins.items():
+        plan.add(name, "org_analytics", calls)
     plan.chain = 1 + max(1, org_chain, ads_chain)
     return plan
 
@@ -252,6 +263,12 @@ def _id_batches(created_times: Iterable[int | None], window_end: dt.date) -> int
     limit = dt.datetime.combine(window_end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC).timestamp()
     existing = sum(1 for t in created_times if not isinstance(t, (int, float)) or t < limit)
     return math.ceil(existing / IDS_PER_ANALYTICS_CALL)
+
+
+def _pin_batches(pins: Iterable[Mapping], window_end: dt.date) -> int:
+    """Multi-pin analytics calls for the pins created by the window's last day (an unknown creation counts)."""
+    existing = sum(1 for pin in pins if not str(pin.get("created_at") or "")[:10] > window_end.isoformat())
+    return math.ceil(existing / PINS_PER_ANALYTICS_CALL)
 
 
 def _group(records: Iterable[Mapping], key: str) -> defaultdict[str, list]:

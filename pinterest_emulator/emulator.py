@@ -5,7 +5,14 @@ import threading
 from . import admin
 from .server import EmulatorServer
 from .state import Settings, State
-from .truth import analytics_rows, report_truth_rows, report_truth_summary, user_account_analytics
+from .truth import (
+    analytics_rows,
+    pin_analytics,
+    report_truth_rows,
+    report_truth_summary,
+    top_pins,
+    user_account_analytics,
+)
 
 
 class Emulator:
@@ -95,6 +102,10 @@ class Emulator:
             return report_truth_summary(self.state, params)
         if stream == "user_account_analytics":
             return user_account_analytics(self.state, params)
+        if stream == "pin_analytics":
+            return pin_analytics(self.state, params)
+        if stream in ("user_account_top_pins", "user_account_top_video_pins"):
+            return top_pins(self.state, {**params, "video": stream == "user_account_top_video_pins"})
         statuses = params.get("statuses")
         if isinstance(statuses, (list, tuple)):
             statuses = ",".join(statuses)

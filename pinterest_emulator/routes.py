@@ -2,10 +2,12 @@
 
 import re
 
-from . import auth, endpoints_analytics, endpoints_entities, reports
+from . import auth, endpoints_analytics, endpoints_entities, endpoints_organic, reports
 
 API_PREFIX = "/v5"
-ROUTES = auth.ROUTES + endpoints_entities.ROUTES + endpoints_analytics.ROUTES + reports.ROUTES
+ROUTES = (
+    auth.ROUTES + endpoints_entities.ROUTES + endpoints_analytics.ROUTES + endpoints_organic.ROUTES + reports.ROUTES
+)
 
 
 def _compile(template: str) -> re.Pattern:

@@ -36,6 +36,8 @@ class Settings:
     download_ranges: bool = True  # honour Range headers on downloads (off: always the whole file with 200)
     report_scale: int = 1  # each targeting type has report_scale times its base values (bigger targeting files)
     report_disk_budget_mb: int = 20_000  # rendered report files kept on disk; the oldest are evicted beyond it
+    organic_processing_days: int = 0  # the most recent days whose organic pin analytics are still PROCESSING
+    multi_pin_analytics: bool = True  # whether the app has the beta GET /pins/analytics (False: 403)
 
     def __post_init__(self):
         if self.report_scale < 1:

@@ -27,6 +27,15 @@ from .endpoints_entities import (
     collect_section_pins,
     visible_boards,
 )
+from .endpoints_organic import (
+    PIN_METRIC_TYPES,
+    TOP_PINS_METRICS,
+    TOP_PINS_SORT_BY,
+    TOP_VIDEO_METRICS,
+    TOP_VIDEO_SORT_BY,
+    pin_body,
+    top_pins_body,
+)
 from .errors import ApiError, bad_param
 from .filters import DEFAULT_STATUSES, ENTITY_STATUSES
 from .levels import ID_COLUMN, entities
@@ -219,3 +228,26 @@ def _report_spec(state, query: dict) -> dict:
 def user_account_analytics(state, query: dict) -> dict:
     start, end, _ = _range(state, query)
     return user_account_analytics_body(state, start, end)
+
+
+def pin_analytics(state, query: dict) -> dict:
+    """{"rows": [{pin_id, date, data_status, metrics}]}: every day of every pin the token sees (as GET /pins lists
+    them), every pin metric type, for start_date..end_date."""
+    start, end, _ = _range(state, query)
+    scopes = frozenset(state.tokens.scopes.split(","))
+    rows = []
+    for pin in collect_pins(state, scopes, include_protected=True):
+        for bucket in pin_body(state, pin, start, end, PIN_METRIC_TYPES).values():
+            rows += [{"pin_id": pin.id, **day} for day in bucket["daily_metrics"]]
+    return {"rows": rows}
+
+
+def top_pins(state, query: dict) -> dict:
+    """{sort_by: answer} of top_pins (video=true: top_video_pins) for start_date..end_date, every metric type,
+    `num_of_pins` (default 50) pins per ranking."""
+    start, end, _ = _range(state, query)
+    video = str(query.get("video", "")).lower() in ("1", "true")
+    count = int(query.get("num_of_pins") or 50)
+    scopes = frozenset(state.tokens.scopes.split(","))
+    sorts, metrics = (TOP_VIDEO_SORT_BY, TOP_VIDEO_METRICS) if video else (TOP_PINS_SORT_BY, TOP_PINS_METRICS)
+    return {s: top_pins_body(state, scopes, start, end, s, metrics, count, video) for s in sorts}

@@ -35,10 +35,12 @@ from source_pinterest import limits
 from source_pinterest.config import EntityStatus, PinterestConfig, normalized_raw_config, parse_config
 from source_pinterest.http.auth import PinterestAuthenticator
 from source_pinterest.http.budget import build_api_budget
+from source_pinterest.metrics.organic import TOP_PINS_STREAMS
 from source_pinterest.metrics.specs import ANALYTICS_STREAMS, configured_report_streams, custom_report_problems
 from source_pinterest.streams.analytics import AnalyticsStream, DatedMetricsStream, UserAccountAnalyticsStream
 from source_pinterest.streams.base import PinterestStream
-from source_pinterest.streams.entity import ID_LISTING_FIELDS, EntityStream, parent_fields
+from source_pinterest.streams.entity import ID_LISTING_FIELDS, METRICS_PARENTS, EntityStream, parent_fields
+from source_pinterest.streams.organic import PinAnalyticsStream, TopPinsStream
 from source_pinterest.streams.reports import ReportStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
 from source_pinterest.streams.specs import ENTITY_STREAMS, SPECS_BY_NAME, missing_secret_scopes
@@ -104,8 +106,12 @@ def build_streams(ctx: SyncContext) -> list[PinterestStream]:
     for listing in ctx.listings.values():
         fields[listing.listing_name] = fields.get(listing.listing_name, frozenset()) | ID_LISTING_FIELDS
     ctx.parents.fields = fields
+    ctx.parents.only_for = {name: listing.reader for name, listing in METRICS_PARENTS.items()}
     # Metrics streams: live analytics, async reports, the user's custom reports.
     ctx.streams["user_account_analytics"] = UserAccountAnalyticsStream(ctx)
+    ctx.streams["pin_analytics"] = PinAnalyticsStream(ctx)
+    for top_pins_spec in TOP_PINS_STREAMS:
+        ctx.streams[top_pins_spec.name] = TopPinsStream(top_pins_spec, ctx)
     for analytics_spec in ANALYTICS_STREAMS:
         ctx.streams[analytics_spec.name] = AnalyticsStream(analytics_spec, ctx)
     for report_spec in configured_report_streams(ctx.config):
@@ -241,7 +247,7 @@ class SourcePinterest(AbstractSource):
         state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.UTC))
         join_generation(catalog, instances, state)
         # A kept listing stays whole until its own stream, if selected, has replayed it (context.ParentListings).
-        ctx.parents.replayed = {name for name in (c.stream.name for c in catalog.streams) if name in ctx.parents.fields}
+        ctx.parents.select(c.stream.name for c in catalog.streams)
         workers = ctx.config.num_workers
         queue: Queue = Queue(maxsize=QUEUE_SIZE)
         repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
@@ -256,48 +262,62 @@ class SourcePinterest(AbstractSource):
                 return None
             return failure
 
+        def read_phase(configured: list[ConfiguredAirbyteStream]) -> Iterator[AirbyteMessage]:
+            """These streams through one ConcurrentSource and pool of num_workers threads."""
+            streams = [
+                concurrent_stream(
+                    instances[c.stream.name],
+                    modes[c.stream.name],
+                    state_manager,
+                    repository,
+                    progress,
+                    failed,
+                    ctx.parents.stream_done,
+                    logger,
+                )
+                for c in configured
+            ]
+            # The pool is ours, so that a read that ends with a failure still lets its (idle) threads go at once.
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workerpool")
+            source = ConcurrentSource(
+                threadpool=ThreadPoolManager(pool, logger),
+                logger=logger,
+                slice_logger=DebugSliceLogger(),
+                queue=queue,
+                message_repository=repository,
+                # Fewer streams listing partitions than workers, so that partitions always find a worker.
+                initial_number_partitions_to_generate=max(1, min(workers - 1, MAX_STREAMS_GENERATING)),
+            )
+            try:
+                for output in source.read(list[AbstractStream](streams)):
+                    yield output
+                    for line in progress.observe(output):
+                        logger.info(line)
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+
         # A full refresh pass that completed is read again whole by an attempt started again (Airbyte's resumable
         # full refresh: a new read cannot tell an attempt from a new sync, and a full refresh must not come back
-        # empty from a new sync). With several workers those streams are started last, so a kill costs least of them.
-        configured = catalog.streams
-        if workers > 1:
-            configured = sorted(
-                configured, key=lambda c: isinstance(instances[c.stream.name].cursor, ParentsDoneCursor)
-            )
-        streams = [
-            concurrent_stream(
-                instances[c.stream.name],
-                modes[c.stream.name],
-                state_manager,
-                repository,
-                progress,
-                failed,
-                ctx.parents.stream_done,
-                logger,
-            )
-            for c in configured
-        ]
-        # The pool is ours, so that a read that ends with a failure still lets its (idle) threads go at once.
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workerpool")
-        source = ConcurrentSource(
-            threadpool=ThreadPoolManager(pool, logger),
-            logger=logger,
-            slice_logger=DebugSliceLogger(),
-            queue=queue,
-            message_repository=repository,
-            # Fewer streams listing partitions than workers, so that partitions always find a worker.
-            initial_number_partitions_to_generate=max(1, min(workers - 1, MAX_STREAMS_GENERATING)),
-        )
+        # empty from a new sync). So those streams are read after all the others, in a second pool: an attempt
+        # killed before them loses none of their passes, and one that reaches them has little else left to read.
+        # Started alongside the others, a completed ranking pass (700 rows on the small account) was read again by
+        # every later attempt, and the resume chains stopped making progress. A stream whose listing another
+        # stream reads starts first in the first phase, even a full refresh (pins, for pin_analytics), so that its
+        # own read lists it for both.
+        def phase(c: ConfiguredAirbyteStream) -> int:
+            lists_for_another = ctx.parents.start_order(c.stream.name) == 0
+            return 1 if isinstance(instances[c.stream.name].cursor, ParentsDoneCursor) and not lists_for_another else 0
+
+        configured = sorted(catalog.streams, key=lambda c: (phase(c), ctx.parents.start_order(c.stream.name)))
+        phases = [[c for c in configured if phase(c) == number] for number in (0, 1)]
         try:
-            for output in source.read(list[AbstractStream](streams)):
-                yield output
-                for line in progress.observe(output):
-                    logger.info(line)
-        except AirbyteTracedException:
-            if not self._failures:
-                raise  # not a stream's failure: the CDK's own words stand
+            for streams in (group for group in phases if group):
+                try:
+                    yield from read_phase(streams)
+                except AirbyteTracedException:
+                    if not self._failures:
+                        raise  # not a stream's failure: the CDK's own words stand
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
             activate(None)
             selected = {configured.stream.name for configured in catalog.streams}
             warn_of_missing_secret_scopes(ctx, selected, logger)

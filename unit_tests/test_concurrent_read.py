@@ -1,6 +1,7 @@
 """Every stream is read through the CDK's concurrent framework from one pool: the partitions of one stream and those
-of different streams side by side; num_workers 1 reads in catalog order; a failed stream stops no other; a parent
-two streams need is listed once; state only ever covers records emitted before it."""
+of different streams side by side; num_workers 1 reads in catalog order; the full refresh streams come after all
+the others; a failed stream stops no other; a parent two streams need is listed once; state only ever covers records
+emitted before it."""
 
 from __future__ import annotations
 
@@ -84,6 +85,31 @@ def test_given_one_worker_then_streams_are_read_one_after_another_in_catalog_ord
     output = read_streams(make_config(num_workers=1), ["ad_accounts", "boards"])
 
     assert [m.record.stream for m in output.records] == ["ad_accounts", "boards"]
+
+
+def test_the_full_refresh_streams_are_read_after_every_other_stream_is_done(api):
+    # A completed full refresh pass is read again whole by an attempt started again: the last thing an attempt does.
+    api.pages("boards", [[BOARD]])
+    api.pages("ad_accounts", [[AD_ACCOUNT]])
+    api.json("user_account", {"id": "u1", "username": "me"})
+
+    for workers in (1, 20):
+        output = read_streams(make_config(num_workers=workers), ["user_account", "boards", "ad_accounts"])
+
+        streams = [m.record.stream for m in output.records]
+        assert streams[-1] == "user_account" and sorted(streams[:-1]) == ["ad_accounts", "boards"], workers
+
+
+def test_a_failed_stream_does_not_keep_the_full_refresh_streams_from_being_read(api):
+    api.pages("boards", [[]], status_code=400)
+    api.json("user_account", {"id": "u1", "username": "me"})
+
+    output = read_streams(make_config(), ["user_account", "boards"], expect_failure=True)
+
+    assert [r["id"] for r in records_of(output, "user_account")] == ["u1"]
+    assert {m.trace.error.stream_descriptor.name for m in output.errors if m.trace.error.stream_descriptor} == {
+        "boards"
+    }
 
 
 def test_a_failed_stream_stops_no_other_and_the_sync_fails_naming_each(api):

@@ -32,6 +32,9 @@ STREAMS = [
     "catalogs_feeds",
     "catalogs_product_groups",
 ]
+# Metrics streams whose schemas are files too (the others are built from their columns, metrics/schema.py).
+METRICS_SCHEMA_STREAMS = ["pin_analytics", "user_account_top_pins", "user_account_top_video_pins"]
+SCHEMA_FILES = STREAMS + METRICS_SCHEMA_STREAMS
 
 # The spec component each stream's list endpoint returns as one item.
 SPEC_COMPONENT = {
@@ -177,7 +180,7 @@ def assert_valid(schema: dict[str, Any], record: dict[str, Any]) -> None:
 # --- tests -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("stream", SCHEMA_FILES)
 def test_schema_loads_fully_resolved(loader, stream):
     schema = loader.get_schema(stream)
 
@@ -189,13 +192,13 @@ def test_schema_loads_fully_resolved(loader, stream):
     assert schema["properties"]
 
 
-@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("stream", SCHEMA_FILES)
 def test_every_property_is_nullable(loader, stream):
     not_nullable = [path for path, _, sub in walk_properties(loader.get_schema(stream)) if "null" not in types_of(sub)]
     assert not not_nullable
 
 
-@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("stream", SCHEMA_FILES)
 def test_ids_are_strings(loader, stream):
     wrong = []
     for path, name, sub in walk_properties(loader.get_schema(stream)):
@@ -207,9 +210,18 @@ def test_ids_are_strings(loader, stream):
     assert not wrong
 
 
+@pytest.mark.parametrize("stream", METRICS_SCHEMA_STREAMS)
+def test_metrics_id_columns_are_strings_and_metrics_numbers(loader, stream):
+    properties = loader.get_schema(stream)["properties"]
+    ids = [name for name in properties if name.upper().endswith("_ID")]
+    metrics = [name for name in properties if name.isupper() and name not in ("PIN_ID", "DATE", "DATA_STATUS")]
+    assert ids and all(types_of(properties[name]) == {"null", "string"} for name in ids)
+    assert metrics and all(types_of(properties[name]) & {"integer", "number"} for name in metrics)
+
+
 def test_every_schema_file_is_used():
     top_level = {p.stem for p in SCHEMAS_DIR.glob("*.json")}
-    assert top_level == set(STREAMS)
+    assert top_level == set(SCHEMA_FILES)
     referenced = "".join(p.read_text() for p in SCHEMAS_DIR.rglob("*.json"))
     unused = [p.name for p in (SCHEMAS_DIR / "shared").glob("*.json") if f'"{p.name}"' not in referenced]
     assert not unused

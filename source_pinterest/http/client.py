@@ -122,11 +122,15 @@ class PinterestClient:
 
     def get(self, path: str, params: Mapping[str, Any]) -> Any | None:
         """GET one URL; the parsed JSON body, or None when the error handler chose to skip the response."""
+        return self._send("GET", path, params=dict(params))[0]
+
+    def get_with_status(self, path: str, params: Mapping[str, Any]) -> tuple[Any | None, int]:
+        """`get`, and the HTTP status of the answer: for a caller whose next step depends on why it was skipped."""
         return self._send("GET", path, params=dict(params))
 
     def post(self, path: str, json_body: Mapping[str, Any]) -> Any | None:
         """POST a JSON body; the parsed JSON answer, or None when the error handler chose to skip the response."""
-        return self._send("POST", path, json=dict(json_body))
+        return self._send("POST", path, json=dict(json_body))[0]
 
     def get_pages(self, path: str, params: Mapping[str, Any], paginated: bool = True) -> Iterable[list[Any]]:
         """Every page's items of one listing, at the largest page size, following the bookmark to the end."""
@@ -201,15 +205,15 @@ class PinterestClient:
         )
         return response
 
-    def _send(self, method: str, path: str, **body: Any) -> Any | None:
+    def _send(self, method: str, path: str, **body: Any) -> tuple[Any | None, int]:
         self._count()
         _, response = self._api.send_request(
             http_method=method, url=self.url(path), request_kwargs={"timeout": http_timeout()}, **body
         )
         if not response.ok:
             self._log_skipped(response)
-            return None
-        return response_json(response)
+            return None, response.status_code
+        return response_json(response), response.status_code
 
     def _client(self, error_handler: ErrorHandler, authenticated: bool) -> HttpClient:
         client = HttpClient(

@@ -16,6 +16,7 @@ from typing import Any
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
+from source_pinterest.metrics.organic import is_final
 from source_pinterest.metrics.schema import columns_schema, typed, user_account_analytics_schema
 from source_pinterest.metrics.specs import LIVE_COLUMNS, LIVE_ID_BATCH, LIVE_WINDOWS, AnalyticsSpec
 from source_pinterest.metrics.windows import (
@@ -144,8 +145,23 @@ class DatedMetricsStream(PinterestStream):
         self._cursor.generation, self._cursor.resuming = generation, resuming
 
     def window_done(self, partition: Mapping[str, Any], window: Window) -> None:
-        # The cursor is the last day requested, not the last day with data: quiet days are not read again.
+        # The cursor is the last day requested, not the last day with data: quiet days are not read again; but
+        # never past a day whose data was not final (day_read).
         self._cursor.window_done(partition, window.end.isoformat())
+
+    def day_read(self, partition: Mapping[str, Any], day: object, status: object) -> None:
+        """An organic day and its data_status: a day whose numbers may still change is read again next sync."""
+        if isinstance(day, str) and not is_final(status):
+            self._cursor.not_ready(partition, day[:10])
+
+    def remaining_ids(self, partition: Mapping[str, Any], ids: Iterable[str], window: Window) -> list[str]:
+        """The ids in id order; in a window an earlier attempt left half done, only those after the last one it
+        emitted."""
+        ordered = sorted(set(ids), key=id_order)
+        under_way = self._cursor.window_under_way(partition)
+        if under_way and under_way[0] == window.end.isoformat():
+            ordered = [i for i in ordered if id_order(i) > id_order(under_way[1])]
+        return ordered
 
 
 class AnalyticsStream(DatedMetricsStream):
@@ -202,11 +218,8 @@ class AnalyticsStream(DatedMetricsStream):
         """Ids of the entities that existed by the window's end (later ones cannot have data in it), in id order;
         in a window an earlier attempt left half done, only the ids after the last one it emitted."""
         existed = created_by([e.get("created_time") for e in entities], window.end)
-        ids = sorted({str(e["id"]) for e, ok in zip(entities, existed, strict=True) if ok}, key=id_order)
-        under_way = self._cursor.window_under_way(partition)
-        if under_way and under_way[0] == window.end.isoformat():
-            ids = [i for i in ids if id_order(i) > id_order(under_way[1])]
-        return batches(ids, LIVE_ID_BATCH)
+        ids = [str(e["id"]) for e, ok in zip(entities, existed, strict=True) if ok]
+        return batches(self.remaining_ids(partition, ids, window), LIVE_ID_BATCH)
 
     def read_records(
         self,
@@ -244,7 +257,8 @@ class AnalyticsStream(DatedMetricsStream):
 
 class UserAccountAnalyticsStream(DatedMetricsStream):
     """GET /user_account/analytics: organic daily metrics of the token's user, one record per day. Its own class
-    because the endpoint has no ad account, no granularity and answers {split: {daily_metrics: [...]}}."""
+    because the endpoint has no ad account, no granularity and answers {split: {daily_metrics: [...]}}. A day not
+    final yet (data_status PROCESSING, ESTIMATE) keeps the cursor before it (metrics.organic)."""
 
     cursor_key = "date"
     partitioned = False
@@ -279,6 +293,7 @@ class UserAccountAnalyticsStream(DatedMetricsStream):
             # NO_SPLIT (the default) answers one bucket, "all"; every bucket's days are emitted.
             for bucket in (body or {}).values():
                 for day in (bucket or {}).get("daily_metrics") or []:
+                    self.day_read({}, day.get("date"), day.get("data_status"))
                     yield {key: day.get(key) for key in ("date", "data_status", "metrics")}
             self.window_done({}, window)
             yield CHECKPOINT

@@ -32,12 +32,27 @@ class Listing:
 
 PLAIN = Variant({})
 
+
+@dataclass(frozen=True)
+class ReaderListing:
+    """An entity listing one metrics stream takes its ids from: that stream, and the fields it reads."""
+
+    reader: str
+    fields: frozenset[str]
+
+
+# pin_analytics reads every pin of the `pins` listing (created_at: a pin has no data before it existed). Its pins are
+# kept with those fields only, and only when pin_analytics is selected (context.ParentListings.only_for): whole, the
+# pins of a large account are ~90 MB until the sync ends.
+METRICS_PARENTS = {"pins": ReaderListing("pin_analytics", frozenset({"id", "created_at"}))}
 # Streams whose records define other entity streams' slices, or that other streams look up: their listings are kept
 # for the rest of the sync, so a parent stream read after its children replays them instead of listing again. (A
 # parent read in every status is the metrics' listing of every status, kept as such: source.build_streams.)
-PARENT_STREAMS = frozenset(ref.stream for spec in ENTITY_STREAMS for ref in spec.parents if not ref.all_statuses) | {
-    "user_account"
-}
+PARENT_STREAMS = (
+    frozenset(ref.stream for spec in ENTITY_STREAMS for ref in spec.parents if not ref.all_statuses)
+    | {"user_account"}
+    | set(METRICS_PARENTS)
+)
 # What streams read of a parent besides the fields of their slices: board_pins compares a board's pin_count; the
 # Business Access listings choose ad accounts by owner and role, leaving out the user's own (its id).
 EXTRA_PARENT_FIELDS = {
@@ -56,7 +71,7 @@ ID_LISTING_FIELDS = frozenset({"id", "ad_account_id", "created_time", BUSINESS_A
 
 def parent_fields() -> dict[str, frozenset[str]]:
     """Per parent stream, the fields its children read: those of their slices, and EXTRA_PARENT_FIELDS."""
-    fields: dict[str, frozenset[str]] = dict(EXTRA_PARENT_FIELDS)
+    fields = dict(EXTRA_PARENT_FIELDS) | {name: listing.fields for name, listing in METRICS_PARENTS.items()}
     for spec in ENTITY_STREAMS:
         for ref in spec.parents:
             if not ref.all_statuses:
@@ -214,30 +229,37 @@ class EntityStream(PinterestStream):
 
     def _kept(self) -> bool:
         """Whether this listing is kept for the rest of the sync (ParentListings says how much of each record)."""
+        if self.listing_name in self.ctx.parents.unused:
+            return False
         return self.name in PARENT_STREAMS or any(
             listing.listing_name == self.listing_name for listing in self.ctx.listings.values()
         )
 
-    def fetch(self, partition: Mapping[str, Any], emitted: bool = False) -> Iterable[Mapping[str, Any]]:
-        """All records of one partition as the API lists them (or as an earlier listing in this sync kept them).
-        `emitted`: this stream's own read, which emits them now, so that none has to be kept whole for later."""
+    def fetch(self, partition: Mapping[str, Any], own_records: bool = False) -> Iterable[Mapping[str, Any]]:
+        """All records of one partition as the API lists them (or as an earlier listing in this sync kept them);
+        `own_records`: for this stream's own records, which it emits now, not for another stream's look-up."""
         if not self._kept():
             yield from self._fetch_from_api(partition)
             return
         key = partition_key(partition)
         with self.ctx.parents.lock_for(self.listing_name, key):
             cached = self.ctx.parents.cached(self.listing_name, key)
-            if cached is not None:
-                yield from cached
-                if emitted:
-                    self.ctx.parents.replayed_partition(self.listing_name, key)
+            if cached is None:
+                # Emitted now, this stream's own records need no whole copy for later (ParentListings.keeper).
+                keep = self.ctx.parents.keeper(self.listing_name, for_replay=not own_records)
+                kept: list[Mapping[str, Any]] = []
+                for record in self._fetch_from_api(partition):
+                    kept.append(keep(record))
+                    yield record
+                self.ctx.parents.store(self.listing_name, key, kept)
                 return
-            keep = self.ctx.parents.keeper(self.listing_name, for_replay=not emitted)
-            kept: list[Mapping[str, Any]] = []
-            for record in self._fetch_from_api(partition):
-                kept.append(keep(record))
-                yield record
-            self.ctx.parents.store(self.listing_name, key, kept)
+        if own_records and self.listing_name in self.ctx.parents.only_for:
+            # Kept with only the fields its reader uses, by that reader's look-up: this stream lists its records.
+            yield from self._fetch_from_api(partition)
+            return
+        yield from cached
+        if own_records:
+            self.ctx.parents.replayed_partition(self.listing_name, key)
 
     def _fetch_from_api(self, partition: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         path = self.path(stream_slice=partition)
@@ -314,7 +336,7 @@ class EntityStream(PinterestStream):
     ) -> Iterable[Mapping[str, Any]]:
         partition = stream_slice or {}
         new_only = self._cursor if sync_mode == SyncMode.incremental else None  # the cursor that filters records
-        for record in self.fetch(partition, emitted=True):
+        for record in self.fetch(partition, own_records=True):
             if self._cursor:
                 self._cursor.observe(partition, record)
             if new_only is None or new_only.is_new(partition, record) or not self.cursor_applies(record):

@@ -23,15 +23,33 @@ class ParentListings:
     for one sync. A kept listing holds just the fields its readers use (`fields`): memory grows with the number of
     parents by a few fields, not by whole records (thousands of ad groups, tens of thousands of ads). The exception
     is a partition a child listed before the stream of that listing, selected in this sync (`replayed`), read it:
-    that stream replays it as its own records, so it is kept whole until then (`replayed_partition`)."""
+    that stream replays it as its own records, so it is kept whole until then (`replayed_partition`).
 
-    def __init__(self, fields: Mapping[str, frozenset[str]] | None = None) -> None:
+    A listing kept only for one reader stream (`only_for`, e.g. the pins of pin_analytics) is never kept whole: its
+    own stream lists its records again if that reader listed them first (start_order makes it list them first), and
+    nothing of it is kept when the reader is not selected (`unused`)."""
+
+    def __init__(
+        self, fields: Mapping[str, frozenset[str]] | None = None, only_for: Mapping[str, str] | None = None
+    ) -> None:
         self._records: dict[str, dict[str, list[Record]]] = {}
         self._complete: set[str] = set()
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.fields: Mapping[str, frozenset[str]] = fields or {}
+        self.only_for: Mapping[str, str] = only_for or {}  # listing -> the one stream it is kept for
         self.replayed: set[str] = set()  # listings kept whole until their own stream is done (stream_done)
+        self.unused: set[str] = set()  # listings kept for a stream this read does not emit: not kept
+
+    def select(self, streams: Iterable[str]) -> None:
+        """The streams this read emits: which listings stay whole until replayed, which are not kept at all."""
+        selected = set(streams)
+        self.replayed = {name for name in selected if name in self.fields and name not in self.only_for}
+        self.unused = {listing for listing, reader in self.only_for.items() if reader not in selected}
+
+    def start_order(self, stream: str) -> int:
+        """0 for a stream whose listing is kept for another selected stream, so that it lists it for both; else 1."""
+        return 0 if stream in self.only_for and stream not in self.unused else 1
 
     def _lock(self, stream: str) -> threading.Lock:
         with self._guard:

@@ -13,7 +13,9 @@ Two more cursors build on this, for resumed attempts (a sync killed or capped is
   PassCursor (metrics): a partition whose pass (look-back included) is under way carries where that pass began and
     how far it got, {"partition": ..., "cursor": {"DATE": d}, "pass_start": d0, "pass_done_through": d1}, plus
     "pass_window": {"end": e, "ids_done_through": i} when the id batches of the window ending on e are done up to
-    id i; a resumed attempt continues from there. An entry without those keys (every state written before they
+    id i, and "pass_not_ready_from": d when a day d read in this pass was not final yet (organic data_status
+    PROCESSING, ESTIMATE); a resumed attempt continues from there. The cursor never passes a day that was not final:
+    the pass commits at most the day before it, so the next sync reads it again whatever its look-back. An entry without those keys (every state written before they
     existed, too) is a completed pass. The stream's state also names the sync generation its passes belong to,
     "pass_generation" (see `read_generation`): while a generation begun today is unfinished in some metrics stream,
     a read is a resumed attempt and completed partitions read nothing; otherwise every partition begins a new pass.
@@ -159,6 +161,7 @@ class PerParentCursor:
 
 
 PASS_START, PASS_DONE_THROUGH, PASS_WINDOW = "pass_start", "pass_done_through", "pass_window"
+PASS_NOT_READY_FROM = "pass_not_ready_from"
 PASS_GENERATION = "pass_generation"
 
 
@@ -215,6 +218,7 @@ class PassCursor(PerParentCursor):
         self._passes: dict[str, tuple[str, str]] = {}  # partition key -> (pass_start, pass_done_through)
         self._windows: dict[str, tuple[str, str]] = {}  # partition key -> (window end, last id done in it)
         self._planned: dict[str, tuple[str, str]] = {}  # partition key -> (start, end) of this process's pass
+        self._not_ready: dict[str, str] = {}  # partition key -> the first day of the pass whose data was not final
         self._saved_generation: str | None = None
         self.generation: str | None = None  # set by the source for the whole read (read_generation)
         self.resuming = False
@@ -222,7 +226,7 @@ class PassCursor(PerParentCursor):
 
     @_locked
     def set_state(self, state: Mapping[str, Any] | None) -> None:
-        self._passes, self._windows, self._planned = {}, {}, {}
+        self._passes, self._windows, self._planned, self._not_ready = {}, {}, {}, {}
         self._saved_generation = (state or {}).get(PASS_GENERATION)
         entries = (state or {}).get("states") or [] if self.partitioned else [{"partition": {}, **(state or {})}]
         marked: list[Mapping[str, Any]] = []
@@ -233,6 +237,8 @@ class PassCursor(PerParentCursor):
                 window = entry.get(PASS_WINDOW)
                 if isinstance(window, Mapping) and window.get("end") and window.get("ids_done_through"):
                     self._windows[key] = (str(window["end"]), str(window["ids_done_through"]))
+                if entry.get(PASS_NOT_READY_FROM):
+                    self._not_ready[key] = str(entry[PASS_NOT_READY_FROM])
                 marked.append(entry)
         super().set_state(state)  # builds the entries, pass markers included (see _entry)
         for entry in marked:  # a pass planned but with no cursor yet (a partition new in this pass)
@@ -262,6 +268,7 @@ class PassCursor(PerParentCursor):
         key = self._key(partition)
         self._planned[key] = (start, end)
         if key not in self._passes:
+            self._not_ready.pop(key, None)
             before_start = (dt.date.fromisoformat(start) - dt.timedelta(days=1)).isoformat()
             self._passes[key] = (start, before_start)
             self._commit(partition, self.start_of(partition))
@@ -274,17 +281,33 @@ class PassCursor(PerParentCursor):
         self._commit(partition, self.start_of(partition))
 
     @_locked
+    def not_ready(self, partition: Partition, day: str) -> None:
+        """A day read in this pass whose data is not final yet: the cursor stays before it (see window_done)."""
+        key = self._key(partition)
+        held = self._not_ready.get(key)
+        if held is None or day < held:
+            self._not_ready[key] = day
+            if key in self._passes:
+                self._commit(partition, self.start_of(partition))  # the marker goes out with the next state
+
+    @_locked
     def window_done(self, partition: Partition, last_day: str) -> None:
-        """Every row of the partition up to `last_day` is emitted: commit it; the pass ends with its last window."""
+        """Every row of the partition up to `last_day` is emitted: commit it, but never past a day that was not
+        final (not_ready); the pass ends with its last window."""
         key = self._key(partition)
         planned_start, end = self._planned.get(key, (last_day, last_day))
         self._windows.pop(key, None)
+        value = _later(self.start_of(partition), last_day)
+        held = self._not_ready.get(key)
+        if held is not None:
+            value = min(value, (dt.date.fromisoformat(held) - dt.timedelta(days=1)).isoformat())
         if last_day < end:
             began = self._passes[key][0] if key in self._passes else planned_start
             self._passes[key] = (began, last_day)
         else:
             self._passes.pop(key, None)  # complete: the entry is the plain cursor again
-        self._commit(partition, _later(self.start_of(partition), last_day))
+            self._not_ready.pop(key, None)
+        self._commit(partition, value)
 
     @_locked
     def close(self, partition: Partition) -> None:
@@ -297,6 +320,7 @@ class PassCursor(PerParentCursor):
         key = self._key(partition)
         self._passes.pop(key, None)
         self._windows.pop(key, None)
+        self._not_ready.pop(key, None)
         self._commit(partition, self.start_of(partition))
 
     @_locked
@@ -306,6 +330,7 @@ class PassCursor(PerParentCursor):
         key = self._key(partition)
         self._passes.pop(key, None)
         self._windows.pop(key, None)
+        self._not_ready.pop(key, None)
         self._state_out = None
         committed = self._committed.get(key)
         value = committed["cursor"].get(self.cursor_field) if committed else None
@@ -349,6 +374,8 @@ class PassCursor(PerParentCursor):
         window = self._windows.get(key)
         if window:
             markers[PASS_WINDOW] = {"end": window[0], "ids_done_through": window[1]}
+        if key in self._not_ready:
+            markers[PASS_NOT_READY_FROM] = self._not_ready[key]
         return markers
 
 

@@ -43,7 +43,7 @@ def fake_truth(campaigns: int = 251, new_campaigns: int = 0, **overrides):
         "board_sections": [{"id": "s1", "board_id": "b1"}],
         "board_pins": [{"board_id": "b1"}] * 260,
         "board_section_pins": [{"board_section_id": "s1"}] * 3,
-        "pins": [{}] * 300,
+        "pins": [{"created_at": "2024-01-01T00:00:00"}] * 290 + [{"created_at": "2025-06-02T10:00:00"}] * 10,
         "ad_accounts": [{"id": "a1", "owner": {"id": "u1"}, "permissions": ["OWNER"]}],
         "campaigns": [{"id": f"c{n}", "ad_account_id": "a1", "created_time": old} for n in range(campaigns)]
         + [{"id": f"new{n}", "ad_account_id": "a1", "created_time": new} for n in range(new_campaigns)],
@@ -91,6 +91,9 @@ def test_full_sync_minimum_per_stream():
         "catalogs_feeds": 1,
         "catalogs_product_groups": 1,
         "user_account_analytics": 1,
+        "pin_analytics": 3,  # 290 pins existed by the window's end, 100 a call; 10 are created after it
+        "user_account_top_pins": 5,  # one call per sort_by
+        "user_account_top_video_pins": 9,
         "ad_account_analytics": 1,
         "campaign_analytics": 2,  # 251 ids in batches of 250
         # create + 2 polls (the second answers FINISHED) + the download, per report
@@ -114,6 +117,8 @@ def test_incremental_reads_the_lookback_only_and_the_goal_prices_a_listing_at_on
     goal = minimum_calls(fake_truth(), METRICS, incremental, report_polls=1, one_page_per_listing=True)
     assert plan.per_stream()["item_report"] == 1 * 4  # 31 days: one PRODUCT_ITEM window
     assert plan.per_stream()["pins"] == 2 and goal.per_stream()["pins"] == 1
+    assert plan.per_stream()["pin_analytics"] == 3  # one 31-day window of the look-back
+    assert plan.per_stream()["user_account_top_pins"] == 5  # a full refresh: the same every sync
     assert goal.per_stream()["campaign_analytics"] == plan.per_stream()["campaign_analytics"]
 
 
@@ -187,6 +192,15 @@ def test_an_incremental_sync_just_after_the_last_one_reads_no_metrics():
 
     assert plan.per_stream().get("campaign_analytics", 0) == 0 and plan.per_stream().get("item_report", 0) == 0
     assert plan.per_stream()["pins"] == 2  # the listings are read again all the same
+
+
+def test_the_rankings_priced_are_the_connectors_sort_orders():
+    from pinterest_emulator.bench import connector_metrics
+    from pinterest_emulator.bench_minimum import TOP_PINS_CALLS
+
+    assert connector_metrics().top_pins == TOP_PINS_CALLS
+    assert "pin_analytics" not in connector_metrics(frozenset({"user_account_top_pins"})).top_pins
+    assert connector_metrics(frozenset({"pin_analytics"})).pin_analytics is False
 
 
 def test_the_benchmark_prices_each_targeting_report_at_one_job_per_five_types_of_its_level():

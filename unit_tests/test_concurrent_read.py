@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from airbyte_cdk.models import Type
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository

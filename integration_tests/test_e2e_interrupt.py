@@ -287,8 +287,9 @@ def kill_at_the_fifth_boards_pins_then_resume() -> tuple[ConnectorRun, Connector
 def test_given_a_kill_inside_a_slice_then_that_slice_is_the_only_one_read_again():
     """A killed full refresh of board_pins resumes after the boards it finished. One slow stream, one slice at a
     time: each board's first record reaches stdout before the rest of its slice (the CDK flushes on the first write
-    after a 0.1 s pause), so the kill usually leaves the 4th board's slice unfinished on stdout. On a loaded machine a stall can flush that slice's state too (the kill then falls between
-    slices, which proves less): such a run is tried again, at most three times."""
+    after a 0.1 s pause), so the kill usually leaves a board's slice unfinished on stdout (which board depends on
+    when the throttled state messages went out). On a loaded machine a stall can flush that slice's state too (the
+    kill then falls between slices, which proves less): such a run is tried again, at most three times."""
     for _attempt in range(3):
         killed, resumed, expected, asked = kill_at_the_fifth_boards_pins_then_resume()
         assert killed.returncode == -9 and resumed.returncode == 0, resumed.errors()
@@ -299,7 +300,9 @@ def test_given_a_kill_inside_a_slice_then_that_slice_is_the_only_one_read_again(
     # board_pins is a resumable full refresh: the boards its pass finished are saved, and only those are skipped.
     saved = last_states(killed)["board_pins"]["stream"]["stream_state"]
     done = {entry["partition"]["board_id"] for entry in saved["states"]}
-    assert len(done) == 3, "three boards were complete and saved before the kill"
+    assert done, "no board was complete and saved before the kill: the case proved nothing"
+    interrupted = {r["board_id"] for r in killed.records("board_pins") if r["id"] in tail}
+    assert not interrupted & done, "the interrupted slice's board is not among those saved as done"
     assert not [path for path in asked if path.startswith("/v5/boards/") and path.split("/")[3] in done]
     again = {r["id"] for r in resumed.records("board_pins")} & {r["id"] for r in killed.records("board_pins")}
     assert again == tail, "only the interrupted board's pins are read again"

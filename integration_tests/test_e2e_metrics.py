@@ -526,3 +526,52 @@ def test_given_conversions_restated_when_incremental_sync_then_rows_in_the_look_
             assert changed, f"{stream}: no restated conversion was re-emitted with its new value"
             cursors = {s["cursor"]["DATE"] for s in second.final_states()[stream]["states"]}
             assert cursors == {today.isoformat()}, f"{stream}: state did not advance from the aged cursor"
+
+
+# -- data readiness: days whose conversions are not final come back until they are ---------------------------------
+
+READINESS_STREAMS = ("campaign_analytics", "campaign_analytics_report")
+READINESS = "GET /v5/resources/metrics_ready_state"
+
+
+def test_given_days_not_final_when_synced_again_then_they_are_read_again_and_their_final_numbers_replace_them():
+    with Emulator(seed=11, size="small", report_polls=0, conversions_pending_days=2) as emulator:
+        today = emulator.state.today
+        pending, day_before = {days_ago(today, 1), days_ago(today, 0)}, days_ago(today, 2)
+        connector = Connector(emulator)
+        # No look-back: only readiness brings the provisional days back.
+        connector.config = {**metrics_config(today, attribution_lookback_days=0), "start_date": days_ago(today, 9)}
+        keys = primary_keys(connector, READINESS_STREAMS)
+
+        first = connector.read(READINESS_STREAMS)
+
+        assert first.returncode == 0, (first.errors(), first.stderr[-2000:])
+        assert emulator.stats()["by_endpoint"][READINESS] == 3  # today, yesterday, then the first final day
+        for stream in READINESS_STREAMS:
+            expected = expected_rows(emulator, stream, days_ago(today, 9), today.isoformat())
+            assert_rows_equal_truth(stream, first.records(stream), expected, keys[stream])
+            cursors = {s["cursor"]["DATE"] for s in first.final_states()[stream]["states"]}
+            assert cursors == {day_before}, f"{stream}: the cursor went past a day that is not final"
+        assert any(f"Ads metrics of {days_ago(today, 1)}..{today.isoformat()} are not final" in m for m in first.logs())
+
+        emulator.configure(conversions_pending_days=0)
+        emulator.reset_stats()
+        state = state_for_next_run(first)
+        for message in state:  # a new sync, not an attempt of the first one (state.read_generation)
+            message["stream"]["stream_state"]["pass_generation"] = "2000-01-01T00:00:00Z"
+        second = connector.read(READINESS_STREAMS, state=state)
+
+        assert second.returncode == 0, (second.errors(), second.stderr[-2000:])
+        assert emulator.stats()["by_endpoint"][READINESS] == 1
+        for stream in READINESS_STREAMS:
+            records = second.records(stream)
+            assert {r["DATE"] for r in records} <= {day_before, *pending}, f"{stream}: read before the cursor"
+            expected = expected_rows(emulator, stream, day_before, today.isoformat())
+            assert_rows_equal_truth(stream, records, expected, keys[stream])
+            before = keyed([r for r in first.records(stream) if r["DATE"] in pending], keys[stream], stream)
+            after = keyed([r for r in records if r["DATE"] in pending], keys[stream], stream)
+            assert any(
+                before[k]["TOTAL_CONVERSIONS"] < after[k]["TOTAL_CONVERSIONS"] for k in before.keys() & after.keys()
+            )
+            cursors = {s["cursor"]["DATE"] for s in second.final_states()[stream]["states"]}
+            assert cursors == {today.isoformat()}, stream

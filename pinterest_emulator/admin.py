@@ -51,6 +51,11 @@ def configure(state, body: dict) -> dict:
         if days < 0:
             raise bad_param("'organic_processing_days' must be an integer >= 0")
         state.settings.organic_processing_days = days
+    if "conversions_pending_days" in body:
+        days = int(body["conversions_pending_days"])
+        if days < 0:
+            raise bad_param("'conversions_pending_days' must be an integer >= 0")
+        state.set_conversions_pending(days)
     if "multi_pin_analytics" in body:
         state.settings.multi_pin_analytics = _flag(body["multi_pin_analytics"])
     return {
@@ -66,6 +71,7 @@ def configure(state, body: dict) -> dict:
         "refresh_token_ttl": state.tokens.refresh_token_ttl,
         "organic_processing_days": state.settings.organic_processing_days,
         "multi_pin_analytics": state.settings.multi_pin_analytics,
+        "conversions_pending_days": state.settings.conversions_pending_days,
     }
 
 

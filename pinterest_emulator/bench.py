@@ -19,6 +19,7 @@ from pathlib import Path
 from pinterest_emulator import Emulator, sample_config
 from pinterest_emulator.bench_minimum import (
     DOWNLOAD,
+    READINESS,
     TOKEN,
     Metrics,
     Plan,
@@ -226,7 +227,7 @@ def print_stream_table(full: SyncFigures, incremental: SyncFigures) -> None:
     full_min, inc_min, goal = full.minimum.per_stream(), incremental.minimum.per_stream(), incremental.goal.per_stream()
     for plan in (full_min, inc_min, goal):
         plan[OTHER] = plan.pop(TOKEN, 0)
-    names = [n for n in ENTITY_STREAMS] + sorted(set(full_calls) - set(ENTITY_STREAMS) - {OTHER}) + [OTHER]
+    names = [n for n in ENTITY_STREAMS] + sorted(set(full_calls) - set(ENTITY_STREAMS) - {OTHER}) + [READINESS, OTHER]
     full_records, inc_records = full.measured.record_counts, incremental.measured.record_counts
     seconds, megabytes = full.stream_seconds(), full.stream_megabytes()
     for name in names:

@@ -30,6 +30,8 @@ TOP_PINS_CALLS = {"user_account_top_pins": 5, "user_account_top_video_pins": 9}
 ALL_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT")
 DOWNLOAD = "download"  # report files come from storage, outside every rate-limit category
 TOKEN = "(token refresh)"
+# GET /resources/metrics_ready_state: counted by whichever ads metrics stream asks first (metrics/readiness.py).
+READINESS = "(metrics readiness)"
 
 # Records of one ground-truth stream: (stream, statuses or None for the configured default) -> records.
 Truth = Callable[[str, Sequence[str] | None], list]
@@ -211,6 +213,7 @@ def _ads(
         for account in accounts:
             created = [e.get("created_time") for e in listed[listing][account]]
             plan.add(name, "ads_analytics", sum(_id_batches(created, end) for end in live))
+    ads_metrics_read = any(sum(plan.calls.get(name, Counter()).values()) for name in metrics.analytics)
     per_report = 1 + (report_polls + 1)  # create, then polls until the one that answers FINISHED
     for name, (level, jobs_per_window) in metrics.reports.items():
         days_back, max_days = LIMITS_PRODUCT_ITEM if level.startswith("PRODUCT_ITEM") else LIMITS_DEFAULT
@@ -218,6 +221,9 @@ def _ads(
         plan.add(name, "ads_analytics", jobs * per_report)
         plan.add(name, DOWNLOAD, jobs)
         chains.append(per_report + 1)
+        ads_metrics_read = ads_metrics_read or jobs > 0
+    if ads_metrics_read:  # once per sync, shared by the streams: today is final here (metrics/readiness.py)
+        plan.add(READINESS, "ads_analytics", 1)
     return page_cost(len(accounts)) + max(chains)
 
 

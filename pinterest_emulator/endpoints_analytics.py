@@ -67,22 +67,6 @@ def account_analytics(state, req: Request) -> Response:
     return Response(body=_rows(state, "AD_ACCOUNT", [account], start, end, granularity, columns))
 
 
-def campaign_analytics(state, req: Request) -> Response:
-    account = account_of(state, req)
-    ids = id_list(req.query, "campaign_ids", required=True)
-    start, end, granularity, columns = parse_live(state, req)
-    nodes = _owned(state, "campaign", ids, account)
-    return Response(body=_rows(state, "CAMPAIGN", nodes, start, end, granularity, columns))
-
-
-def ad_group_analytics(state, req: Request) -> Response:
-    account = account_of(state, req)
-    ids = id_list(req.query, "ad_group_ids", required=True)
-    start, end, granularity, columns = parse_live(state, req)
-    nodes = _owned(state, "ad_group", ids, account)
-    return Response(body=_rows(state, "AD_GROUP", nodes, start, end, granularity, columns))
-
-
 def ad_analytics(state, req: Request) -> Response:
     """ad_ids, or campaign_ids (optionally narrowed by pin_ids)."""
     account = account_of(state, req)
@@ -107,13 +91,23 @@ def ad_analytics(state, req: Request) -> Response:
     return Response(body=_rows(state, "AD", nodes, start, end, granularity, columns))
 
 
-def product_group_analytics(state, req: Request) -> Response:
-    """product_group_ids (1-250, required): the catalogs' product groups; rows for those the account promotes."""
-    account = account_of(state, req)
-    ids = id_list(req.query, "product_group_ids", required=True)
-    start, end, granularity, columns = parse_live(state, req)
-    nodes = _owned(state, "product_group", ids, account)
-    return Response(body=_rows(state, "PRODUCT_GROUP", nodes, start, end, granularity, columns))
+def _analytics_of(kind: str, level: str, ids_param: str):
+    """GET .../<kind>s/analytics: `ids_param` (1-250, required), rows of those ids the account owns or promotes."""
+
+    def analytics(state, req: Request) -> Response:
+        account = account_of(state, req)
+        ids = id_list(req.query, ids_param, required=True)
+        start, end, granularity, columns = parse_live(state, req)
+        nodes = _owned(state, kind, ids, account)
+        return Response(body=_rows(state, level, nodes, start, end, granularity, columns))
+
+    return analytics
+
+
+campaign_analytics = _analytics_of("campaign", "CAMPAIGN", "campaign_ids")
+ad_group_analytics = _analytics_of("ad_group", "AD_GROUP", "ad_group_ids")
+# The catalogs' product groups; rows for those the account promotes.
+product_group_analytics = _analytics_of("product_group", "PRODUCT_GROUP", "product_group_ids")
 
 
 # --- organic: user_account/analytics ----------------------------------------------------------------------------
@@ -162,6 +156,16 @@ def user_account_analytics(state, req: Request) -> Response:
     return Response(body=user_account_analytics_body(state, start, end))
 
 
+# --- GET /resources/metrics_ready_state -------------------------------------------------------------------------
+
+
+def metrics_ready_state(state, req: Request) -> Response:
+    """Whether a day's conversion and non-conversion metrics are final (the spec's BookClosedResponse)."""
+    day = parse_date(req.one("date"), "date")
+    conversion, non_conversion = state.metrics_ready(day)
+    return Response(body={"conversion_metrics_ready": conversion, "non_conversion_metrics_ready": non_conversion})
+
+
 ROUTES = [
     ("GET", "/ad_accounts/{ad_account_id}/analytics", "ads_analytics", account_analytics),
     ("GET", "/ad_accounts/{ad_account_id}/campaigns/analytics", "ads_analytics", campaign_analytics),
@@ -169,6 +173,7 @@ ROUTES = [
     ("GET", "/ad_accounts/{ad_account_id}/ads/analytics", "ads_analytics", ad_analytics),
     ("GET", "/ad_accounts/{ad_account_id}/product_groups/analytics", "ads_analytics", product_group_analytics),
     ("GET", "/user_account/analytics", "org_analytics", user_account_analytics),
+    ("GET", "/resources/metrics_ready_state", "ads_analytics", metrics_ready_state),
 ]
 
 MODELLED_LIVE_COLUMNS = tuple(sorted(metrics.MODELLED_COLUMNS & live_columns()))

@@ -116,6 +116,10 @@ def base_metrics(ds, node: Node, day: int) -> tuple | None:
     lead = visits * (c[3] % 8) // 100
     checkout_value = checkout * (5_000_000 + _u16(c, 4) * 3000)
     signup_value = signup * 1_000_000
+    if ds.conversions_pending_from is not None and day >= ds.conversions_pending_from:
+        # Not final yet (metrics_ready_state): half the conversions have come in.
+        visits, signup, checkout, lead = visits // 2, signup // 2, checkout // 2, lead // 2
+        checkout_value, signup_value = checkout_value // 2, signup_value // 2
     return (
         spend,
         imp1,

@@ -57,6 +57,9 @@ class Dataset:
     product_groups: list = field(default_factory=list)
     counters: dict = field(default_factory=_index)  # kind -> next sequence number
     restated: dict = field(default_factory=_index)  # date ordinal -> conversion restatement version
+    # The first day (date ordinal) whose conversions are not final yet: from it on, metrics_ready_state says
+    # conversion metrics are not ready and the conversion counts are provisional (half the final ones). None: all.
+    conversions_pending_from: int | None = None
     flight_share: float | None = None  # SizeSpec.flight_share; None: leaves deliver on any day
     flights: dict = field(default_factory=_index)  # flight key -> (length, cycle, phase), see metrics.in_flight
     version: int = 0  # bumped by every mutation

@@ -37,6 +37,7 @@ class Settings:
     report_scale: int = 1  # each targeting type has report_scale times its base values (bigger targeting files)
     report_disk_budget_mb: int = 20_000  # rendered report files kept on disk; the oldest are evicted beyond it
     organic_processing_days: int = 0  # the most recent days whose organic pin analytics are still PROCESSING
+    conversions_pending_days: int = 0  # the most recent days whose ads conversion metrics are not final yet
     multi_pin_analytics: bool = True  # whether the app has the beta GET /pins/analytics (False: 403)
 
     def __post_init__(self):
@@ -59,6 +60,7 @@ class State:
         today_epoch = int(datetime(self.today.year, self.today.month, self.today.day, tzinfo=UTC).timestamp())
         self.ds = generate(settings.seed, settings.size, today_epoch, has_catalog=not settings.no_catalog)
         self.lock = threading.RLock()  # guards dataset mutation against concurrent reads
+        self.set_conversions_pending(settings.conversions_pending_days)
         self.tokens = TokenStore(settings.token_ttl, settings.rotate_refresh_tokens, settings.scopes)
         self.limiter = RateLimiter(
             settings.rate_limits, parse_limits(settings.rate_limit_overrides), parse_limits(settings.daily_caps, "/day")
@@ -73,6 +75,27 @@ class State:
         self._renderer: Worker | None = None
         self.base_url = ""  # http://127.0.0.1:PORT/v5, set once listening
         self.root_url = ""  # http://127.0.0.1:PORT
+
+    def set_conversions_pending(self, days: int) -> None:
+        """The last `days` days (today included) have provisional conversions; their rows and report files change."""
+        if days < 0:
+            raise ValueError("conversions_pending_days must be an integer >= 0")
+        with self.lock:
+            self.settings.conversions_pending_days = days
+            pending_from = self.today.toordinal() - days + 1 if days else None
+            if pending_from != self.ds.conversions_pending_from:
+                self.ds.conversions_pending_from = pending_from
+                self.ds.version += 1  # report files rendered before are stale
+
+    def metrics_ready(self, day: date) -> tuple[bool, bool]:
+        """(conversion, non-conversion) metrics final for the day: the pending days' conversions are not, and
+        neither is anything of today while some days are pending."""
+        pending_from = self.ds.conversions_pending_from
+        if day > self.today:
+            return False, False
+        if pending_from is None or day.toordinal() < pending_from:
+            return True, True
+        return False, day < self.today
 
     def now(self) -> int:
         """Emulated wall clock: today's date at the real time of day, never before existing data."""

@@ -246,7 +246,7 @@ class SourcePinterest(AbstractSource):
         layouts = {name: stream.state_layout for name, stream in instances.items()}
         state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.UTC))
         join_generation(catalog, instances, state)
-        # A kept listing stays whole until its own stream, if selected, has replayed it (context.ParentListings).
+        # Which kept listings stay whole until their selected stream replays them, which are not kept at all.
         ctx.parents.select(c.stream.name for c in catalog.streams)
         workers = ctx.config.num_workers
         queue: Queue = Queue(maxsize=QUEUE_SIZE)
@@ -308,7 +308,7 @@ class SourcePinterest(AbstractSource):
             lists_for_another = ctx.parents.start_order(c.stream.name) == 0
             return 1 if isinstance(instances[c.stream.name].cursor, ParentsDoneCursor) and not lists_for_another else 0
 
-        configured = sorted(catalog.streams, key=lambda c: (phase(c), ctx.parents.start_order(c.stream.name)))
+        configured = sorted(catalog.streams, key=lambda c: ctx.parents.start_order(c.stream.name))
         phases = [[c for c in configured if phase(c) == number] for number in (0, 1)]
         try:
             for streams in (group for group in phases if group):

@@ -23,6 +23,11 @@ REFRESH_TOKEN = "test-refresh-token-r3fr3sh"
 ACCESS_TOKEN = "test-access-token-acc3ss"
 
 
+def query(request) -> dict[str, list[str]]:
+    """The query of a recorded request, every key with its list of values."""
+    return parse_qs(urlsplit(request.url).query)
+
+
 def make_config(**overrides: Any) -> dict[str, Any]:
     config = {
         "credentials": {
@@ -56,6 +61,18 @@ class FakePinterest:
         self.mocker = mocker
         self.token_calls = 0
         self.token(ACCESS_TOKEN)
+        self.metrics_ready()
+
+    def metrics_ready(self, not_final_from: str | None = None) -> None:
+        """GET /resources/metrics_ready_state: days on or after `not_final_from` are not final (conversion metrics
+        not ready); by default every day is final."""
+
+        def answer(request, context):
+            day = query(request)["date"][0]
+            final = not_final_from is None or day < not_final_from
+            return {"conversion_metrics_ready": final, "non_conversion_metrics_ready": True}
+
+        self.mocker.get(API + "resources/metrics_ready_state", json=answer)
 
     def token(
         self,
@@ -80,7 +97,7 @@ class FakePinterest:
         """Serve `pages` in order: page i answers the request whose bookmark is 'b<i>' (none for the first)."""
 
         def answer(request, context):
-            bookmark = parse_qs(urlsplit(request.url).query).get("bookmark", [None])[0]
+            bookmark = query(request).get("bookmark", [None])[0]
             index = 0 if bookmark is None else int(bookmark[1:])
             next_bookmark = f"b{index + 1}" if index + 1 < len(pages) else None
             return {"items": pages[index], "bookmark": next_bookmark}

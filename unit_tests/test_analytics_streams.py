@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
-from unit_tests.conftest import API, final_state, make_config, read_streams, records_of
+from unit_tests.conftest import API, final_state, make_config, query, read_streams, records_of
 
 TODAY = dt.date(2024, 6, 30)
 EARLIEST = TODAY - dt.timedelta(days=89)  # 90 days including today
@@ -18,10 +17,6 @@ EARLIEST = TODAY - dt.timedelta(days=89)  # 90 days including today
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch):
     monkeypatch.setattr(limits, "today", lambda: TODAY)
-
-
-def query(request) -> dict:
-    return parse_qs(urlsplit(request.url).query)
 
 
 def day(offset: int) -> str:

@@ -279,14 +279,41 @@ def test_given_refresh_returns_a_new_refresh_token_when_read_then_exactly_one_co
     assert api.token_calls == 1
 
 
-def test_given_refresh_returns_the_same_refresh_token_when_read_then_no_control_message(api, capsys):
+SAVED_END = dt.datetime.fromtimestamp(1900000000, dt.UTC).isoformat()  # token_body's refresh_token_expires_at
+
+
+def config_with_saved_end(end: str) -> dict[str, Any]:
+    config = make_config()
+    config["credentials"]["refresh_token_expires_at"] = end
+    return config
+
+
+@pytest.mark.parametrize(
+    "saved_end", [SAVED_END, (dt.datetime.fromisoformat(SAVED_END) - dt.timedelta(hours=20)).isoformat()]
+)
+def test_given_refresh_returns_the_same_token_and_about_the_same_end_when_read_then_no_control_message(
+    api, capsys, saved_end
+):
     api.pages("boards", [[{"id": "1"}]])
 
-    output = read_streams(make_config(), ["boards"])
+    output = read_streams(config_with_saved_end(saved_end), ["boards"])
 
     assert len(records_of(output, "boards")) == 1
     assert api.token_calls == 1
     assert control_messages(capsys.readouterr().out) == []
+
+
+@pytest.mark.parametrize("saved_end", [None, "2029-01-01T00:00:00+00:00", "not a date"])
+def test_given_a_continuous_token_renewed_in_place_when_read_then_its_new_end_is_saved_once(api, capsys, saved_end):
+    api.pages("boards", [[{"id": "1"}]])
+    config = make_config() if saved_end is None else config_with_saved_end(saved_end)
+
+    read_streams(config, ["boards"])
+
+    (control,) = control_messages(capsys.readouterr().out)
+    credentials = control["control"]["connectorConfig"]["config"]["credentials"]
+    assert credentials["refresh_token"] == REFRESH_TOKEN
+    assert credentials["refresh_token_expires_at"] == SAVED_END
 
 
 def test_given_rotated_refresh_token_when_the_token_is_refreshed_again_then_the_new_refresh_token_is_sent(api):

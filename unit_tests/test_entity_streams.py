@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 from airbyte_cdk.models import Level, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from source_pinterest import SourcePinterest
 from source_pinterest.streams.specs import SPECS_BY_NAME
-from unit_tests.conftest import API, final_state, make_config, read_streams, records_of
+from unit_tests.conftest import API, final_state, make_config, query, read_streams, records_of
 
 
 def account(account_id: str, updated: int = 1700000000) -> dict:
@@ -26,10 +24,6 @@ def campaign(campaign_id, account_id: str, updated: int, status: str = "ACTIVE")
         "updated_time": updated,
         "created_time": 1600000000,
     }
-
-
-def query(request) -> dict:
-    return parse_qs(urlsplit(request.url).query)
 
 
 def test_given_two_pages_when_read_campaigns_then_every_record_with_string_ids_and_page_size_250(api):

@@ -10,6 +10,7 @@ import pytest
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest.http import errors
 from source_pinterest.http.budget import PinterestAPIBudget
@@ -338,6 +339,50 @@ def test_a_request_refused_again_with_its_fresh_token_gets_one_more_before_a_con
     assert token.refreshes == MAX_TOKEN_REFRESHES_PER_REQUEST
     assert actions[-1].failure_type == FailureType.config_error
     assert "re-authorize the app" in (actions[-1].error_message or "")
+
+
+class FailingSharedToken(FakeSharedToken):
+    """A shared token whose refresh fails the way the token endpoint can."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__("Bearer current")
+        self.error = error
+
+    def replace_refused(self, refused: str | None) -> bool:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AirbyteTracedException(
+            message="Pinterest's token endpoint could not be reached.", failure_type=FailureType.transient_error
+        ),
+        requests.exceptions.ConnectionError("connection refused"),
+    ],
+    ids=["token endpoint down after its retries", "token endpoint not reached"],
+)
+def test_a_refresh_that_fails_transiently_is_retried_and_not_counted_as_a_fresh_token(error):
+    token = FailingSharedToken(error)
+    handler = PinterestErrorHandler("campaigns", token=token)
+
+    resolutions = [
+        handler.interpret_response(revoked("Bearer current")) for _ in range(MAX_TOKEN_REFRESHES_PER_REQUEST + 1)
+    ]
+
+    assert [r.response_action for r in resolutions] == [ResponseAction.RETRY] * (MAX_TOKEN_REFRESHES_PER_REQUEST + 1)
+    assert all(r.failure_type == FailureType.transient_error for r in resolutions)
+    assert "Refreshing the OAuth token failed" in (resolutions[0].error_message or "")
+
+
+def test_a_refresh_the_token_endpoint_refuses_fails_with_its_own_config_error():
+    refused = AirbyteTracedException(message="The refresh token was refused.", failure_type=FailureType.config_error)
+    handler = PinterestErrorHandler("campaigns", token=FailingSharedToken(refused))
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        handler.interpret_response(revoked("Bearer current"))
+
+    assert raised.value is refused
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ through the real entrypoint against a mocked Pinterest API."""
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from airbyte_cdk.models import SyncMode
@@ -14,7 +14,7 @@ from source_pinterest.metrics.organic import PIN_METRIC_TYPES, TOP_PINS_STREAMS,
 from source_pinterest.source import build_context, build_streams
 from source_pinterest.sync.context import ParentListings
 from source_pinterest.sync.state import PassCursor
-from unit_tests.conftest import API, final_state, make_config, read_streams, records_of
+from unit_tests.conftest import API, final_state, make_config, query, read_streams, records_of
 
 TODAY = dt.date(2024, 6, 30)
 EARLIEST = TODAY - dt.timedelta(days=89)  # 90 days including today
@@ -23,10 +23,6 @@ EARLIEST = TODAY - dt.timedelta(days=89)  # 90 days including today
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch):
     monkeypatch.setattr(limits, "today", lambda: TODAY)
-
-
-def query(request) -> dict:
-    return parse_qs(urlsplit(request.url).query)
 
 
 def day(offset: int) -> str:

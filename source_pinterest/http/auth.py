@@ -40,6 +40,7 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         credentials = config["credentials"]
         basic = base64.b64encode(f"{credentials['client_id']}:{credentials['client_secret']}".encode()).decode()
         self._emitted_refresh_token: str | None = credentials["refresh_token"]
+        self._emitted_expiry: str | None = credentials.get(REFRESH_TOKEN_EXPIRY_FIELD)
         self._parsed_expiry: tuple[Any, AirbyteDateTime] | None = None
         self.granted_scopes: frozenset[str] | None = None  # the `scope` of the last refresh; None before one
         self._expiry_warned = False
@@ -91,10 +92,12 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         super().set_refresh_token(new_refresh_token)
 
     def _emit_control_message(self) -> None:
-        # Every refresh answers with a refresh token; only a changed one needs the stored config updated.
-        current = self.get_refresh_token()
-        if current != self._emitted_refresh_token:
-            self._emitted_refresh_token = current
+        # Every refresh answers with a refresh token; the stored config is updated when it changed, or when its end
+        # moved by a day or more (a continuous token renewed in place), so that a later sync that needs no refresh
+        # warns from the current end. Seconds of drift between refreshes are not worth a config update.
+        current, expiry = self.get_refresh_token(), self._credentials.get(REFRESH_TOKEN_EXPIRY_FIELD)
+        if current != self._emitted_refresh_token or _moved_a_day(self._emitted_expiry, expiry):
+            self._emitted_refresh_token, self._emitted_expiry = current, expiry
             super()._emit_control_message()
 
     # The CDK's SingleUseRefreshTokenOauth2Authenticator widens AbstractOauth2Authenticator's 2-tuple to a 3-tuple
@@ -153,6 +156,15 @@ class PinterestAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
             if secret:
                 text = text.replace(secret, "****")
         return text
+
+
+def _moved_a_day(before: str | None, after: str | None) -> bool:
+    if after is None or before == after:
+        return False
+    try:
+        return before is None or abs(dt.datetime.fromisoformat(after) - dt.datetime.fromisoformat(before)).days >= 1
+    except (TypeError, ValueError):
+        return True  # an unreadable saved end is replaced
 
 
 def token_endpoint_error(

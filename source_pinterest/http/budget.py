@@ -32,7 +32,8 @@ CATEGORIES = (
     Category("oauth", r"/oauth/token$", 6000),
     Category(
         "ads_analytics",
-        r"/ad_accounts/\d+/(?:(?:\w+/)?(?:analytics|targeting_analytics)|reports|templates/\d+/reports)$",
+        r"/ad_accounts/\d+/(?:(?:\w+/)?(?:analytics|targeting_analytics)|reports|templates/\d+/reports)$"
+        r"|/resources/metrics_ready_state$",
         300,
     ),
     Category("org_analytics", r"/(?:user_account/analytics(?:/\w+)?|pins/[^/]+/analytics|pins/analytics)$", 6000),

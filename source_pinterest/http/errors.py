@@ -13,6 +13,7 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest.limits import operator_number
 from source_pinterest.sync import progress
@@ -42,6 +43,7 @@ SCOPES_BY_PATH_PREFIX = (
     ("pins", "pins:read"),
     ("catalogs", "catalogs:read"),
     ("ad_accounts", "ads:read"),
+    ("resources", "ads:read"),
 )
 
 
@@ -298,27 +300,39 @@ class PinterestErrorHandler(ErrorHandler):
         tell a refused token from one another worker replaced while this request was out."""
         assert self._token is not None
         sent = request.headers.get("Authorization")
+        replaced = _resolution(
+            ResponseAction.RETRY, FailureType.transient_error, _then(detail, "The token was replaced since; retrying")
+        )
         if sent is not None and sent != self._token.authorization():
-            # Another worker refreshed after this request went out: the refusal was of the old token.
-            return _resolution(
-                ResponseAction.RETRY,
-                FailureType.transient_error,
-                _then(detail, "The token was replaced since; retrying"),
-            )
+            return replaced  # another worker refreshed after this request went out: the old token was refused
         key = (request.method, request.url)
         refreshes = self._refreshes.get(key, 0)
         if refreshes >= MAX_TOKEN_REFRESHES_PER_REQUEST:
             self._refreshes.pop(key, None)
             advice = _RULES[(401, None)].advice
             return _resolution(ResponseAction.FAIL, FailureType.config_error, _then(detail, advice))
+        try:
+            refreshed = self._token.replace_refused(sent)
+        except AirbyteTracedException as error:
+            if error.failure_type == FailureType.config_error:
+                raise  # the token endpoint refused the credentials: no retry can help
+            # The token endpoint failed after its own retries: this request is tried again, as the CDK does.
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                _then(detail, f"Refreshing the OAuth token failed ({error.message}); retrying"),
+            )
+        except requests.RequestException as error:  # the token endpoint not reached at all
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                _then(detail, f"Refreshing the OAuth token failed ({type(error).__name__}); retrying"),
+            )
+        if not refreshed:
+            return replaced
         self._refreshes[key] = refreshes + 1
-        # A refresh the token endpoint refuses raises its own config error; a transient one is retried as such.
-        if self._token.replace_refused(sent):
-            logger.info(_then(detail, "Refreshed OAuth token; retrying"))
-            return _resolution(ResponseAction.RETRY, FailureType.transient_error, _then(detail, "Refreshed; retrying"))
-        return _resolution(
-            ResponseAction.RETRY, FailureType.transient_error, _then(detail, "The token was replaced since; retrying")
-        )
+        logger.info(_then(detail, "Refreshed OAuth token; retrying"))
+        return _resolution(ResponseAction.RETRY, FailureType.transient_error, _then(detail, "Refreshed; retrying"))
 
 
 class PinterestBackoff(BackoffStrategy):

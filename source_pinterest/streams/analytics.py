@@ -65,6 +65,9 @@ class DatedMetricsStream(PinterestStream):
     days_back = limits.LIVE_ANALYTICS_DAYS_BACK
     max_range_days = limits.LIVE_ANALYTICS_MAX_RANGE_DAYS
     attribution_days: int = max(LIVE_WINDOWS.values())
+    # Ads metrics: Pinterest says per day when they are final (metrics/readiness.py); organic ones carry a
+    # data_status per day instead (day_read).
+    waits_for_final_ads_metrics = False
     # Within a long slice (an account's windows and id batches) the CDK emits the state every this many records,
     # so a window completed inside the slice is saved before the slice ends.
     state_checkpoint_interval = 1000
@@ -146,7 +149,11 @@ class DatedMetricsStream(PinterestStream):
 
     def window_done(self, partition: Mapping[str, Any], window: Window) -> None:
         # The cursor is the last day requested, not the last day with data: quiet days are not read again; but
-        # never past a day whose data was not final (day_read).
+        # never past a day whose data was not final (day_read, or for ads metrics metrics/readiness.py).
+        if self.waits_for_final_ads_metrics:
+            provisional = self.ctx.readiness.first_provisional_day(self.client)
+            if provisional is not None and window.end >= provisional:
+                self._cursor.not_ready(partition, provisional.isoformat())
         self._cursor.window_done(partition, window.end.isoformat())
 
     def day_read(self, partition: Mapping[str, Any], day: object, status: object) -> None:
@@ -170,6 +177,7 @@ class AnalyticsStream(DatedMetricsStream):
     too)."""
 
     skip_statuses = frozenset({403})  # an ad account the token cannot read; the others go on
+    waits_for_final_ads_metrics = True
 
     def __init__(self, spec: AnalyticsSpec, ctx: SyncContext) -> None:
         self.spec = spec

@@ -50,6 +50,7 @@ class ReportStream(DatedMetricsStream):
     this stream fails with the ad account, window and last status, and the other streams go on."""
 
     skip_statuses = frozenset({403})  # an ad account the token cannot read; the others go on
+    waits_for_final_ads_metrics = True
 
     def __init__(self, spec: ReportSpec, ctx: SyncContext) -> None:
         self.spec = spec

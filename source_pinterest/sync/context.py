@@ -1,4 +1,5 @@
-"""What every stream of one sync shares: parsed config, base URL, authenticator, request budget, parent listings."""
+"""What every stream of one sync shares: parsed config, base URL, authenticator, request budget, parent listings,
+the readiness of recent ads metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from airbyte_cdk.sources.streams.call_rate import APIBudget
 
 from source_pinterest.config import PinterestConfig
 from source_pinterest.http.auth import PinterestAuthenticator
+from source_pinterest.metrics.readiness import MetricsReadiness
 
 Record = Mapping[str, Any]
 
@@ -116,6 +118,7 @@ class SyncContext:
     streams: dict[str, Any] = field(default_factory=dict)  # name -> stream, so children can find their parents
     # Entity listings that are not streams, e.g. campaigns of every status for the analytics id batches.
     listings: dict[str, Any] = field(default_factory=dict)
+    readiness: MetricsReadiness = field(default_factory=MetricsReadiness)  # which recent days are final
 
     def records_of(self, name: str, all_statuses: bool = False) -> list[Record]:
         """Every record of an entity stream in this sync (listed once, then replayed)."""

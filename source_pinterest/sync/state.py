@@ -14,9 +14,9 @@ Two more cursors build on this, for resumed attempts (a sync killed or capped is
     how far it got, {"partition": ..., "cursor": {"DATE": d}, "pass_start": d0, "pass_done_through": d1}, plus
     "pass_window": {"end": e, "ids_done_through": i} when the id batches of the window ending on e are done up to
     id i, and "pass_not_ready_from": d when a day d read in this pass was not final yet (organic data_status
-    PROCESSING, ESTIMATE); a resumed attempt continues from there. The cursor never passes a day that was not final:
-    the pass commits at most the day before it, so the next sync reads it again whatever its look-back. An entry without those keys (every state written before they
-    existed, too) is a completed pass. The stream's state also names the sync generation its passes belong to,
+    PROCESSING, ESTIMATE); a resumed attempt continues from there. The cursor never passes a day that was not
+    final: the pass commits at most the day before it, so the next sync reads it again whatever its look-back. An
+    entry without those keys (every state written before they existed, too) is a completed pass. The stream's state also names the sync generation its passes belong to,
     "pass_generation" (see `read_generation`): while a generation begun today is unfinished in some metrics stream,
     a read is a resumed attempt and completed partitions read nothing; otherwise every partition begins a new pass.
   ParentsDoneCursor (full refresh with parents): the CDK's resumable full refresh for substreams, i.e.

@@ -6,6 +6,7 @@ import pytest
 
 from pinterest_emulator.bench_minimum import (
     DOWNLOAD,
+    READINESS,
     TOKEN,
     Metrics,
     SyncRange,
@@ -100,6 +101,7 @@ def test_full_sync_minimum_per_stream():
         "campaign_report": 1 * 4,
         "item_report": 3 * 4,  # 90 days in windows of 31
         "targeting": 2 * 4,  # two targeting-type groups per window
+        READINESS: 1,  # once per sync for every ads metrics stream: today is final
     }
     assert plan.per_category()[DOWNLOAD] == 1 + 3 + 2
     # token, then the pins listing (2 pages) or boards (1) + board b1's pins (2) are the longest chains
@@ -191,6 +193,7 @@ def test_an_incremental_sync_just_after_the_last_one_reads_no_metrics():
     plan = minimum_calls(fake_truth(), METRICS, just_after, report_polls=1)
 
     assert plan.per_stream().get("campaign_analytics", 0) == 0 and plan.per_stream().get("item_report", 0) == 0
+    assert READINESS not in plan.per_stream()  # no ads metrics read: readiness is not asked
     assert plan.per_stream()["pins"] == 2  # the listings are read again all the same
 
 

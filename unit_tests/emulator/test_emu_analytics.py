@@ -160,3 +160,31 @@ def test_product_group_analytics_of_an_account_that_promotes_none_has_no_rows(ap
 
     assert r.status_code == 200 and r.json() == []
     assert api.get("/catalogs/product_groups", {"ad_account_id": no_catalog.id}).json()["code"] == 4182
+
+
+def test_metrics_ready_state_says_which_days_are_final_and_pending_conversions_are_partial(api, emu):
+    path = f"/ad_accounts/{emu.state.ds.accounts[0].id}/analytics"
+    recent = {**RANGE, "start_date": "2025-05-25"}
+    final_rows = {r["DATE"]: r for r in api.get(path, recent).json()}
+
+    def ready(day: str) -> tuple:
+        body = api.get("/resources/metrics_ready_state", {"date": day}).json()
+        return body["conversion_metrics_ready"], body["non_conversion_metrics_ready"]
+
+    assert ready("2025-06-01") == (True, True)
+    emu.configure(conversions_pending_days=2)
+    try:
+        assert [ready(d) for d in ("2025-05-30", "2025-05-31", "2025-06-01")] == [
+            (True, True),
+            (False, True),
+            (False, False),
+        ]
+        pending_rows = {r["DATE"]: r for r in api.get(path, recent).json()}
+    finally:
+        emu.configure(conversions_pending_days=0)
+    assert pending_rows["2025-05-30"] == final_rows["2025-05-30"]
+    for day in ("2025-05-31", "2025-06-01"):
+        assert pending_rows[day]["IMPRESSION_1"] == final_rows[day]["IMPRESSION_1"]
+        assert pending_rows[day]["TOTAL_CONVERSIONS"] < final_rows[day]["TOTAL_CONVERSIONS"]
+    assert api.get("/resources/metrics_ready_state", {"date": "2025-6-1"}).status_code == 400
+    assert api.get("/resources/metrics_ready_state").status_code == 400

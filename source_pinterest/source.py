@@ -49,7 +49,7 @@ from source_pinterest.sync.concurrency import concurrent_stream
 from source_pinterest.sync.context import SyncContext
 from source_pinterest.sync.failures import stream_failure, sync_failure
 from source_pinterest.sync.progress import SyncProgress, activate, summary_lines
-from source_pinterest.sync.state import ParentsDoneCursor, read_generation
+from source_pinterest.sync.state import PASS_GENERATION, ParentsDoneCursor, read_generation, resumes_a_pass
 
 # Streams whose behaviour differs from the generic table reading (see each class's docstring).
 STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream}
@@ -122,15 +122,30 @@ def build_streams(ctx: SyncContext) -> list[PinterestStream]:
 def join_generation(
     catalog: ConfiguredAirbyteCatalog, instances: Mapping[str, Stream], state: list[AirbyteStateMessage]
 ) -> None:
-    """Tell every metrics stream read incrementally which sync generation this read belongs to, and whether it
-    resumes it (state.read_generation): the answer depends on all of those streams' states together."""
+    """Tell every metrics stream read incrementally and every resumable full refresh which sync generation this read
+    belongs to, and whether it resumes it (state.read_generation): the answer depends on their states together.
+    A full refresh's state counts once it names a generation: one the platform cleared for a new sync says
+    nothing. A full refresh skips a pass completed in the generation only when some pass of it is under way
+    (state.resumes_a_pass), never because the last sync began less than an hour ago."""
     incremental = (instances.get(c.stream.name) for c in catalog.streams if c.sync_mode == SyncMode.incremental)
     metrics = [stream for stream in incremental if isinstance(stream, DatedMetricsStream)]
+    selected = (instances.get(c.stream.name) for c in catalog.streams)
+    full_refresh: dict[str, ParentsDoneCursor] = {
+        stream.name: cursor
+        for stream in selected
+        if stream is not None and isinstance(cursor := getattr(stream, "cursor", None), ParentsDoneCursor)
+    }
     saved = ConnectorStateManager(state)
-    states = [saved.get_stream_state(stream.name, None) for stream in metrics]
-    generation, resuming = read_generation(states, limits.now())
+    metrics_states = [saved.get_stream_state(stream.name, None) for stream in metrics]
+    full_refresh_states = [
+        s for s in (saved.get_stream_state(name, None) for name in full_refresh) if s.get(PASS_GENERATION)
+    ]
+    generation, resuming = read_generation(metrics_states + full_refresh_states, limits.now())
     for stream in metrics:
         stream.join_generation(generation, resuming)
+    resumes = resuming and resumes_a_pass(metrics_states, full_refresh_states, generation)
+    for cursor in full_refresh.values():
+        cursor.join_generation(generation, resumes)
 
 
 def sync_mode_to_read(configured: ConfiguredAirbyteStream, stream: Stream, logger: logging.Logger) -> SyncMode:

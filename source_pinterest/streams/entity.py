@@ -135,7 +135,7 @@ class EntityStream(PinterestStream):
         super().__init__(ctx)
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
         # The CDK reads a stream whose get_cursor() answers a cursor, and no cursor field, as resumable full refresh.
-        self.cursor = None if spec.cursor_field else ParentsDoneCursor()
+        self.cursor = None if spec.cursor_field else ParentsDoneCursor(spec.name)
         self._normalizer = RecordNormalizer(spec.name, load_schema(spec.name))
         if spec.business_access:
             self._business_access_client = PinterestClient(spec.name, ctx, SKIP_PARENT)

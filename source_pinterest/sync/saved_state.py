@@ -37,6 +37,8 @@ from airbyte_cdk.sources.streams.checkpoint.checkpoint_reader import FULL_REFRES
 from airbyte_cdk.sources.streams.core import NO_CURSOR_STATE_KEY
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_pinterest.sync.state import PASS_GENERATION
+
 logger = logging.getLogger("airbyte")
 
 
@@ -149,9 +151,9 @@ def in_our_shape(
     return out
 
 
-# What a state holds besides cursor values: the CDK's full refresh marks and the 2.x shape's bookkeeping.
+# What a state holds besides cursor values: the CDK's full refresh marks, the 2.x shape's bookkeeping, our generation.
 NOT_CURSORS = frozenset(
-    {"states", "state", "parent_state", "lookback_window", "use_global_cursor", NO_CURSOR_STATE_KEY}
+    {"states", "state", "parent_state", "lookback_window", "use_global_cursor", NO_CURSOR_STATE_KEY, PASS_GENERATION}
     | set(FULL_REFRESH_COMPLETE_STATE)
 )
 

@@ -243,7 +243,8 @@ def test_given_a_created_at_state_and_an_incremental_catalog_then_each_stream_is
         assert len([line for line in run.logs("INFO") if line.startswith(f"Stream {stream} is full refresh only")]) == 1
         asked = [line for line in run.logs("WARN") if line.startswith(f"Stream {stream}: the catalog asks")]
         assert len(asked) == 1, stream
-        assert run.final_states()[stream] == {"__ab_full_refresh_sync_complete": True}, stream
+        final = run.final_states()[stream]
+        assert final == {"__ab_full_refresh_sync_complete": True, "pass_generation": final["pass_generation"]}, stream
 
 
 BAD_STATE_FILES = [

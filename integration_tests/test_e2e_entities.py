@@ -156,4 +156,5 @@ def test_a_sync_after_changes_returns_only_what_changed_and_every_board_and_pin_
         assert after == {str(r["id"]): r[field] for r in truth(fresh_emulator, stream)}, f"{stream}: not all as now"
         edited = {str(i) for i in changed[stream]} & set(before)
         assert edited and all(after[i] != before[i] for i in edited), f"{stream}: an edit was not emitted"
-        assert second.final_states()[stream] == {"__ab_full_refresh_sync_complete": True}, stream
+        final = second.final_states()[stream]
+        assert final == {"__ab_full_refresh_sync_complete": True, "pass_generation": final["pass_generation"]}, stream

@@ -6,7 +6,8 @@ only where the connector's design puts them: the records a stream emitted after 
 was killed (its unfinished slice, read again), and the records whose cursor equals a saved cursor (the connector
 re-reads the cursor value itself, inclusive, so records updated in the same second are never missed). Streams
 without a cursor are resumable full refresh: a run skips the parents an earlier run of the pass finished, so a
-record comes again only from the parent the kill interrupted, or once the pass completed and a new one began.
+record comes again only from the parent the kill interrupted, or once the pass completed and a new one began
+(a run that resumes a pass of the sync skips the full refreshes an earlier run completed).
 Received audiences and what is shared through Business Access come in every incremental run by design: their
 cursor value cannot tell a newly shared record (docs, "Entity streams")."""
 
@@ -96,31 +97,29 @@ class AtRequest(KillPoint):
 
 
 # Where each run of the chain is killed, in the order of a sequential sync (num_workers 1: the catalog's order, the
-# full-refresh streams after all the others); the run after the last one completes.
+# full-refresh streams after all the others); the run after the last one completes. Once a full refresh is under way,
+# a run skips the full refreshes an earlier run of the sync completed, so each kill is in a stream not done yet.
 SEQUENTIAL_KILL_POINTS = [
-    AfterMessages("right after the first state message of the sync", "boards", "STATE", 1),
-    AtRequest("asking for the 9th board's pins", "board_pins", r"/v5/boards/\d+/pins", 9),
-    AfterMessages("after the 2nd state of a per-section stream", "board_section_pins", "STATE", 2),
-    AtRequest("asking for the 2nd page of a parentless stream", "pins", r"/v5/pins", 1, next_page=True),
     AfterMessages("70 records into the ads of two ad accounts", "ads", "RECORD", 70),
     AtRequest(
         "asking for the 2nd ad account's metrics", ANALYTICS_STREAM, r"/v5/ad_accounts/\d+/campaigns/analytics", 2
     ),
+    AfterMessages("right after the first state message of a full refresh", "boards", "STATE", 1),
+    AtRequest("asking for the 9th board's pins", "board_pins", r"/v5/boards/\d+/pins", 9),
+    AfterMessages("after the 2nd state of a per-section stream", "board_section_pins", "STATE", 2),
+    AtRequest("asking for the 2nd page of a parentless stream", "pins", r"/v5/pins", 1, next_page=True),
     AtRequest("asking for keywords the 6th time", "keywords", r"/v5/ad_accounts/\d+/keywords", 6),
 ]
-# The same with the default concurrency, where streams are read side by side and the order between them varies: kills
-# after a number of records of any stream, or at a request of a full-refresh stream (read after all the others, and
-# again by every run that gets to them). Board sections are listed for section pins before their own stream starts.
+# The same with the default concurrency, where streams are read side by side and the order between them varies: a
+# kill after a number of records of any stream (early in the sync), then kills at a request of a full-refresh stream
+# read per parent (keywords). A run killed waiting for a page of it leaves its pass unfinished, so the next run asks
+# for it again for sure, even though the full refreshes an earlier run completed are not read again.
+KEYWORDS = r"/v5/ad_accounts/\d+/keywords"
 CONCURRENT_KILL_POINTS = [
     AfterRecords("after 100 records of any stream", 100),
-    AtRequest("asking for keywords the 6th time", "keywords", r"/v5/ad_accounts/\d+/keywords", 6),
-    AfterRecords("after 150 records of any stream", 150),
-    AtRequest(
-        "asking for the 2nd ad account's conversion tags", "conversion_tags", r"/v5/ad_accounts/\d+/conversion_tags", 2
-    ),
-    # A count of records may never be reached by now (what is left can be little), but every run that gets to the
-    # conversion tags asks for some: the first ad account's was saved or not, the second's was not.
-    AtRequest("asking for conversion tags again", "conversion_tags", r"/v5/ad_accounts/\d+/conversion_tags", 1),
+    AtRequest("asking for keywords the 6th time", "keywords", KEYWORDS, 6),
+    AtRequest("asking for the keywords the last run was killed in", "keywords", KEYWORDS, 1),
+    AtRequest("asking for keywords a third time, two parents further", "keywords", KEYWORDS, 3),
 ]
 KILL_POINTS = {"sequential": SEQUENTIAL_KILL_POINTS, "concurrent": CONCURRENT_KILL_POINTS}
 

@@ -418,7 +418,8 @@ def test_given_a_full_refresh_when_each_parent_is_done_then_state_names_it_and_t
     output = read_streams(make_config(), ["keywords"])
 
     states = [m.state.stream.stream_state for m in output.state_messages]
-    assert len(states) == 5  # the account itself and its three ad groups, one state each, then the stream's end
+    # The pass begun (before any request), the account itself and its three ad groups, then the stream's end.
+    assert len(states) == 6
     assert final_state(output, "keywords") == DONE
 
 
@@ -578,7 +579,7 @@ def test_given_a_full_refresh_of_board_pins_killed_after_a_board_then_the_next_a
     first = read_streams(make_config(), ["board_pins"])
     # Where a kill after the first finished board leaves the attempt: the first state message of the pass.
     killed_at = next(
-        m.state.stream.stream_state.__dict__ for m in first.state_messages if m.state.stream.stream_state != DONE
+        m.state.stream.stream_state.__dict__ for m in first.state_messages if m.state.stream.stream_state.states
     )
     (done,) = [entry["partition"]["board_id"] for entry in killed_at["states"]]
     api.mocker.reset_mock()

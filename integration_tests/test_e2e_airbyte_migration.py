@@ -1,6 +1,7 @@
 """A connection moved from Airbyte's own Pinterest connector, through the real CLI against the emulator: its saved
-state in each shape that connector wrote resumes where it was, and bad state or catalog files are config errors
-that name the file before any API call.
+state in each shape that connector wrote resumes where it was, a connection that synced boards and pins
+incrementally on created_at (as this connector once did) reads them whole, and bad state or catalog files are
+config errors that name the file before any API call.
 
 The Airbyte states below are written from the shapes that connector's users see saved (see saved_state.py), with
 the cursors a finished sync of this emulator's data would have left: each ad account's latest `updated_time` for
@@ -184,6 +185,66 @@ def test_given_cursors_in_the_future_then_one_warning_per_stream_and_the_saved_c
     assert {entry["cursor"]["DATE"] for entry in saved["campaign_analytics"]["states"]} == {today}
     campaign_cursors = {entry["cursor"]["updated_time"] for entry in saved["campaigns"]["states"]}
     assert campaign_cursors and all(before - 5 <= value <= time.time() for value in campaign_cursors)
+
+
+# Incremental on created_at in the connector's earlier versions; full refresh only now (docs, "Streams").
+ONCE_ON_CREATED_AT = ("boards", "pins", "board_pins", "board_section_pins")
+
+
+def created_at_states(emulator: Emulator) -> list[dict]:
+    """What a finished sync on created_at left: flat for boards and pins, ours per board, Airbyte's per section."""
+    latest = max(str(record["created_at"]) for record in truth(emulator, "pins"))
+    boards = [str(board["id"]) for board in truth(emulator, "boards")]
+    sections = truth(emulator, "board_sections")
+    return [
+        stream_state("boards", {"created_at": latest}),
+        stream_state("pins", {"created_at": latest}),
+        stream_state(
+            "board_pins",
+            {"states": [{"partition": {"board_id": b}, "cursor": {"created_at": latest}} for b in boards]},
+        ),
+        stream_state(
+            "board_section_pins",
+            {
+                "states": [
+                    {
+                        "partition": {
+                            "id": str(s["id"]),
+                            "parent_slice": {"id": str(s["board_id"]), "parent_slice": {}},
+                        },
+                        "cursor": {"created_at": latest},
+                    }
+                    for s in sections
+                ],
+                "state": {"created_at": latest},
+                "use_global_cursor": False,
+            },
+        ),
+    ]
+
+
+def test_given_a_created_at_state_and_an_incremental_catalog_then_each_stream_is_read_whole_with_two_lines(
+    emulator, connector
+):
+    catalog = connector.catalog(ONCE_ON_CREATED_AT)
+    # The catalog as the connection saved it when these streams were incremental.
+    for configured in catalog["streams"]:
+        configured["stream"].update(
+            supported_sync_modes=["full_refresh", "incremental"], default_cursor_field=["created_at"]
+        )
+        configured.update(sync_mode="incremental", destination_sync_mode="append_dedup", cursor_field=["created_at"])
+
+    run = connector.run("read", catalog=catalog, state=created_at_states(emulator))
+
+    assert run.returncode == 0, (run.errors(), run.stderr[-2000:])
+    records = run.records_by_stream()
+    for stream in ONCE_ON_CREATED_AT:
+        assert {str(r["id"]) for r in records[stream]} == {str(r["id"]) for r in truth(emulator, stream)}, stream
+        assert len([line for line in run.logs("INFO") if line.startswith(f"Stream {stream} is full refresh only")]) == 1
+        asked = [line for line in run.logs("WARN") if line.startswith(f"Stream {stream}: the catalog asks")]
+        assert len(asked) == 1, stream
+        final = run.final_states()[stream]
+        assert final == {"__ab_full_refresh_sync_complete": True, "pass_generation": final["pass_generation"]}, stream
 
 
 BAD_STATE_FILES = [

@@ -128,7 +128,7 @@ def test_the_new_listings_cost_the_minimum_calls(emulator, connector):
     assert calls["GET /v5/ad_accounts"] == 1 and calls["GET /v5/user_account"] == 1
 
 
-def test_incremental_sync_after_changes_returns_only_what_changed(fresh_emulator):
+def test_a_sync_after_changes_returns_only_what_changed_and_every_board_and_pin_as_edited(fresh_emulator):
     connector = Connector(fresh_emulator)
     first = connector.read()
     assert first.returncode == 0
@@ -146,6 +146,15 @@ def test_incremental_sync_after_changes_returns_only_what_changed(fresh_emulator
         assert expected_changes <= emitted, f"{stream}: changed records missing from the incremental sync"
         # Only changed records (and the boundary records sharing the saved cursor value) come again.
         assert len(emitted) <= len(expected_changes) + len(states[stream]["states"]), stream
-    for stream in ("campaigns", "ad_groups", "ads", "boards", "pins"):
+    for stream in ("campaigns", "ad_groups", "ads"):
         before, after = first.final_states()[stream], second.final_states()[stream]
         assert after != before or not changed.get(stream), f"{stream}: state did not advance"
+    # Boards and pins are full refresh (no update time in the API): every record comes, the edited ones as edited.
+    for stream, field in (("boards", "name"), ("pins", "title")):
+        before = {r["id"]: r[field] for r in first.records(stream)}
+        after = {r["id"]: r[field] for r in second.records(stream)}
+        assert after == {str(r["id"]): r[field] for r in truth(fresh_emulator, stream)}, f"{stream}: not all as now"
+        edited = {str(i) for i in changed[stream]} & set(before)
+        assert edited and all(after[i] != before[i] for i in edited), f"{stream}: an edit was not emitted"
+        final = second.final_states()[stream]
+        assert final == {"__ab_full_refresh_sync_complete": True, "pass_generation": final["pass_generation"]}, stream

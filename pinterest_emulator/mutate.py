@@ -41,6 +41,12 @@ def mutate(state, seed: int | None = None) -> dict:
             changed["campaigns"].append(campaign.id)
             changed["ad_groups"].append(group.id)
             changed["ads"] += [a.id for a in ads]
+        # Edits the API gives no update time for (Board and Pin have created_at only): only a full read sees them.
+        edited_board, edited_pin = ds.boards[0], ds.pins[0]
+        edited_board.name = f"Renamed board v{ds.version}"
+        edited_pin.name = f"Retitled pin v{ds.version}"
+        changed["boards"].append(edited_board.id)
+        changed["pins"].append(edited_pin.id)
         board = _new(ds, "board", "user", None, None, now)
         ds.boards.append(board)
         changed["boards"].append(board.id)

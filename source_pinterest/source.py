@@ -49,7 +49,7 @@ from source_pinterest.sync.concurrency import concurrent_stream
 from source_pinterest.sync.context import SyncContext
 from source_pinterest.sync.failures import stream_failure, sync_failure
 from source_pinterest.sync.progress import SyncProgress, activate, summary_lines
-from source_pinterest.sync.state import ParentsDoneCursor, read_generation
+from source_pinterest.sync.state import PASS_GENERATION, ParentsDoneCursor, read_generation, resumes_a_pass
 
 # Streams whose behaviour differs from the generic table reading (see each class's docstring).
 STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream}
@@ -122,15 +122,43 @@ def build_streams(ctx: SyncContext) -> list[PinterestStream]:
 def join_generation(
     catalog: ConfiguredAirbyteCatalog, instances: Mapping[str, Stream], state: list[AirbyteStateMessage]
 ) -> None:
-    """Tell every metrics stream read incrementally which sync generation this read belongs to, and whether it
-    resumes it (state.read_generation): the answer depends on all of those streams' states together."""
+    """Tell every metrics stream read incrementally and every resumable full refresh which sync generation this read
+    belongs to, and whether it resumes it (state.read_generation): the answer depends on their states together.
+    A full refresh's state counts once it names a generation: one the platform cleared for a new sync says
+    nothing. A full refresh skips a pass completed in the generation only when some pass of it is under way
+    (state.resumes_a_pass), never because the last sync began less than an hour ago."""
     incremental = (instances.get(c.stream.name) for c in catalog.streams if c.sync_mode == SyncMode.incremental)
     metrics = [stream for stream in incremental if isinstance(stream, DatedMetricsStream)]
+    selected = (instances.get(c.stream.name) for c in catalog.streams)
+    full_refresh: dict[str, ParentsDoneCursor] = {
+        stream.name: cursor
+        for stream in selected
+        if stream is not None and isinstance(cursor := getattr(stream, "cursor", None), ParentsDoneCursor)
+    }
     saved = ConnectorStateManager(state)
-    states = [saved.get_stream_state(stream.name, None) for stream in metrics]
-    generation, resuming = read_generation(states, limits.now())
+    metrics_states = [saved.get_stream_state(stream.name, None) for stream in metrics]
+    full_refresh_states = [
+        s for s in (saved.get_stream_state(name, None) for name in full_refresh) if s.get(PASS_GENERATION)
+    ]
+    generation, resuming = read_generation(metrics_states + full_refresh_states, limits.now())
     for stream in metrics:
         stream.join_generation(generation, resuming)
+    resumes = resuming and resumes_a_pass(metrics_states, full_refresh_states, generation)
+    for cursor in full_refresh.values():
+        cursor.join_generation(generation, resumes)
+
+
+def sync_mode_to_read(configured: ConfiguredAirbyteStream, stream: Stream, logger: logging.Logger) -> SyncMode:
+    """The catalog's sync mode, or full refresh for a stream without a cursor that the catalog asks to read
+    incrementally (a connection set up while boards and pins were incremental on created_at): one warning says so,
+    and the sync goes on."""
+    if configured.sync_mode != SyncMode.incremental or stream.supports_incremental:
+        return configured.sync_mode
+    logger.warning(
+        f"Stream {stream.name}: the catalog asks for an incremental sync, but the stream is full refresh only; it is "
+        f"read as a full refresh. Refresh the source schema in the connection's settings."
+    )
+    return SyncMode.full_refresh
 
 
 def warn_of_missing_secret_scopes(ctx: SyncContext, selected: set[str], logger: logging.Logger) -> None:
@@ -228,6 +256,7 @@ class SourcePinterest(AbstractSource):
             raise AirbyteTracedException(
                 message=message, internal_message=message, failure_type=FailureType.config_error
             )
+        modes = {c.stream.name: sync_mode_to_read(c, instances[c.stream.name], logger) for c in catalog.streams}
         # Before any stream reads it: older shapes (Airbyte's connector's) become ours, future cursors become now.
         layouts = {name: stream.state_layout for name, stream in instances.items()}
         state = saved_state.in_our_shape(state or [], layouts, dt.datetime.now(dt.UTC))
@@ -253,7 +282,7 @@ class SourcePinterest(AbstractSource):
             streams = [
                 concurrent_stream(
                     instances[c.stream.name],
-                    c.sync_mode,
+                    modes[c.stream.name],
                     state_manager,
                     repository,
                     progress,
@@ -288,9 +317,11 @@ class SourcePinterest(AbstractSource):
         # killed before them loses none of their passes, and one that reaches them has little else left to read.
         # Started alongside the others, a completed ranking pass (700 rows on the small account) was read again by
         # every later attempt, and the resume chains stopped making progress. A stream whose listing another
-        # stream reads starts first in its phase, so that its own read lists it for both.
+        # stream reads starts first in the first phase, even a full refresh (pins, for pin_analytics), so that its
+        # own read lists it for both.
         def phase(c: ConfiguredAirbyteStream) -> int:
-            return 1 if isinstance(instances[c.stream.name].cursor, ParentsDoneCursor) else 0
+            lists_for_another = ctx.parents.start_order(c.stream.name) == 0
+            return 1 if isinstance(instances[c.stream.name].cursor, ParentsDoneCursor) and not lists_for_another else 0
 
         configured = sorted(catalog.streams, key=lambda c: ctx.parents.start_order(c.stream.name))
         phases = [[c for c in configured if phase(c) == number] for number in (0, 1)]

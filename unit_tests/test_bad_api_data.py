@@ -101,12 +101,14 @@ def test_given_empty_pages_with_a_bookmark_when_read_then_paging_goes_on_to_the_
 
 
 def test_given_a_null_cursor_when_incremental_then_the_record_is_kept_and_state_ignores_it(api):
-    api.pages("boards", [[board("1", created_at=None), board("2", created_at="2024-06-01T00:00:00")]])
+    with_one_ad_account(api)
+    api.pages("ad_accounts/1/campaigns", [[campaign("11", updated_time=None), campaign("12", updated_time=1700000500)]])
+    state = {"campaigns": {"states": [{"partition": {"ad_account_id": "1"}, "cursor": {"updated_time": 1700000000}}]}}
 
-    output = read_streams(make_config(), ["boards"], SyncMode.incremental, {"boards": {"created_at": "2024-05-15"}})
+    output = read_streams(make_config(), ["campaigns"], SyncMode.incremental, state)
 
-    assert [r["id"] for r in records_of(output, "boards")] == ["1", "2"], "an unknown cursor is never a reason to drop"
-    assert final_state(output, "boards") == {"created_at": "2024-06-01T00:00:00"}
+    assert [r["id"] for r in records_of(output, "campaigns")] == ["11", "12"], "an unknown cursor is never a reason"
+    assert final_state(output, "campaigns")["states"][0]["cursor"] == {"updated_time": 1700000500}
 
 
 def test_given_a_cursor_of_another_type_when_incremental_then_no_record_is_dropped_and_the_sync_ends(api):

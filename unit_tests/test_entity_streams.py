@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import Level, SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import discover
 
+from source_pinterest import SourcePinterest
+from source_pinterest.streams.specs import SPECS_BY_NAME
 from unit_tests.conftest import API, final_state, make_config, query, read_streams, records_of
 
 
@@ -364,19 +367,6 @@ def test_configured_ad_accounts_restrict_every_child_stream(api):
     )
 
 
-def test_given_boards_state_when_incremental_then_boards_created_since_and_flat_state(api):
-    api.pages(
-        "boards", [[{"id": "1", "created_at": "2024-01-01T00:00:00"}, {"id": "2", "created_at": "2024-03-01T00:00:00"}]]
-    )
-
-    output = read_streams(
-        make_config(), ["boards"], SyncMode.incremental, {"boards": {"created_at": "2024-02-01T00:00:00"}}
-    )
-
-    assert [r["id"] for r in records_of(output, "boards")] == ["2"]
-    assert final_state(output, "boards") == {"created_at": "2024-03-01T00:00:00"}
-
-
 @pytest.mark.parametrize(
     "no_proxy, expected",
     [("", {"https": "http://proxy.internal:3128"}), ("api.pinterest.com", {})],
@@ -428,7 +418,8 @@ def test_given_a_full_refresh_when_each_parent_is_done_then_state_names_it_and_t
     output = read_streams(make_config(), ["keywords"])
 
     states = [m.state.stream.stream_state for m in output.state_messages]
-    assert len(states) == 5  # the account itself and its three ad groups, one state each, then the stream's end
+    # The pass begun (before any request), the account itself and its three ad groups, then the stream's end.
+    assert len(states) == 6
     assert final_state(output, "keywords") == DONE
 
 
@@ -480,3 +471,122 @@ def test_given_a_full_refresh_pass_under_way_then_a_child_still_gets_every_paren
 
     assert [r["id"] for r in records_of(output, "board_sections")] == ["s2"]
     assert sorted(r["id"] for r in records_of(output, "board_section_pins")) == ["p1", "p2"]
+
+
+# -- boards and pins: full refresh only, the OpenAPI gives them no update time ---------------------------------
+
+# Each stream that was incremental on created_at, and the state such a sync saved: per board, per section, flat.
+OLD_CREATED_AT_STATES = {
+    "boards": {"created_at": "2024-02-01T00:00:00"},
+    "pins": {"created_at": "2024-02-01T00:00:00"},
+    "board_pins": {"states": [{"partition": {"board_id": "b1"}, "cursor": {"created_at": "2024-02-01T00:00:00"}}]},
+    "board_section_pins": {
+        "states": [
+            {"partition": {"board_id": "b1", "section_id": "s1"}, "cursor": {"created_at": "2024-02-01T00:00:00"}}
+        ]
+    },
+}
+# Airbyte's manifest connector's per-partition shape, with a created_at cursor.
+AIRBYTE_CREATED_AT_STATE = {
+    "states": [{"partition": {"id": "b1", "parent_slice": {}}, "cursor": {"created_at": "2024-02-01T00:00:00"}}],
+    "state": {"created_at": "2024-02-01T00:00:00"},
+    "use_global_cursor": False,
+}
+OLD = {"created_at": "2024-01-01T00:00:00"}  # before every saved cursor above
+NEW = {"created_at": "2024-03-01T00:00:00"}
+
+
+def organic_api(api) -> None:
+    """One board with one section; every listing holds a pin created before the saved cursors and one after."""
+    api.pages("boards", [[{"id": "b1", "pin_count": 2, **OLD}, {"id": "b2", "pin_count": 0, **NEW}]])
+    api.pages("boards/b1/sections", [[{"id": "s1", "name": "one"}]])
+    api.pages("boards/b2/sections", [[]])
+    pins = [[{"id": "p1", **OLD}, {"id": "p2", **NEW}]]
+    for path in ("pins", "boards/b1/pins", "boards/b1/sections/s1/pins"):
+        api.pages(path, pins)
+    api.pages("boards/b2/pins", [[]])
+
+
+def lines_with(output, text: str) -> list:
+    return [m.log for m in output.logs if text in m.log.message]
+
+
+@pytest.mark.parametrize("stream", ["boards", "pins", "board_pins", "board_section_pins"])
+def test_given_boards_and_pins_when_discovered_then_full_refresh_only_for_want_of_an_update_time(stream):
+    (offered,) = [s for s in discover(SourcePinterest(), make_config()).catalog.catalog.streams if s.name == stream]
+
+    assert offered.supported_sync_modes == [SyncMode.full_refresh]
+    assert not offered.default_cursor_field and not offered.source_defined_cursor
+    assert offered.is_resumable
+    # The reason, from the OpenAPI: the object's schema, and the creation time that an edit does not move.
+    reason = SPECS_BY_NAME[stream].full_refresh_reason or ""
+    assert ("Pin has created_at only" if "pins" in stream else "Board has created_at") in reason
+
+
+@pytest.mark.parametrize("stream", sorted(OLD_CREATED_AT_STATES))
+def test_given_an_old_created_at_state_when_read_then_it_is_ignored_with_one_line_and_every_record_comes(api, stream):
+    organic_api(api)
+
+    output = read_streams(make_config(), [stream], state={stream: OLD_CREATED_AT_STATES[stream]})
+
+    assert not output.errors
+    expected = ["b1", "b2"] if stream == "boards" else ["p1", "p2"]
+    assert sorted(r["id"] for r in records_of(output, stream)) == expected
+    (line,) = lines_with(output, "full refresh only")
+    assert line.level == Level.INFO
+    assert line.message.startswith(f"Stream {stream} is full refresh only") and "created_at" in line.message
+    assert final_state(output, stream) == DONE
+
+
+def test_given_airbyte_connectors_created_at_state_for_board_pins_then_it_is_ignored_with_one_line(api):
+    organic_api(api)
+
+    output = read_streams(make_config(), ["board_pins"], state={"board_pins": AIRBYTE_CREATED_AT_STATE})
+
+    assert sorted(r["id"] for r in records_of(output, "board_pins")) == ["p1", "p2"]
+    assert len(lines_with(output, "Stream board_pins is full refresh only")) == 1
+
+
+def test_given_full_refresh_progress_when_read_then_no_line_about_an_old_state(api):
+    organic_api(api)
+    state = {"board_pins": {"states": [{"partition": {"board_id": "b2"}, "cursor": DONE}]}, "boards": DONE}
+
+    output = read_streams(make_config(), ["boards", "board_pins"], state=state)
+
+    assert lines_with(output, "full refresh only") == []
+    assert sorted(r["id"] for r in records_of(output, "board_pins")) == ["p1", "p2"]
+
+
+@pytest.mark.parametrize("stream", ["boards", "pins", "board_pins", "board_section_pins", "keywords"])
+def test_given_a_catalog_asking_incremental_of_a_full_refresh_stream_then_it_is_read_whole_with_one_line(api, stream):
+    organic_api(api)
+    keywords_api(api)
+    state = {stream: OLD_CREATED_AT_STATES[stream]} if stream in OLD_CREATED_AT_STATES else None
+
+    output = read_streams(make_config(), [stream], SyncMode.incremental, state)
+
+    assert not output.errors
+    assert len(records_of(output, stream)) == (4 if stream == "keywords" else 2)
+    (line,) = lines_with(output, "the catalog asks for an incremental sync")
+    assert line.level == Level.WARN and line.message.startswith(f"Stream {stream}:")
+    assert final_state(output, stream) == DONE
+
+
+def test_given_a_full_refresh_of_board_pins_killed_after_a_board_then_the_next_attempt_reads_the_other_boards(api):
+    api.pages("boards", [[{"id": f"b{n}", "pin_count": 1} for n in (1, 2, 3)]])
+    for n in (1, 2, 3):
+        api.pages(f"boards/b{n}/pins", [[{"id": f"p{n}", **OLD}]])
+    first = read_streams(make_config(), ["board_pins"])
+    # Where a kill after the first finished board leaves the attempt: the first state message of the pass.
+    killed_at = next(
+        m.state.stream.stream_state.__dict__ for m in first.state_messages if m.state.stream.stream_state.states
+    )
+    (done,) = [entry["partition"]["board_id"] for entry in killed_at["states"]]
+    api.mocker.reset_mock()
+
+    resumed = read_streams(make_config(), ["board_pins"], state={"board_pins": killed_at})
+
+    rest = sorted({"b1", "b2", "b3"} - {done})
+    assert sorted(r["id"] for r in records_of(resumed, "board_pins")) == [f"p{b[1:]}" for b in rest]
+    assert api.requests_to(f"boards/{done}/pins") == []
+    assert final_state(resumed, "board_pins") == DONE

@@ -220,8 +220,10 @@ def test_given_two_id_batches_when_the_first_is_done_then_a_state_message_says_h
 
     assert [len(ids) for ids in requested_campaign_ids(api)] == [250, 50]
     states = [m.state.stream.stream_state.__dict__ for m in output.state_messages]
-    first_entry = states[0]["states"][0]
-    assert first_entry["pass_window"] == {"end": day(0), "ids_done_through": "1249"}
+    planned, first_batch = states[0]["states"][0], states[1]["states"][0]
+    # The first state marks the pass under way before any request; the next says how far the window got.
+    assert "pass_window" not in planned and planned["pass_start"] == day(89)
+    assert first_batch["pass_window"] == {"end": day(0), "ids_done_through": "1249"}
     assert "pass_window" not in final_state(output, "campaign_analytics")["states"][0]
 
 
@@ -240,3 +242,55 @@ def test_given_a_window_half_done_when_resumed_then_only_the_ids_after_the_last_
 
     assert requested_campaign_ids(api) == [[str(1000 + i) for i in range(250, 300)]]
     assert final_state(output, "campaign_analytics")["states"] == [{"partition": A, "cursor": {"DATE": day(0)}}]
+
+
+# -- full refreshes in a resumed attempt ---------------------------------------------------------------------------
+
+BOARDS_DONE = {"__ab_full_refresh_sync_complete": True}
+
+
+def boards_api(api) -> None:
+    api.pages("boards", [[{"id": "b1", "name": "one", "created_at": "2024-01-01T00:00:00"}]])
+
+
+def test_given_a_full_refresh_done_in_an_attempt_whose_metrics_pass_is_under_way_then_it_is_not_read_again(api):
+    accounts_api(api)
+    boards_api(api)
+    entry = {"partition": A, "cursor": {"DATE": day(20)}, "pass_start": day(50), "pass_done_through": day(5)}
+    state = {
+        "ad_account_analytics": {"states": [entry], "pass_generation": generation()},
+        "boards": {**BOARDS_DONE, "pass_generation": generation()},
+    }
+
+    output = read_streams(make_config(), ["ad_account_analytics", "boards"], SyncMode.incremental, state)
+
+    assert api.requests_to("boards") == []
+    assert records_of(output, "boards") == []
+    assert final_state(output, "boards", with_generation=True) == {**BOARDS_DONE, "pass_generation": generation()}
+    assert start_dates(api) == [day(4)]  # the metrics pass goes on where it was
+
+
+@pytest.mark.parametrize(
+    "boards_generation",
+    [
+        "2024-06-30T11:30:00Z",  # the last sync finished half an hour ago: the metrics read nothing, boards whole
+        generation(1),  # yesterday's
+        None,  # a state the platform cleared for a new sync
+    ],
+)
+def test_given_no_pass_under_way_then_a_completed_full_refresh_is_read_whole_again(api, boards_generation):
+    accounts_api(api)
+    boards_api(api)
+    metrics_generation = boards_generation or "2024-06-30T11:30:00Z"
+    state = {
+        "ad_account_analytics": {
+            "states": [{"partition": A, "cursor": {"DATE": day(0)}}],
+            "pass_generation": metrics_generation,
+        },
+        "boards": {**BOARDS_DONE, "pass_generation": boards_generation} if boards_generation else BOARDS_DONE,
+    }
+
+    output = read_streams(make_config(), ["ad_account_analytics", "boards"], SyncMode.incremental, state)
+
+    assert [r["id"] for r in records_of(output, "boards")] == ["b1"]
+    assert final_state(output, "boards") == BOARDS_DONE

@@ -7,14 +7,17 @@ import json
 import logging
 
 import pytest
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import AirbyteStateMessageSerializer, FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_pinterest.sync.saved_state import (
+    StateLayout,
     clamp_future_cursors,
     from_airbyte_connector,
+    in_our_shape,
     read_catalog_file,
     read_state_file,
+    saved_cursor_fields,
 )
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
@@ -212,6 +215,62 @@ def test_given_cursors_in_the_past_then_nothing_changes_and_nothing_is_logged(ca
         assert clamp_future_cursors("campaigns", state, NOW) == state
 
     assert not caplog.records
+
+
+# -- a stream that was incremental and is full refresh only now ------------------------------------------------------
+
+DONE = {"__ab_full_refresh_sync_complete": True}
+
+
+@pytest.mark.parametrize(
+    "state, cursors",
+    [
+        ({"created_at": "2026-01-01T00:00:00"}, ["created_at"]),
+        ({"states": [{"partition": {"board_id": "b1"}, "cursor": {"created_at": "2026-01-01"}}]}, ["created_at"]),
+        (
+            {
+                "states": [{"partition": {"id": "b1", "parent_slice": {}}, "cursor": {"created_at": "2026-01-01"}}],
+                "state": {"created_at": "2026-01-01"},
+                "use_global_cursor": False,
+                "lookback_window": 1,
+            },
+            ["created_at"],
+        ),
+        (DONE, []),
+        ({"states": [{"partition": {"board_id": "b1"}, "cursor": DONE}]}, []),
+        ({"states": [{"partition": {"id": "b1", "parent_slice": {}}, "cursor": DONE}], "parent_state": {}}, []),
+        ({"__ab_no_cursor_state_message": True}, []),
+        ({}, []),
+    ],
+    ids=["flat", "ours per board", "airbyte 2.x", "pass complete", "pass under way", "airbyte's rfr", "cdk", "empty"],
+)
+def test_the_cursor_fields_a_state_holds(state, cursors):
+    assert saved_cursor_fields(state) == cursors
+
+
+def test_given_a_created_at_state_of_a_full_refresh_stream_then_it_is_dropped_with_one_info_line(caplog):
+    messages = [
+        AirbyteStateMessageSerializer.load(
+            stream_message(
+                "board_pins", {"states": [{"partition": {"board_id": "b1"}, "cursor": {"created_at": "2026-01-01"}}]}
+            )
+        ),
+        AirbyteStateMessageSerializer.load(stream_message("campaigns", {"updated_time": 1700000000})),
+        AirbyteStateMessageSerializer.load(stream_message("keywords", DONE)),
+    ]
+    layouts = {
+        "board_pins": StateLayout(("board_id",), None),
+        "campaigns": StateLayout(("ad_account_id",), "updated_time"),
+        "keywords": StateLayout(("ad_account_id", "ad_group_id"), None),
+    }
+
+    with caplog.at_level(logging.INFO, logger="airbyte"):
+        ours = states_of(in_our_shape(messages, layouts, NOW))
+
+    assert ours == {"board_pins": {}, "campaigns": {"updated_time": 1700000000}, "keywords": DONE}
+    (line,) = [r for r in caplog.records if r.name == "airbyte"]
+    assert line.levelno == logging.INFO
+    assert line.getMessage().startswith("Stream board_pins is full refresh only: its saved created_at state")
 
 
 # -- catalog files ---------------------------------------------------------------------------------------------------

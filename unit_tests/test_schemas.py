@@ -10,6 +10,8 @@ import pytest
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 from jsonschema import Draft7Validator
 
+from source_pinterest.streams.specs import ENTITY_STREAMS
+
 STREAMS = [
     "user_account",
     "boards",
@@ -232,10 +234,6 @@ def test_every_schema_file_is_used():
         ("ad_groups", "updated_time", {"type": ["null", "integer"]}),
         ("ads", "updated_time", {"type": ["null", "integer"]}),
         ("ad_accounts", "updated_time", {"type": ["null", "integer"]}),
-        ("boards", "created_at", {"type": ["null", "string"], "format": "date-time"}),
-        ("pins", "created_at", {"type": ["null", "string"], "format": "date-time"}),
-        ("board_pins", "created_at", {"type": ["null", "string"], "format": "date-time"}),
-        ("board_section_pins", "created_at", {"type": ["null", "string"], "format": "date-time"}),
         ("audiences", "updated_timestamp", {"type": ["null", "integer"]}),
         ("catalogs", "updated_at", {"type": ["null", "string"], "format": "date-time"}),
         ("catalogs_feeds", "updated_at", {"type": ["null", "string"], "format": "date-time"}),
@@ -245,6 +243,28 @@ def test_every_schema_file_is_used():
 def test_cursor_field_type(loader, stream, field, expected):
     prop = loader.get_schema(stream)["properties"][field]
     assert {k: prop.get(k) for k in expected} == expected
+
+
+def variants(spec: dict[str, Any], component: str) -> list[dict[str, Any]]:
+    """The component, or each of its oneOf variants (a feed or product group per catalog type)."""
+    node = _deref(spec, {"$ref": f"#/components/schemas/{component}"})
+    return [_deref(spec, variant) for variant in node.get("oneOf", [node])]
+
+
+@pytest.mark.parametrize("entity", ENTITY_STREAMS, ids=lambda entity: entity.name)
+def test_a_cursor_is_an_update_time_the_openapi_documents_and_a_stream_without_has_none(spec, entity):
+    component = SPEC_COMPONENT[entity.name]
+    for variant in variants(spec, component):
+        fields = {path for path in spec_field_paths(spec, variant) if "." not in path and "[]" not in path}
+        update_times = {name for name in fields if name.startswith("updated_") or "modified" in name}
+        if entity.cursor_field:
+            assert entity.cursor_field in update_times and entity.cursor_field.startswith("updated_")
+        else:
+            # board_pins_modified_at moves with the board's pins only, not with its own edits (name, privacy ...).
+            assert update_times <= {"board_pins_modified_at"}
+    assert (entity.cursor_field is None) == (entity.full_refresh_reason is not None)
+    if entity.full_refresh_reason:
+        assert entity.full_refresh_reason.startswith(f"{component} has") or "one object" in entity.full_refresh_reason
 
 
 def test_customer_lists_cursor_is_numeric(loader):

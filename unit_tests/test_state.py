@@ -10,7 +10,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from source_pinterest.sync.state import ParentsDoneCursor, PerParentCursor
+from source_pinterest.sync.state import ParentsDoneCursor, PerParentCursor, resumes_a_pass
 
 A, B, C = {"ad_account_id": "1"}, {"ad_account_id": "2"}, {"ad_account_id": "3"}
 
@@ -308,3 +308,53 @@ def test_a_pass_with_no_parent_left_is_complete_at_once():
 
     assert cursor.to_read([A]) == []
     assert cursor.get_stream_state() == DONE
+
+
+G = "2024-06-30T10:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "resumes, saved_generation, expected",
+    [
+        (True, G, []),  # an attempt of the same sync, some pass still under way: nothing to read again
+        (False, G, [A, B]),  # no pass under way (e.g. the last sync just finished): a new pass
+        (True, "2024-06-29T10:00:00Z", [A, B]),  # completed in another generation
+        (True, None, [A, B]),  # a state written before generations were saved
+    ],
+)
+def test_a_completed_pass_is_read_again_unless_an_attempt_of_its_generation_resumes_a_pass(
+    resumes, saved_generation, expected
+):
+    cursor = ParentsDoneCursor("boards")
+    cursor.join_generation(G, resumes)
+    cursor.set_initial_state({**DONE, "pass_generation": saved_generation} if saved_generation else DONE)
+
+    assert cursor.to_read([A, B]) == expected
+    if not expected:
+        assert cursor.get_stream_state() == {**DONE, "pass_generation": G}
+
+
+def test_the_state_names_its_generation_under_way_and_complete():
+    cursor = ParentsDoneCursor("boards")
+    cursor.join_generation(G, False)
+    cursor.set_initial_state(None)
+    cursor.to_read([A, B])
+    close(cursor, A)
+
+    assert cursor.get_stream_state() == {"states": [{"partition": A, "cursor": DONE}], "pass_generation": G}
+    close(cursor, B)
+    assert cursor.get_stream_state() == {**DONE, "pass_generation": G}
+
+
+def test_a_pass_resumed_is_one_of_this_generation_under_way_in_a_metrics_or_full_refresh_state():
+    metrics_under_way = {"states": [{"partition": A, "cursor": {}, "pass_start": "2024-06-01"}], "pass_generation": G}
+    metrics_done = {"states": [{"partition": A, "cursor": {"DATE": "2024-06-30"}}], "pass_generation": G}
+    full_refresh_under_way = {"states": [{"partition": A, "cursor": DONE}], "pass_generation": G}
+    complete = {**DONE, "pass_generation": G}
+
+    assert resumes_a_pass([metrics_under_way], [complete], G)
+    assert resumes_a_pass([metrics_done], [complete, full_refresh_under_way], G)
+    assert resumes_a_pass([], [{"states": [], "pass_generation": G}], G)  # begun, no parent done yet
+    assert not resumes_a_pass([metrics_done, {"states": [], "pass_generation": G}], [complete], G)
+    assert not resumes_a_pass([{**metrics_under_way, "pass_generation": "2024-06-29T10:00:00Z"}], [complete], G)
+    assert not resumes_a_pass([None], [complete, None], G)

@@ -117,8 +117,9 @@ def token_user_id(ctx: SyncContext) -> str | None:
 class EntityStream(PinterestStream):
     """GET <spec.path> for every parent slice; state and parent reuse as described in state.py and context.py.
 
-    A stream with a cursor field is incremental per parent (PerParentCursor). One without (keywords, board_sections,
-    conversion_tags, user_account) is a resumable full refresh: the CDK's cursor-based checkpoint reader with
+    A stream with a cursor field (an update time) is incremental per parent (PerParentCursor). One without (boards,
+    pins and their board and section listings, board_sections, keywords, conversion_tags, user_account: see each
+    spec's full_refresh_reason) is a resumable full refresh: the CDK's cursor-based checkpoint reader with
     state.ParentsDoneCursor, so an attempt started again skips the parents an earlier attempt of the pass finished."""
 
     cursor: ParentsDoneCursor | None  # exactly one of `cursor` and `_cursor` is set, by whether there is a cursor field
@@ -134,7 +135,7 @@ class EntityStream(PinterestStream):
         super().__init__(ctx)
         self._cursor = PerParentCursor(spec.cursor_field, partitioned=bool(spec.parents)) if spec.cursor_field else None
         # The CDK reads a stream whose get_cursor() answers a cursor, and no cursor field, as resumable full refresh.
-        self.cursor = None if spec.cursor_field else ParentsDoneCursor()
+        self.cursor = None if spec.cursor_field else ParentsDoneCursor(spec.name)
         self._normalizer = RecordNormalizer(spec.name, load_schema(spec.name))
         if spec.business_access:
             self._business_access_client = PinterestClient(spec.name, ctx, SKIP_PARENT)

@@ -142,7 +142,7 @@ class TopPinsStream(PinterestStream):
     def __init__(self, spec: TopPinsSpec, ctx: SyncContext) -> None:
         self.spec = spec
         super().__init__(ctx)
-        self.cursor = ParentsDoneCursor()
+        self.cursor = ParentsDoneCursor(spec.name)
 
     @property
     def name(self) -> str:

@@ -61,6 +61,9 @@ class StreamSpec:
     # The catalogs an ad account's owner shares through Business Access come with `ad_account_id`: besides the
     # user's own, list once per other owner (streams.entity.business_access_accounts) and keep each id once.
     business_access: bool = False
+    # Why a stream without a cursor field is full refresh only: what the OpenAPI gives, or lacks, for its objects.
+    # A cursor must be a time the object's every edit moves; a creation time would leave edits out quietly.
+    full_refresh_reason: str | None = None
 
 
 AD_ACCOUNT = ParentRef("ad_accounts", {"ad_account_id": "id"})
@@ -83,12 +86,22 @@ PIN_METRICS = {"pin_metrics": "true"}
 # Secret boards need boards:read_secret, the pins on them pins:read_secret (API_FACTS section 1).
 SECRET_BOARDS = ("boards:read_secret",)
 SECRET_PINS = ("pins:read_secret",)
+# Boards and pins can be edited (a board's name, description, privacy and pin count; a pin's title, description,
+# link, board and section), but the OpenAPI gives them no time of their last edit: they are full refresh only.
+BOARD_TIMES = "Board has created_at and board_pins_modified_at (its pins' last change), no time of its own last edit"
+PIN_TIMES = "Pin has created_at only, which an edit does not move"
 
 
 ENTITY_STREAMS: tuple[StreamSpec, ...] = (
     # Organic (org_read).
-    StreamSpec("user_account", "user_account", single_object=True, paginated=False),
-    StreamSpec("boards", "boards", cursor_field="created_at", secret_scopes=SECRET_BOARDS),
+    StreamSpec(
+        "user_account",
+        "user_account",
+        single_object=True,
+        paginated=False,
+        full_refresh_reason="one object; Account has no time field",
+    ),
+    StreamSpec("boards", "boards", secret_scopes=SECRET_BOARDS, full_refresh_reason=BOARD_TIMES),
     StreamSpec(
         "board_sections",
         "boards/{board_id}/sections",
@@ -96,31 +109,32 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
         record_fields=("board_id",),
         skip_statuses=SKIP_PARENT,
         secret_scopes=SECRET_BOARDS,
+        full_refresh_reason="BoardSection has no time field",
     ),
     StreamSpec(
         "board_pins",
         "boards/{board_id}/pins",
-        cursor_field="created_at",
         parents=(BOARD,),
         params=PIN_METRICS,
         skip_statuses=SKIP_PARENT,
         secret_scopes=SECRET_BOARDS + SECRET_PINS,
+        full_refresh_reason=PIN_TIMES,
     ),
     StreamSpec(
         "board_section_pins",
         "boards/{board_id}/sections/{section_id}/pins",
-        cursor_field="created_at",
         parents=(BOARD_SECTION,),
         skip_statuses=SKIP_PARENT | {409},  # 409 "Board section conflict" is documented for this endpoint
         secret_scopes=SECRET_BOARDS + SECRET_PINS,
+        full_refresh_reason=PIN_TIMES,
     ),
     # GET /pins leaves protected pins out unless include_protected_pins=true (the spec's default is false).
     StreamSpec(
         "pins",
         "pins",
-        cursor_field="created_at",
         params={**PIN_METRICS, "include_protected_pins": "true"},
         secret_scopes=SECRET_PINS,
+        full_refresh_reason=PIN_TIMES,
     ),
     # Ads (ads_read).
     StreamSpec("ad_accounts", "ad_accounts", cursor_field="updated_time", params={"include_shared_accounts": "true"}),
@@ -169,6 +183,7 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
         parents=(AD_ACCOUNT,),
         paginated=False,
         skip_statuses=SKIP_PARENT,
+        full_refresh_reason="ConversionTag has last_fired_time_ms (its last event), no update time",
     ),
     # A keyword's parent is its ad account, a campaign (negative keywords only) or an ad group (those made in Ads
     # Manager); without a filter the API returns only the account's, so each campaign and ad group is asked too.
@@ -181,6 +196,7 @@ ENTITY_STREAMS: tuple[StreamSpec, ...] = (
         record_fields=("ad_account_id",),
         skip_statuses=SKIP_PARENT,
         own_parent_field="parent_id",
+        full_refresh_reason="Keyword has no time field",
     ),
     StreamSpec(
         "lead_forms",

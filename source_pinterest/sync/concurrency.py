@@ -159,7 +159,14 @@ class SlicePartitions(PartitionGenerator):
     def generate(self) -> Iterable[Partition]:
         stream = self._stream
         try:
-            for stream_slice in stream.stream_slices(sync_mode=stream.sync_mode, stream_state=stream.state):
+            for number, stream_slice in enumerate(
+                stream.stream_slices(sync_mode=stream.sync_mode, stream_state=stream.state)
+            ):
+                if number == 0:
+                    # The first state says what the read planned (a metrics stream's passes under way, a full
+                    # refresh's generation), so that an attempt killed before any partition closes still tells the
+                    # next one that a pass of this sync is under way (state.resumes_a_pass).
+                    self._checkpoints.emit()
                 self._progress.slice_started(stream.name)
                 yield SlicePartition(stream, dict(stream_slice or {}), self._checkpoints, self._failed)
         except Exception as error:

@@ -12,7 +12,8 @@ Shapes of Airbyte's connector that arrive here (facts of its saved state, not it
 Flat states are already ours (a flat value serves every parent). A 2.x state becomes our per-parent state: each of
 its partitions is walked up its parent chain to our partition keys (outermost first), several of its partitions on
 one of ours keep the oldest cursor so that nothing is skipped, epochs saved as text become numbers, and the global
-`state` becomes the flat fallback; nothing else of the old shape is kept.
+`state` becomes the flat fallback; nothing else of the old shape is kept. A full-refresh stream's state that holds
+a cursor, ours or theirs (boards and pins were incremental on created_at), is dropped with one line naming it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalogSerializer,
     FailureType,
 )
+from airbyte_cdk.sources.streams.checkpoint.checkpoint_reader import FULL_REFRESH_COMPLETE_STATE
+from airbyte_cdk.sources.streams.core import NO_CURSOR_STATE_KEY
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_pinterest.sync.state import PASS_GENERATION
 
 logger = logging.getLogger("airbyte")
 
@@ -127,13 +132,38 @@ def in_our_shape(
             out.append(message)
             continue
         name = stream.stream_descriptor.name
-        ours = from_airbyte_connector(stream.stream_state.__dict__, layout.partition_keys, layout.cursor_field)
-        ours = clamp_future_cursors(name, ours, now)
+        saved = stream.stream_state.__dict__
+        cursors = saved_cursor_fields(saved) if layout.cursor_field is None else []
+        if cursors:
+            # A stream that was incremental once (boards and pins, on created_at) and is full refresh only now.
+            logger.info(
+                f"Stream {name} is full refresh only: its saved {', '.join(cursors)} state, from an incremental "
+                f"sync, is ignored and every record is read."
+            )
+            ours: dict = {}
+        else:
+            ours = from_airbyte_connector(saved, layout.partition_keys, layout.cursor_field)
+            ours = clamp_future_cursors(name, ours, now)
         stream_message = {"stream_descriptor": {"name": name, "namespace": stream.stream_descriptor.namespace}}
         out.append(
             AirbyteStateMessageSerializer.load({"type": "STREAM", "stream": {**stream_message, "stream_state": ours}})
         )
     return out
+
+
+# What a state holds besides cursor values: the CDK's full refresh marks, the 2.x shape's bookkeeping, our generation.
+NOT_CURSORS = frozenset(
+    {"states", "state", "parent_state", "lookback_window", "use_global_cursor", NO_CURSOR_STATE_KEY, PASS_GENERATION}
+    | set(FULL_REFRESH_COMPLETE_STATE)
+)
+
+
+def saved_cursor_fields(state: Mapping[str, Any]) -> list[str]:
+    """The cursor fields a state holds values of, flat, as 2.x's global `state` or in a partition's cursor."""
+    entries = state.get("states")
+    listed = entries if isinstance(entries, list) else []
+    cursors = [state, state.get("state"), *(entry.get("cursor") for entry in listed if isinstance(entry, dict))]
+    return sorted({key for cursor in cursors if isinstance(cursor, dict) for key in cursor} - NOT_CURSORS)
 
 
 def from_airbyte_connector(state: Mapping[str, Any], partition_keys: Sequence[str], cursor_field: str | None) -> dict:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ from airbyte_cdk.sources.streams.checkpoint.checkpoint_reader import FULL_REFRES
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 Partition = Mapping[str, Any]
+logger = logging.getLogger("airbyte")
 T = TypeVar("T")
 
 
@@ -163,6 +165,7 @@ class PerParentCursor:
 PASS_START, PASS_DONE_THROUGH, PASS_WINDOW = "pass_start", "pass_done_through", "pass_window"
 PASS_NOT_READY_FROM = "pass_not_ready_from"
 PASS_GENERATION = "pass_generation"
+(FULL_REFRESH_COMPLETE_KEY,) = FULL_REFRESH_COMPLETE_STATE
 
 
 def id_order(entity_id: str) -> tuple[int, str]:
@@ -192,6 +195,23 @@ def read_generation(states: Iterable[Mapping[str, Any] | None], now: dt.datetime
         return current, False
     unfinished = any(not s or s.get(PASS_GENERATION) != newest or _pass_under_way_in(s) for s in states)
     return (newest, True) if unfinished or now - began < RESUME_WINDOW else (current, False)
+
+
+def resumes_a_pass(
+    metrics_states: Iterable[Mapping[str, Any] | None],
+    full_refresh_states: Iterable[Mapping[str, Any] | None],
+    generation: str,
+) -> bool:
+    """Some stream's pass of this generation is under way (a metrics partition's, or a full refresh that has not
+    reached its last parent): the firm sign of an attempt started again, which RESUME_WINDOW alone is not. Only then
+    does a full refresh that completed its pass in the generation read nothing (ParentsDoneCursor)."""
+
+    def of_generation(states: Iterable[Mapping[str, Any] | None]) -> list[Mapping[str, Any]]:
+        return [s for s in states if s and s.get(PASS_GENERATION) == generation]
+
+    return any(_pass_under_way_in(s) for s in of_generation(metrics_states)) or any(
+        not s.get(FULL_REFRESH_COMPLETE_KEY) for s in of_generation(full_refresh_states)
+    )
 
 
 def _parsed_generation(value: str | None) -> dt.datetime | None:
@@ -384,28 +404,56 @@ class ParentsDoneCursor(Cursor):
 
     Each parent is closed once its listing is emitted; a resumed attempt skips the closed ones. When the last parent
     of the pass closes, the state becomes the CDK's "sync complete" value, and a read that starts from it starts a
-    new pass over every parent (the CDK's own substream cursor never says the pass is over)."""
+    new pass over every parent (the CDK's own substream cursor never says the pass is over), unless it is an attempt
+    of the same sync generation started again while some pass of it is still under way (`resumes_a_pass`): then the
+    completed pass is not read again (Airbyte keeps every attempt's records of a sync), which is what lets a chain
+    of attempts capped or killed in a long sync make progress. The state names its generation, "pass_generation"."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream_name: str = "") -> None:
+        self._stream_name = stream_name
         self._done: dict[str, Mapping[str, Any]] = {}
         self._planned: set[str] | None = None
         self._complete = False
+        self._done_in_this_generation = False
         self._lock = threading.Lock()
+        self.generation: str | None = None  # set by the source for the whole read (read_generation)
+        self.resumes_a_pass = False
+
+    def join_generation(self, generation: str, resumes_a_pass: bool) -> None:
+        """The sync generation of this read, and whether it resumes a pass of it, before the CDK sets the state."""
+        self.generation, self.resumes_a_pass = generation, resumes_a_pass
 
     # -- state in --------------------------------------------------------------------------------------------
     def set_initial_state(self, stream_state: Mapping[str, Any] | None) -> None:
         # The CDK sets the state again after it has drawn the first slices (which planned the pass): the plan stays.
+        state = stream_state or {}
         with self._lock:
             self._done = {}
-            for entry in (stream_state or {}).get("states") or []:
+            for entry in state.get("states") or []:
                 if (entry.get("cursor") or {}) == FULL_REFRESH_COMPLETE_STATE:
                     partition = dict(entry.get("partition") or {})
                     self._done[partition_key(partition)] = {"partition": partition, "cursor": dict(entry["cursor"])}
-            self._complete = self._planned is not None and self._planned <= set(self._done)
+            self._done_in_this_generation = (
+                self.resumes_a_pass
+                and self.generation is not None
+                and state.get(PASS_GENERATION) == self.generation
+                and state.get(FULL_REFRESH_COMPLETE_KEY) is True
+            )
+            self._complete = self._done_in_this_generation or (
+                self._planned is not None and self._planned <= set(self._done)
+            )
 
     def to_read(self, partitions: Iterable[Partition]) -> list[Partition]:
-        """The parents of this pass not closed yet, in order; the pass is complete at once if there are none."""
-        pending = [p for p in partitions if partition_key(p) not in self._done]
+        """The parents of this pass not closed yet, in order; the pass is complete at once if there are none, or
+        if an earlier attempt of this sync completed it."""
+        if self._done_in_this_generation:
+            logger.info(
+                f"Stream {self._stream_name}: an earlier attempt of this sync read it whole (sync generation "
+                f"{self.generation}); nothing is read again."
+            )
+            pending: list[Partition] = []
+        else:
+            pending = [p for p in partitions if partition_key(p) not in self._done]
         with self._lock:
             self._planned = {partition_key(p) for p in pending}
             if not pending:
@@ -436,6 +484,9 @@ class ParentsDoneCursor(Cursor):
     # -- state out -------------------------------------------------------------------------------------------
     def get_stream_state(self) -> MutableMapping[str, Any]:
         with self._lock:
-            if self._complete:
-                return dict(FULL_REFRESH_COMPLETE_STATE)
-            return {"states": list(self._done.values())}
+            state: dict[str, Any] = (
+                dict(FULL_REFRESH_COMPLETE_STATE) if self._complete else {"states": list(self._done.values())}
+            )
+        if self.generation:
+            state[PASS_GENERATION] = self.generation
+        return state

@@ -60,6 +60,41 @@ def test_next_step(status, url, job_elapsed, total_elapsed, polls, expected):
     assert next_step(status, url, job_elapsed, total_elapsed, polls, POLICY) == expected
 
 
+@pytest.mark.parametrize(
+    "job_elapsed,polls,expected_seconds,wait",
+    [
+        (0, 0, 50, 25),  # the first poll at half what the stream's last report took
+        (0, 0, 8, 5),  # never sooner than the policy's first wait
+        (0, 0, 500, 30),  # at most half the longest wait
+        (25, 1, 50, 25),  # then geometric in time: the next poll when the job has taken twice as long
+        (0, 0, 0, 5),  # no report of the stream finished yet: the policy's schedule
+    ],
+)
+def test_given_how_long_the_last_report_took_then_the_first_poll_waits_for_half_of_it(
+    job_elapsed, polls, expected_seconds, wait
+):
+    step = next_step(S.IN_PROGRESS, None, job_elapsed, job_elapsed, polls, POLICY, expected_seconds)
+    assert step == PollAfter(wait)
+
+
+def test_given_a_report_of_a_minute_like_the_last_one_then_it_is_polled_twice_not_five_times():
+    def polls_until_done(expected_seconds: float) -> int:
+        api = FakeApi([["IN_PROGRESS"]])
+        finishes_at = 55.0
+
+        def poll(token: str) -> PollResult:
+            api.polls += 1
+            done = api.now >= finishes_at
+            return PollResult(S.FINISHED if done else S.IN_PROGRESS, "https://files/r" if done else None)
+
+        runner = ReportJobRunner(POLICY, clock=api.clock, sleep=api.sleep)
+        assert runner.run("Stream x", api.create, poll, api.fetch, expected_seconds=expected_seconds) == "file"
+        return api.polls
+
+    assert polls_until_done(0) == 4  # at 5, 15, 35, 75 s
+    assert polls_until_done(60) == 2  # at 30, 60 s
+
+
 def test_unknown_status_is_a_job_that_is_gone():
     assert ReportStatus.of("SOMETHING_NEW") is S.DOES_NOT_EXIST
     assert ReportStatus.of("FINISHED") is S.FINISHED

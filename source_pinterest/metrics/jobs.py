@@ -99,8 +99,15 @@ def next_step(
     total_elapsed: float,
     polls: int,
     policy: PollPolicy = DEFAULT_POLICY,
+    expected_seconds: float = 0.0,
 ) -> Step:
-    """What to do after seeing `status` on the `polls`-th look at a job (0 = the creation answer)."""
+    """What to do after seeing `status` on the `polls`-th look at a job (0 = the creation answer).
+
+    Polls are spaced geometrically in time: each wait is at least the one before times `factor`, and at least
+    (factor - 1) times the time the job has taken, so the polls of a job of T seconds are about log2(T) whatever
+    the first wait was. `expected_seconds` (how long the stream's last report took) moves the first poll to half of
+    it: a report of a minute is then polled about twice, not eight times, and the ads_analytics budget the polls
+    share with every metrics call goes to the calls that bring rows."""
     if status is ReportStatus.FINISHED and url:
         return Download(url)
     if total_elapsed >= policy.total_deadline:
@@ -108,7 +115,10 @@ def next_step(
     if status in (ReportStatus.IN_PROGRESS, ReportStatus.FINISHED):  # FINISHED without url: ask again
         if job_elapsed >= policy.job_deadline:
             return Fail(f"still {status.value} after {_s(job_elapsed)} (limit {_s(policy.job_deadline)})", True)
-        wait = min(policy.max_wait, policy.first_wait * policy.factor ** max(0, polls))
+        wait = max(policy.first_wait * policy.factor ** max(0, polls), (policy.factor - 1) * job_elapsed)
+        if polls == 0:
+            wait = max(wait, min(policy.max_wait / 2, expected_seconds / 2))
+        wait = min(policy.max_wait, wait)
         remaining = min(policy.job_deadline - job_elapsed, policy.total_deadline - total_elapsed)
         return PollAfter(max(0.0, min(wait, remaining)))
     return Fail(f"report status {status.value}", True)
@@ -150,14 +160,16 @@ class ReportJobRunner(Generic[T]):
         poll: Callable[[str], PollResult],
         fetch: Callable[[str], T | None],
         cancelled: threading.Event | None = None,
+        expected_seconds: float = 0.0,
     ) -> T | None:
-        """The fetched file; raises ReportJobCancelled at the next poll or wait once `cancelled` is set."""
+        """The fetched file; raises ReportJobCancelled at the next poll or wait once `cancelled` is set.
+        `expected_seconds`: how long a similar report took to finish (next_step), 0 when unknown."""
         started = self.clock()
         cancelled = cancelled or threading.Event()
         last, attempts = Fail("never created", True), 0
         while attempts < self.policy.max_attempts:
             attempts += 1
-            outcome = self._one_job(started, create, poll, fetch, cancelled)
+            outcome = self._one_job(started, create, poll, fetch, cancelled, expected_seconds)
             if not isinstance(outcome, Fail):
                 return outcome
             last = outcome
@@ -166,7 +178,9 @@ class ReportJobRunner(Generic[T]):
         message = f"{describe}: the report could not be produced after {attempts} attempt(s); last: {last.reason}."
         raise ReportJobFailed(message=message, internal_message=message, failure_type=FailureType.transient_error)
 
-    def _one_job(self, started: float, create, poll, fetch, cancelled: threading.Event) -> T | Fail | None:
+    def _one_job(
+        self, started: float, create, poll, fetch, cancelled: threading.Event, expected_seconds: float
+    ) -> T | Fail | None:
         _stop_if(cancelled)
         created = create()
         if created is None:
@@ -175,7 +189,9 @@ class ReportJobRunner(Generic[T]):
         job_started, polls, stale_urls = self.clock(), 0, 0
         while True:
             now = self.clock()
-            step = next_step(result.status, result.url, now - job_started, now - started, polls, self.policy)
+            step = next_step(
+                result.status, result.url, now - job_started, now - started, polls, self.policy, expected_seconds
+            )
             if isinstance(step, Fail):
                 return step
             if isinstance(step, PollAfter):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -55,6 +56,8 @@ class ReportStream(DatedMetricsStream):
     def __init__(self, spec: ReportSpec, ctx: SyncContext) -> None:
         self.spec = spec
         self._stopped = threading.Event()  # set when the stream fails: its other report jobs stop
+        # Seconds the stream's last report took from its creation to FINISHED: when to poll the next one first.
+        self._last_job_seconds = 0.0
         self.days_back = spec.days_back
         self.max_range_days = spec.max_range_days
         self.attribution_days = spec.attribution_days
@@ -174,9 +177,18 @@ class ReportStream(DatedMetricsStream):
             answer = self.client.get(path, {"token": token}) or {}
             return PollResult(ReportStatus.of(answer.get("report_status")), answer.get("url"))
 
+        started = time.monotonic()
+
+        def fetch(url: str) -> ReportDownload | None:
+            self._last_job_seconds = time.monotonic() - started
+            return download.fetch(url)
+
         logger.info(f"{describe}: requesting the report")
         with deleted_on_failure([download]):
-            fetched = job_runner_factory().run(describe, create, poll, download.fetch, cancelled=self._stopped)
+            runner = job_runner_factory()
+            fetched = runner.run(
+                describe, create, poll, fetch, cancelled=self._stopped, expected_seconds=self._last_job_seconds
+            )
         if fetched is None:
             download.delete()
         return fetched

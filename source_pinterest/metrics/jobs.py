@@ -105,9 +105,9 @@ def next_step(
 
     Polls are spaced geometrically in time: each wait is at least the one before times `factor`, and at least
     (factor - 1) times the time the job has taken, so the polls of a job of T seconds are about log2(T) whatever
-    the first wait was. `expected_seconds` (how long the stream's last report took) moves the first poll to half of
-    it: a report of a minute is then polled about twice, not eight times, and the ads_analytics budget the polls
-    share with every metrics call goes to the calls that bring rows."""
+    the first wait was. `expected_seconds` (how long the stream's fastest report took) moves the first poll to half
+    of it: reports of a minute are then polled about twice, not five to eight times, and the ads_analytics budget the
+    polls share with every metrics call goes to the calls that bring rows."""
     if status is ReportStatus.FINISHED and url:
         return Download(url)
     if total_elapsed >= policy.total_deadline:

@@ -85,7 +85,8 @@ def test_given_a_daily_cap_when_the_next_sync_runs_after_the_reset_then_it_resum
     assert closing_error(capped)["failure_type"] == "transient_error"
     done_before = [s for s in streams if capped.stream_statuses(s)[-1] == "COMPLETE"]
     assert "boards" in done_before and "ad_groups" not in done_before
-    for stream in done_before:
+    assert len(resumed.records("boards")) == len(expected["boards"])  # a full refresh: no cursor to resume from
+    for stream in set(done_before) - {"boards"}:
         # Read again only from the saved cursor: at most the one record at the cursor of each saved parent.
         saved_parents = len(capped.final_states()[stream].get("states", [])) or 1
         assert len(resumed.records(stream)) <= saved_parents, stream

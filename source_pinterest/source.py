@@ -49,7 +49,13 @@ from source_pinterest.sync.concurrency import concurrent_stream
 from source_pinterest.sync.context import SyncContext
 from source_pinterest.sync.failures import stream_failure, sync_failure
 from source_pinterest.sync.progress import SyncProgress, activate, summary_lines
-from source_pinterest.sync.state import PASS_GENERATION, ParentsDoneCursor, read_generation, resumes_a_pass
+from source_pinterest.sync.state import (
+    PASS_GENERATION,
+    ParentsDoneCursor,
+    full_refresh_under_way,
+    read_generation,
+    resumes_a_pass,
+)
 
 # Streams whose behaviour differs from the generic table reading (see each class's docstring).
 STREAM_CLASSES = {"ad_accounts": AdAccountsStream, "board_pins": BoardPinsStream}
@@ -124,8 +130,8 @@ def join_generation(
 ) -> None:
     """Tell every metrics stream read incrementally and every resumable full refresh which sync generation this read
     belongs to, and whether it resumes it (state.read_generation): the answer depends on their states together.
-    A full refresh's state counts once it names a generation: one the platform cleared for a new sync says
-    nothing. A full refresh skips a pass completed in the generation only when some pass of it is under way
+    A full refresh's state counts once it names a generation and its pass is under way: one the platform cleared
+    for a new sync, or a complete one, says nothing. A full refresh skips a pass completed in the generation only when some pass of it is under way
     (state.resumes_a_pass), never because the last sync began less than an hour ago."""
     incremental = (instances.get(c.stream.name) for c in catalog.streams if c.sync_mode == SyncMode.incremental)
     metrics = [stream for stream in incremental if isinstance(stream, DatedMetricsStream)]
@@ -140,7 +146,10 @@ def join_generation(
     full_refresh_states = [
         s for s in (saved.get_stream_state(name, None) for name in full_refresh) if s.get(PASS_GENERATION)
     ]
-    generation, resuming = read_generation(metrics_states + full_refresh_states, limits.now())
+    # A full refresh's complete pass is no sign of an unfinished sync, whatever its generation: one of an older
+    # sync (a stream selected again) would otherwise make a new sync resume the last one and read no new metrics.
+    under_way = [s for s in full_refresh_states if full_refresh_under_way(s)]
+    generation, resuming = read_generation(metrics_states + under_way, limits.now())
     for stream in metrics:
         stream.join_generation(generation, resuming)
     resumes = resuming and resumes_a_pass(metrics_states, full_refresh_states, generation)

@@ -294,3 +294,22 @@ def test_given_no_pass_under_way_then_a_completed_full_refresh_is_read_whole_aga
 
     assert [r["id"] for r in records_of(output, "boards")] == ["b1"]
     assert final_state(output, "boards") == BOARDS_DONE
+
+
+def test_given_a_finished_sync_and_a_full_refresh_completed_in_an_older_one_then_a_new_sync_reads_new_metrics(api):
+    accounts_api(api)
+    boards_api(api)
+    state = {
+        # Today's sync finished four hours ago; boards, read whole yesterday, was not selected in it.
+        "ad_account_analytics": {
+            "states": [{"partition": A, "cursor": {"DATE": day(0)}}],
+            "pass_generation": generation(),
+        },
+        "boards": {**BOARDS_DONE, "pass_generation": generation(1)},
+    }
+
+    output = read_streams(make_config(), ["ad_account_analytics", "boards"], SyncMode.incremental, state)
+
+    assert start_dates(api)  # a new generation: the look-back is read again, not skipped as already done
+    assert [r["id"] for r in records_of(output, "boards")] == ["b1"]
+    assert final_state(output, "boards", with_generation=True)["pass_generation"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -210,8 +210,13 @@ def resumes_a_pass(
         return [s for s in states if s and s.get(PASS_GENERATION) == generation]
 
     return any(_pass_under_way_in(s) for s in of_generation(metrics_states)) or any(
-        not s.get(FULL_REFRESH_COMPLETE_KEY) for s in of_generation(full_refresh_states)
+        map(full_refresh_under_way, of_generation(full_refresh_states))
     )
+
+
+def full_refresh_under_way(state: Mapping[str, Any]) -> bool:
+    """A resumable full refresh's state from a pass that has not reached its last parent."""
+    return not state.get(FULL_REFRESH_COMPLETE_KEY)
 
 
 def _parsed_generation(value: str | None) -> dt.datetime | None:

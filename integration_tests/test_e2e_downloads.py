@@ -259,7 +259,7 @@ def probe_slow_reader(emulator: Emulator, connector: Connector, pause: float) ->
     return {"cut": got < answer["size"], "got": got, "size": answer["size"]}
 
 
-# -- a report of over a hundred MB -------------------------------------------------------------------------------------
+# -- a report of several hundred MB ----------------------------------------------------------------------------------
 
 
 def peak_rss_of_sync(report_scale: int, key: tuple = ()) -> tuple[StreamedRun, dict]:
@@ -270,10 +270,9 @@ def peak_rss_of_sync(report_scale: int, key: tuple = ()) -> tuple[StreamedRun, d
         return run, emulator.stats()
 
 
-def test_given_a_report_of_over_a_hundred_mb_when_synced_then_peak_memory_is_that_of_a_small_report():
-    # Two files of ~80 MB, about a minute on two shared cores; PINTEREST_E2E_REPORT_SCALE makes them larger (the
-    # benchmark's large account reads gigabytes of reports).
-    scale = int(os.environ.get("PINTEREST_E2E_REPORT_SCALE", "20"))
+def test_given_a_report_of_several_hundred_mb_when_synced_then_peak_memory_is_that_of_a_small_report():
+    # About two minutes on two shared cores (two files of ~190 MB; PINTEREST_E2E_REPORT_SCALE makes them larger).
+    scale = int(os.environ.get("PINTEREST_E2E_REPORT_SCALE", "50"))
     small, _ = peak_rss_of_sync(1)
     large, stats = peak_rss_of_sync(scale)
 
@@ -284,8 +283,8 @@ def test_given_a_report_of_over_a_hundred_mb_when_synced_then_peak_memory_is_tha
         f"{large.records[STREAM]} records in {large.seconds:.0f} s, peak RSS {large.peak_rss_mb:.0f} MB"
     )
     assert small.returncode == 0 and large.returncode == 0, large.stderr[-2000:]
-    assert megabytes > 6 * scale
-    assert large.records[STREAM] > scale * 0.8 * small.records[STREAM]
+    assert megabytes > 300
+    assert large.records[STREAM] > 40 * small.records[STREAM]
     assert large.duplicate_keys == 0
     assert stats["downloads_dropped_slow"] == 0
     # Flat in the file's size: a few MB of read buffers and one row over the small sync, never the file.

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from source_pinterest.metrics.schema import columns_schema, string_fields, typed
 from source_pinterest.records import RecordNormalizer
 
 SCHEMA = {
@@ -84,3 +85,17 @@ def test_given_values_of_the_right_type_null_or_undeclared_then_nothing_changes(
 
     assert record == expected
     assert caplog.records == []
+
+
+def test_metrics_rows_get_their_numeric_ids_as_strings_and_every_other_value_as_sent():
+    schema = columns_schema(("SPEND_IN_DOLLAR", "TOTAL_CLICKTHROUGH"), ("CAMPAIGN_ID", "DATE"))
+    row = {"CAMPAIGN_ID": 626744138729, "DATE": "2024-06-01", "SPEND_IN_DOLLAR": 12, "TOTAL_CLICKTHROUGH": True}
+
+    assert "CAMPAIGN_ID" in string_fields(schema) and "SPEND_IN_DOLLAR" not in string_fields(schema)
+    assert typed(row, string_fields(schema)) == {
+        "CAMPAIGN_ID": "626744138729",
+        "DATE": "2024-06-01",
+        "SPEND_IN_DOLLAR": 12,
+        "TOTAL_CLICKTHROUGH": True,
+    }
+    assert typed({"AD_ACCOUNT_ID": True}, ("AD_ACCOUNT_ID",)) == {"AD_ACCOUNT_ID": True}  # a bool is no id

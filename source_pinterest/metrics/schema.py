@@ -77,15 +77,15 @@ def user_account_analytics_schema() -> dict[str, Any]:
     }
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def string_fields(schema: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields a metrics schema types as strings, found once per stream: `typed` runs on every row."""
+    return tuple(key for key, field in schema.get("properties", {}).items() if "string" in (field.get("type") or ()))
 
 
-def typed(record: MutableMapping[str, Any], schema: Mapping[str, Any]) -> MutableMapping[str, Any]:
-    """The record with values converted to the schema's types where Pinterest's JSON differs: numeric ids become
-    strings (an 18-digit id stored as a float loses digits)."""
-    properties = schema.get("properties", {})
-    for key, value in record.items():
-        if _is_int(value) and "string" in (properties.get(key) or {}).get("type", ()):
-            record[key] = str(value)
+def typed(record: MutableMapping[str, Any], strings: tuple[str, ...]) -> MutableMapping[str, Any]:
+    """The record with numbers in string fields (`string_fields` of its schema) as strings, where Pinterest's JSON
+    differs: numeric ids become strings (an 18-digit id stored as a float loses digits)."""
+    for key in strings:
+        if type(record.get(key)) is int:  # exactly int: a bool stays a bool
+            record[key] = str(record[key])
     return record

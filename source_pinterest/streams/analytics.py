@@ -17,7 +17,7 @@ from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
 from source_pinterest.metrics.organic import is_final
-from source_pinterest.metrics.schema import columns_schema, typed, user_account_analytics_schema
+from source_pinterest.metrics.schema import columns_schema, string_fields, typed, user_account_analytics_schema
 from source_pinterest.metrics.specs import LIVE_COLUMNS, LIVE_ID_BATCH, LIVE_WINDOWS, AnalyticsSpec
 from source_pinterest.metrics.windows import (
     Window,
@@ -183,6 +183,7 @@ class AnalyticsStream(DatedMetricsStream):
         self.spec = spec
         super().__init__(ctx)
         self._schema = columns_schema(LIVE_COLUMNS, spec.primary_key)
+        self._strings = string_fields(self._schema)
 
     @property
     def name(self) -> str:
@@ -255,7 +256,7 @@ class AnalyticsStream(DatedMetricsStream):
                     return
                 for row in rows:
                     row.setdefault("AD_ACCOUNT_ID", account_id)
-                    yield typed(row, self._schema)
+                    yield typed(row, self._strings)
                 if number + 1 < len(id_batches):
                     self._cursor.batch_done(partition, window.end.isoformat(), ids[-1])
                     yield CHECKPOINT

@@ -25,7 +25,7 @@ from airbyte_cdk.models import SyncMode
 from source_pinterest.config import Granularity
 from source_pinterest.http.downloads import DownloadCancelled, ReportDownload, deleted_after, deleted_on_failure
 from source_pinterest.metrics.jobs import PollResult, ReportJobCancelled, ReportJobRunner, ReportStatus
-from source_pinterest.metrics.schema import columns_schema, typed
+from source_pinterest.metrics.schema import columns_schema, string_fields, typed
 from source_pinterest.metrics.specs import ReportSpec
 from source_pinterest.metrics.windows import Window
 from source_pinterest.streams.analytics import DatedMetricsStream, warn_if_clamped
@@ -66,6 +66,7 @@ class ReportStream(DatedMetricsStream):
         super().__init__(ctx)
         hourly = spec.granularity is Granularity.HOUR
         self._schema = columns_schema(spec.request_columns, spec.key_fields, hourly=hourly)
+        self._strings = string_fields(self._schema)
 
     @property
     def name(self) -> str:
@@ -147,7 +148,7 @@ class ReportStream(DatedMetricsStream):
         row.setdefault("AD_ACCOUNT_ID", partition["ad_account_id"])
         if self.spec.granularity is Granularity.HOUR:
             row.setdefault("HOUR", hour_of(row.get("DATE")))
-        return typed(row, self._schema)
+        return typed(row, self._strings)
 
     def _run_report(
         self, partition: Mapping[str, Any], window: Window, targeting_types: tuple[str, ...]

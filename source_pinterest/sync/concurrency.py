@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -123,10 +123,10 @@ class SlicePartition(Partition):
         name = self._stream.name
         try:
             for item in self._stream.read_records(sync_mode=self._stream.sync_mode, stream_slice=self._slice):
-                if isinstance(item, Mapping):
-                    yield Record(data=item, stream_name=name)
-                elif item is CHECKPOINT:
+                if item is CHECKPOINT:
                     self._checkpoints.emit()
+                else:  # a record: our streams yield no other message, and an ABC isinstance costs ~1 us a record
+                    yield Record(data=cast(Mapping[str, Any], item), stream_name=name)
         except Exception as error:
             failure = self._failed(name, error)
             if failure is not None:

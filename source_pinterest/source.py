@@ -113,6 +113,7 @@ def build_streams(ctx: SyncContext) -> list[PinterestStream]:
         fields[listing.listing_name] = fields.get(listing.listing_name, frozenset()) | ID_LISTING_FIELDS
     ctx.parents.fields = fields
     ctx.parents.only_for = {name: listing.reader for name, listing in METRICS_PARENTS.items()}
+    ctx.parents.compact = {name: listing.compact for name, listing in METRICS_PARENTS.items()}
     # Metrics streams: live analytics, async reports, the user's custom reports.
     ctx.streams["user_account_analytics"] = UserAccountAnalyticsStream(ctx)
     ctx.streams["pin_analytics"] = PinAnalyticsStream(ctx)

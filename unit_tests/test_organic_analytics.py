@@ -10,7 +10,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_pinterest import limits
-from source_pinterest.metrics.organic import PIN_METRIC_TYPES, TOP_PINS_STREAMS, is_final
+from source_pinterest.metrics.organic import PIN_METRIC_TYPES, TOP_PINS_STREAMS, is_final, kept_pin, pin_created_by
 from source_pinterest.source import build_context, build_streams
 from source_pinterest.sync.context import ParentListings
 from source_pinterest.sync.state import PassCursor
@@ -87,7 +87,7 @@ def kept_listings(monkeypatch, streams: list[str]) -> dict[str, list]:
     original = ParentListings.store
 
     def spy(self, stream, partition_key, records):
-        stored[stream] = [dict(record) for record in records]
+        stored[stream] = [record if isinstance(record, tuple) else dict(record) for record in records]
         original(self, stream, partition_key, records)
 
     monkeypatch.setattr(ParentListings, "store", spy)
@@ -95,14 +95,16 @@ def kept_listings(monkeypatch, streams: list[str]) -> dict[str, list]:
     return stored
 
 
-def test_given_pins_and_pin_analytics_when_read_then_only_the_id_and_created_at_of_each_pin_are_kept(api, monkeypatch):
+def test_given_pins_and_pin_analytics_when_read_then_only_the_id_and_creation_day_of_each_pin_are_kept(
+    api, monkeypatch
+):
     api.pages("pins", [[pin(n) for n in range(3)]])
     api.mocker.get(API + "pins/analytics", json=multi_answer())
 
     kept = kept_listings(monkeypatch, ["pins", "pin_analytics"])
 
-    # Never the whole pin (its title here), even while the pins stream is still being read.
-    assert kept["pins"] == [{"id": pin(n)["id"], "created_at": pin(n)["created_at"]} for n in range(3)]
+    # Never the whole pin (its title here), even while the pins stream is still being read: (id, day ordinal).
+    assert kept["pins"] == [(pin(n)["id"], dt.date(2020, 1, 1).toordinal()) for n in range(3)]
 
 
 def test_given_pins_without_pin_analytics_when_read_then_no_pin_is_kept(api, monkeypatch):
@@ -120,7 +122,7 @@ def test_given_pin_analytics_listed_the_pins_first_then_the_pins_stream_lists_it
     ids = ctx.records_of("pins")  # pin_analytics's look-up, before the pins stream read
     records = list(ctx.streams["pins"].read_records(SyncMode.full_refresh, stream_slice={}))
 
-    assert ids == [{"id": p["id"], "created_at": p["created_at"]} for p in (pin(1), pin(2))]
+    assert ids == [(p["id"], dt.date(2020, 1, 1).toordinal()) for p in (pin(1), pin(2))]
     assert [r["title"] for r in records] == ["Pin 1", "Pin 2"]
     assert len(api.requests_to("pins")) == 2  # the few fields kept are no pins records
 
@@ -341,3 +343,15 @@ def test_given_an_attempt_that_ranked_some_sort_orders_then_the_next_attempt_ask
     read_streams(make_config(), [spec.name], state={spec.name: {"states": done}})
 
     assert sorted(query(c)["sort_by"][0] for c in api.requests_to(spec.path)) == sorted(spec.sort_by[2:])
+
+
+def test_a_pin_is_kept_as_its_id_and_creation_day_and_one_created_at_no_one_can_read_counts_as_always_there():
+    kept = [kept_pin(p) for p in (pin(1), {"id": 7, "created_at": "yesterday"}, {"created_at": "2020-01-01"})]
+
+    assert kept == [
+        (pin(1)["id"], dt.date(2020, 1, 1).toordinal()),
+        ("7", None),
+        (None, dt.date(2020, 1, 1).toordinal()),
+    ]
+    assert pin_created_by(kept, dt.date(2019, 12, 31)) == ["7"]  # pin 1 did not exist yet; no id is no pin
+    assert pin_created_by(kept, dt.date(2020, 1, 1)) == [pin(1)["id"], "7"]

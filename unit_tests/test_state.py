@@ -10,7 +10,13 @@ from airbyte_cdk.sources.types import StreamSlice
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from source_pinterest.sync.state import ParentsDoneCursor, PerParentCursor, resumes_a_pass
+from source_pinterest.sync.state import (
+    ParentsDoneCursor,
+    PerParentCursor,
+    id_order,
+    in_id_order,
+    resumes_a_pass,
+)
 
 A, B, C = {"ad_account_id": "1"}, {"ad_account_id": "2"}, {"ad_account_id": "3"}
 
@@ -358,3 +364,9 @@ def test_a_pass_resumed_is_one_of_this_generation_under_way_in_a_metrics_or_full
     assert not resumes_a_pass([metrics_done, {"states": [], "pass_generation": G}], [complete], G)
     assert not resumes_a_pass([{**metrics_under_way, "pass_generation": "2024-06-29T10:00:00Z"}], [complete], G)
     assert not resumes_a_pass([None], [complete, None], G)
+
+
+def test_ids_in_id_order_are_distinct_and_numeric_in_order_shorter_first():
+    ids = ["1200", "999", "1200", "35", "1199", "abc"]
+
+    assert in_id_order(ids) == sorted(set(ids), key=id_order) == ["35", "999", "abc", "1199", "1200"]

@@ -59,19 +59,26 @@ def daily_rows(pin_id: str, answer: object) -> Iterator[dict[str, Any]]:
             yield {"PIN_ID": pin_id, "DATE": day.get("date"), "DATA_STATUS": day.get("data_status"), **metrics}
 
 
-def pin_created_by(pins: Iterable[Mapping[str, Any]], day: dt.date) -> list[str]:
+KeptPin = tuple[str | None, int | None]
+
+
+def kept_pin(pin: Mapping[str, Any]) -> KeptPin:
+    """What pin_analytics keeps of a listed pin until the sync ends: its id and the day it was created (an ordinal;
+    None if unreadable). A tuple: the 60,000 pins of a large account take ~10 MB so, ~20 MB as dicts of the same
+    two fields."""
+    created = pin.get("created_at")
+    try:
+        created_day = dt.date.fromisoformat(created[:10]).toordinal() if isinstance(created, str) else None
+    except ValueError:
+        created_day = None
+    return (str(pin["id"]) if pin.get("id") is not None else None), created_day
+
+
+def pin_created_by(pins: Iterable[KeptPin], day: dt.date) -> list[str]:
     """Ids of the pins that existed by the end of `day` (a pin created later has no data up to it; an unreadable
     created_at counts as existing)."""
-    ids = []
-    for pin in pins:
-        created = pin.get("created_at")
-        try:
-            created_day = dt.date.fromisoformat(created[:10]) if isinstance(created, str) else None
-        except ValueError:
-            created_day = None
-        if pin.get("id") is not None and (created_day is None or created_day <= day):
-            ids.append(str(pin["id"]))
-    return ids
+    last = day.toordinal()
+    return [pin_id for pin_id, created in pins if pin_id is not None and (created is None or created <= last)]
 
 
 @dataclass(frozen=True)

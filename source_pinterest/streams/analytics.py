@@ -33,7 +33,7 @@ from source_pinterest.streams.entity import owner_listed, token_user_id
 from source_pinterest.streams.specs import SPECS_BY_NAME
 from source_pinterest.sync.context import SyncContext
 from source_pinterest.sync.saved_state import StateLayout
-from source_pinterest.sync.state import PassCursor, id_order, partition_key
+from source_pinterest.sync.state import PassCursor, id_order, in_id_order, partition_key
 
 logger = logging.getLogger("airbyte")
 
@@ -164,7 +164,7 @@ class DatedMetricsStream(PinterestStream):
     def remaining_ids(self, partition: Mapping[str, Any], ids: Iterable[str], window: Window) -> list[str]:
         """The ids in id order; in a window an earlier attempt left half done, only those after the last one it
         emitted."""
-        ordered = sorted(set(ids), key=id_order)
+        ordered = in_id_order(ids)
         under_way = self._cursor.window_under_way(partition)
         if under_way and under_way[0] == window.end.isoformat():
             ordered = [i for i in ordered if id_order(i) > id_order(under_way[1])]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from airbyte_cdk.sources.types import StreamSlice
 
 from source_pinterest.config import EntityStatus
 from source_pinterest.http.client import PinterestClient
+from source_pinterest.metrics.organic import kept_pin
 from source_pinterest.records import RecordNormalizer
 from source_pinterest.streams.base import PinterestStream, load_schema, stringify_ids
 from source_pinterest.streams.specs import ENTITY_STREAMS, SKIP_PARENT, StreamSpec, Variant
@@ -35,16 +36,18 @@ PLAIN = Variant({})
 
 @dataclass(frozen=True)
 class ReaderListing:
-    """An entity listing one metrics stream takes its ids from: that stream, and the fields it reads."""
+    """An entity listing one metrics stream takes its ids from: that stream, the fields it reads, and what it keeps
+    of each record (`compact`, over those fields)."""
 
     reader: str
     fields: frozenset[str]
+    compact: Callable[[Mapping[str, Any]], Any]
 
 
 # pin_analytics reads every pin of the `pins` listing (created_at: a pin has no data before it existed). Its pins are
-# kept with those fields only, and only when pin_analytics is selected (context.ParentListings.only_for): whole, the
-# pins of a large account are ~90 MB until the sync ends.
-METRICS_PARENTS = {"pins": ReaderListing("pin_analytics", frozenset({"id", "created_at"}))}
+# kept in their compact form (organic.kept_pin), and only when pin_analytics is selected
+# (context.ParentListings.only_for): whole, the pins of a large account are ~90 MB until the sync ends.
+METRICS_PARENTS = {"pins": ReaderListing("pin_analytics", frozenset({"id", "created_at"}), kept_pin)}
 # Streams whose records define other entity streams' slices, or that other streams look up: their listings are kept
 # for the rest of the sync, so a parent stream read after its children replays them instead of listing again. (A
 # parent read in every status is the metrics' listing of every status, kept as such: source.build_streams.)

@@ -29,7 +29,8 @@ class ParentListings:
 
     A listing kept only for one reader stream (`only_for`, e.g. the pins of pin_analytics) is never kept whole: its
     own stream lists its records again if that reader listed them first (start_order makes it list them first), and
-    nothing of it is kept when the reader is not selected (`unused`)."""
+    nothing of it is kept when the reader is not selected (`unused`). Of each of its records it keeps what the
+    reader's `compact` function returns, if it has one (tens of thousands of pins)."""
 
     def __init__(
         self, fields: Mapping[str, frozenset[str]] | None = None, only_for: Mapping[str, str] | None = None
@@ -40,6 +41,7 @@ class ParentListings:
         self._guard = threading.Lock()
         self.fields: Mapping[str, frozenset[str]] = fields or {}
         self.only_for: Mapping[str, str] = only_for or {}  # listing -> the one stream it is kept for
+        self.compact: Mapping[str, Callable[[Record], Any]] = {}  # listing -> what its one reader keeps of a record
         self.replayed: set[str] = set()  # listings kept whole until their own stream is done (stream_done)
         self.unused: set[str] = set()  # listings kept for a stream this read does not emit: not kept
 
@@ -64,12 +66,14 @@ class ParentListings:
     def cached(self, stream: str, partition_key: str) -> list[Record] | None:
         return self._records.get(stream, {}).get(partition_key)
 
-    def keeper(self, stream: str, for_replay: bool = True) -> Callable[[Record], Record]:
+    def keeper(self, stream: str, for_replay: bool = True) -> Callable[[Record], Any]:
         """What is kept of each record of this listing, from now on: whole when it is listed for a stream that is
         still to replay it (`for_replay`: a child listed it), else the fields its readers use."""
         fields = self.fields.get(stream)
         if fields is None or (for_replay and stream in self.replayed):
             return lambda record: record
+        if stream in self.compact:
+            return self.compact[stream]
         return lambda record: {field: record[field] for field in fields if field in record}
 
     def replayed_partition(self, stream: str, partition_key: str) -> None:
@@ -96,8 +100,9 @@ class ParentListings:
             for key, records in list(listing.items()):
                 listing[key] = [keep(record) for record in records]
 
-    def all_records(self, stream: str, list_everything: Callable[[], Iterable[Record]]) -> list[Record]:
-        """Every record of a parent stream, listing it through `list_everything` if no one has yet."""
+    def all_records(self, stream: str, list_everything: Callable[[], Iterable[Record]]) -> list[Any]:
+        """Every record of a parent stream, listing it through `list_everything` if no one has yet (of a listing kept
+        for one reader, what its `compact` function kept)."""
         with self._lock(stream):
             if stream not in self._complete:
                 for _ in list_everything():
@@ -120,7 +125,7 @@ class SyncContext:
     listings: dict[str, Any] = field(default_factory=dict)
     readiness: MetricsReadiness = field(default_factory=MetricsReadiness)  # which recent days are final
 
-    def records_of(self, name: str, all_statuses: bool = False) -> list[Record]:
+    def records_of(self, name: str, all_statuses: bool = False) -> list[Any]:
         """Every record of an entity stream in this sync (listed once, then replayed)."""
         stream = self.listings[name] if all_statuses else self.streams[name]
         return self.parents.all_records(stream.listing_name, stream.list_everything)

@@ -173,6 +173,13 @@ def id_order(entity_id: str) -> tuple[int, str]:
     return len(entity_id), entity_id
 
 
+def in_id_order(ids: Iterable[str]) -> list[str]:
+    """The distinct ids sorted by id_order, without its key tuple per id (the 60,000 pins of a large account)."""
+    ordered = sorted(set(ids))
+    ordered.sort(key=len)  # stable: by text within a length
+    return ordered
+
+
 # A generation begun less than this long ago is taken as still being synced even when every metrics stream has
 # finished it: the entity streams of the same sync may not have (their state does not say), and Airbyte starts the
 # next attempt within minutes. A sync scheduled more often than this re-reads no metrics in between.

@@ -70,6 +70,10 @@ ALL_STATUS_LISTINGS = tuple(
 # Records (and state) waiting for the main thread to emit them. The CDK's default, 10,000, cost 50 MB more peak RSS
 # on the medium account (report rows of ~40 fields) for no measurable speed.
 QUEUE_SIZE = 1_000
+# Partitions handed to the pool and not yet pruned. The CDK's default, 10,000, lets done futures pile up to that many
+# before it prunes any: about 5 MB on the large account's 4,000 keyword partitions. A stream generating partitions
+# waits while this many are pending, far more than the workers take at once.
+MAX_PENDING_PARTITIONS = 200
 # Streams listing their partitions at once (each in a worker): a child's listing waits on its parent's listing.
 MAX_STREAMS_GENERATING = 4
 
@@ -305,7 +309,7 @@ class SourcePinterest(AbstractSource):
             # The pool is ours, so that a read that ends with a failure still lets its (idle) threads go at once.
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workerpool")
             source = ConcurrentSource(
-                threadpool=ThreadPoolManager(pool, logger),
+                threadpool=ThreadPoolManager(pool, logger, max_concurrent_tasks=MAX_PENDING_PARTITIONS),
                 logger=logger,
                 slice_logger=DebugSliceLogger(),
                 queue=queue,

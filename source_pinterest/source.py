@@ -136,8 +136,9 @@ def join_generation(
     """Tell every metrics stream read incrementally and every resumable full refresh which sync generation this read
     belongs to, and whether it resumes it (state.read_generation): the answer depends on their states together.
     A full refresh's state counts once it names a generation and its pass is under way: one the platform cleared
-    for a new sync, or a complete one, says nothing. A full refresh skips a pass completed in the generation only when some pass of it is under way
-    (state.resumes_a_pass), never because the last sync began less than an hour ago."""
+    for a new sync, or a complete one, says nothing. A full refresh skips a pass completed in the generation only
+    when some pass of it is under way (state.resumes_a_pass), never because the last sync began less than an hour
+    ago."""
     incremental = (instances.get(c.stream.name) for c in catalog.streams if c.sync_mode == SyncMode.incremental)
     metrics = [stream for stream in incremental if isinstance(stream, DatedMetricsStream)]
     selected = (instances.get(c.stream.name) for c in catalog.streams)

@@ -119,7 +119,7 @@ def test_given_pin_analytics_listed_the_pins_first_then_the_pins_stream_lists_it
     build_streams(ctx)
     ctx.parents.select(["pins", "pin_analytics"])
 
-    ids = ctx.records_of("pins")  # pin_analytics's look-up, before the pins stream read
+    ids = ctx.compact_records_of("pins")  # pin_analytics's look-up, before the pins stream read
     records = list(ctx.streams["pins"].read_records(SyncMode.full_refresh, stream_slice={}))
 
     assert ids == [(p["id"], dt.date(2020, 1, 1).toordinal()) for p in (pin(1), pin(2))]

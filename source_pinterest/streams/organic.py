@@ -83,7 +83,7 @@ class PinAnalyticsStream(DatedMetricsStream):
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Any]:
         windows = self.sync_windows({}, sync_mode)
-        pins = self.ctx.records_of("pins") if windows else []
+        pins = self.ctx.compact_records_of("pins") if windows else []
         for window in windows:
             ids = self.remaining_ids({}, pin_created_by(pins, window.end), window)
             id_batches = batches(ids, MULTI_PIN_BATCH)

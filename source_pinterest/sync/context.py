@@ -125,7 +125,13 @@ class SyncContext:
     listings: dict[str, Any] = field(default_factory=dict)
     readiness: MetricsReadiness = field(default_factory=MetricsReadiness)  # which recent days are final
 
-    def records_of(self, name: str, all_statuses: bool = False) -> list[Any]:
+    def records_of(self, name: str, all_statuses: bool = False) -> list[Record]:
         """Every record of an entity stream in this sync (listed once, then replayed)."""
-        stream = self.listings[name] if all_statuses else self.streams[name]
+        return self._kept(self.listings[name] if all_statuses else self.streams[name])
+
+    def compact_records_of(self, name: str) -> list[Any]:
+        """What a listing kept for one reader holds of each record (ParentListings.compact), e.g. (id, day) of pins."""
+        return self._kept(self.streams[name])
+
+    def _kept(self, stream: Any) -> list[Any]:
         return self.parents.all_records(stream.listing_name, stream.list_everything)

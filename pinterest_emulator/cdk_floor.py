@@ -6,6 +6,9 @@ as it emitted, with the keys and value types of its records. It runs as the conn
 CDK's `launch` (`read` with a catalog, one JSON line per message on stdout) in a subprocess whose stdout goes to a
 file (as run_connector_measured does, so no reader competes for CPU), the child's user+sys CPU from `os.wait4`.
 
+For a full sync, whose records are mostly metrics rows of 20-180 fields, `mix_rows` builds the rows from what that
+sync emitted (the first records of each stream, in the proportions of its record counts) instead of the truth.
+
 The rows are emitted in whole copies of that mix, at least `MIN_RECORDS` of them, so that the floor's CPU stands
 well above a start-up's variation; a second run with no records measures the start-up (imports, config, catalog,
 the rows file), and both figures are per record after start-up (the connector's start-up is its `spec` run). The
@@ -37,6 +40,8 @@ from airbyte_cdk.sources.streams import Stream
 
 STREAM = "floor"
 MIN_RECORDS = 200_000
+# Rows of a full sync's mix handed to the floor (mix_rows): enough that a stream of 0.1% of the records shows.
+MIX_ROWS = 5_000
 # Below this much CPU after start-up, the start-up's own variation (a few tenths of a second) swamps a figure.
 MIN_MEASURED_CPU = 1.0
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +131,21 @@ def floor_rows(truth: Callable[[str], list[dict[str, Any]]], counts: Mapping[str
     for stream, count in counts.items():
         records = [{k: v for k, v in r.items() if v is not None} for r in truth(stream)] if count else []
         rows += [records[i % len(records)] for i in range(count)] if records else []
+    return rows
+
+
+def mix_rows(
+    samples: Mapping[str, list[dict[str, Any]]], counts: Mapping[str, int], size: int = MIX_ROWS
+) -> list[dict[str, Any]]:
+    """About `size` rows in the proportions of `counts` (a sync's records per stream), each stream's drawn in turn
+    from its `samples` (records it emitted): rows as wide as that sync's on average, without keeping millions. A
+    stream with records gets at least one row; one without samples gets none."""
+    total = sum(n for name, n in counts.items() if samples.get(name))
+    rows: list[dict[str, Any]] = []
+    for name, count in counts.items():
+        sample = samples.get(name)
+        if sample and count:
+            rows += [sample[i % len(sample)] for i in range(max(1, round(count / total * size)))]
     return rows
 
 

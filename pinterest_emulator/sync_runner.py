@@ -265,9 +265,12 @@ class MeasuredRun:
     cpu_seconds: float  # user + system time of the connector process alone, all its threads
     peak_rss_kb: int  # the connector's own high-water mark, not its parent's (see _peak_rss_watcher)
     rss_profile: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, VmRSS KB) samples
+    # The first SAMPLED_RECORDS records' data of each stream, as emitted: what a record of that stream looks like.
+    samples: dict[str, list[dict]] = field(default_factory=dict)
 
 
 RECORD_PREFIX = '{"type":"RECORD","record":{"stream":"'
+SAMPLED_RECORDS = 200
 
 
 def run_connector_measured(
@@ -305,17 +308,21 @@ def run_connector_measured(
         process.returncode = os.waitstatus_to_exitcode(status)
         counts: Counter = Counter()
         lines: list[str] = []
+        samples: dict[str, list[dict]] = {}
         with open(out_path) as out:
             for line in out:
                 if line.startswith('{"type":"RECORD"'):
-                    counts[_record_stream(line)] += 1
+                    stream = _record_stream(line)
+                    counts[stream] += 1
+                    if counts[stream] <= SAMPLED_RECORDS:
+                        samples.setdefault(stream, []).append(json.loads(line)["record"]["data"])
                 else:
                     lines.append(line.rstrip("\n"))
         stderr = err_path.read_text()
     # Where /proc is missing, rusage it is, though it also counts the parent's memory at fork.
     peak = peak_kb[0] or usage.ru_maxrss
     run = ConnectorRun(args, process.returncode, _parse(lines), lines, stderr, seconds, peak)
-    return MeasuredRun(run, counts, usage.ru_utime + usage.ru_stime, peak, profile)
+    return MeasuredRun(run, counts, usage.ru_utime + usage.ru_stime, peak, profile, samples)
 
 
 def _peak_rss_watcher(

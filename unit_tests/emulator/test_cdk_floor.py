@@ -11,6 +11,7 @@ from pinterest_emulator.cdk_floor import (
     floor_line,
     floor_rows,
     measure_floor,
+    mix_rows,
     per_record_us,
 )
 
@@ -41,6 +42,20 @@ def test_floor_rows_skip_a_stream_without_truth_and_do_not_ask_for_a_stream_with
 
     assert floor_rows(truth, {"keywords": 4, "pins": 0}) == []
     assert asked == ["keywords"]
+
+
+def test_a_full_syncs_mix_keeps_the_proportions_of_its_record_counts_drawing_each_streams_samples_in_turn():
+    samples = {"ads_analytics": [{"AD_ID": "1"}, {"AD_ID": "2"}], "boards": [{"id": "7"}], "pins": []}
+    counts = {"ads_analytics": 9_000, "boards": 1_000, "pins": 50, "keywords": 5}
+    rows = mix_rows(samples, counts, size=10)
+    # 9,000 and 1,000 of the 10,000 records with samples; pins and keywords emitted no sample, so no rows.
+    assert rows == [{"AD_ID": "1"}, {"AD_ID": "2"}] * 4 + [{"AD_ID": "1"}] + [{"id": "7"}]
+
+
+def test_a_stream_with_few_records_still_gets_one_row_of_the_mix():
+    rows = mix_rows({"ads_analytics": [{"AD_ID": "1"}], "boards": [{"id": "7"}]}, {"ads_analytics": 10**6, "boards": 3})
+    assert rows.count({"id": "7"}) == 1
+    assert rows.count({"AD_ID": "1"}) == 5_000
 
 
 @pytest.mark.parametrize(

@@ -329,6 +329,27 @@ def test_json_rows_equal_a_whole_parse_whatever_the_chunks(chunk, indent):
     assert list(downloads.JsonRows(BytesIO(b"[]")).of_array()) == []
 
 
+@pytest.mark.parametrize("chunk", [5, 300, 1 << 20])
+def test_json_rows_parsed_many_at_once_equal_a_whole_parse_around_braces_in_strings_and_huge_integers(chunk):
+    # Plain rows go through the one-call parse; each kind of text it must not take whole sits among them.
+    tricky = [
+        {"NAME": "ends like a row }]", "N": 1},
+        {"NAME": "like two rows }, {", "N": 2},
+        {"NAME": "}", "IMPRESSIONS": 98765432109876543210, "N": 3},  # beyond 64 bits: exact, not a float
+        {"NESTED": {"A": [{"B": None}]}, "N": 4},
+        {"N": -0.0, "F": 1.5e-7, "T": True, "NULL": None, "U": "caf\u00e9 \u2603"},
+    ]
+    plain = [{"DATE": f"2024-06-{day:02d}", "CAMPAIGN_ID": "549755813888", "SPEND": day * 1.25} for day in range(1, 29)]
+    report = {"1": plain + tricky + plain, "2": tricky[::-1], "3": plain}
+    text = json.dumps(report, ensure_ascii=False).encode()
+
+    rows = list(downloads.JsonRows(BytesIO(text), chunk=chunk).of_object_of_arrays())
+
+    assert rows == [(key, row) for key, value in report.items() for row in value]
+    huge = [row for _, row in rows if "IMPRESSIONS" in row]
+    assert [type(row["IMPRESSIONS"]) for row in huge] == [int, int]
+
+
 @pytest.mark.parametrize(
     "text",
     [b'{"1": [{"a": 1}, {"a": ', b'{"1": [{"a": 1}]', b'{"1": [{"a": 1}] "2"', b"[1, 2", b"<html>", b"", b"[1] x"],

@@ -20,7 +20,6 @@ from airbyte_cdk.models import (
     SyncMode,
 )
 from airbyte_cdk.sources import AbstractSource
-from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.concurrent_source.thread_pool_manager import ThreadPoolManager
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
@@ -45,7 +44,7 @@ from source_pinterest.streams.reports import ReportStream
 from source_pinterest.streams.special import AdAccountsStream, BoardPinsStream
 from source_pinterest.streams.specs import ENTITY_STREAMS, SPECS_BY_NAME, missing_secret_scopes
 from source_pinterest.sync import saved_state
-from source_pinterest.sync.concurrency import concurrent_stream
+from source_pinterest.sync.concurrency import RECORDS_PER_BATCH, BatchingConcurrentSource, concurrent_stream
 from source_pinterest.sync.context import SyncContext
 from source_pinterest.sync.failures import stream_failure, sync_failure
 from source_pinterest.sync.progress import SyncProgress, activate, summary_lines
@@ -67,9 +66,10 @@ ALL_STATUS_LISTINGS = tuple(
         + [ref.stream for spec in ENTITY_STREAMS for ref in spec.parents if ref.all_statuses]
     )
 )
-# Records (and state) waiting for the main thread to emit them. The CDK's default, 10,000, cost 50 MB more peak RSS
-# on the medium account (report rows of ~40 fields) for no measurable speed.
-QUEUE_SIZE = 1_000
+# Items (record batches, state, partitions) waiting for the main thread: at most about 1,000 records, as when each
+# record was an item. The CDK's default, 10,000 records, cost 50 MB more peak RSS on the medium account (report rows
+# of ~40 fields) for no measurable speed.
+QUEUE_SIZE = 1_000 // RECORDS_PER_BATCH
 # Partitions handed to the pool and not yet pruned. The CDK's default, 10,000, lets done futures pile up to that many
 # before it prunes any: about 5 MB on the large account's 4,000 keyword partitions. A stream generating partitions
 # waits while this many are pending, far more than the workers take at once.
@@ -309,7 +309,7 @@ class SourcePinterest(AbstractSource):
             ]
             # The pool is ours, so that a read that ends with a failure still lets its (idle) threads go at once.
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workerpool")
-            source = ConcurrentSource(
+            source = BatchingConcurrentSource(
                 threadpool=ThreadPoolManager(pool, logger, max_concurrent_tasks=MAX_PENDING_PARTITIONS),
                 logger=logger,
                 slice_logger=DebugSliceLogger(),

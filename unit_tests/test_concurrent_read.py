@@ -11,9 +11,18 @@ import pytest
 from airbyte_cdk.models import Type
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_pinterest.streams.base import CHECKPOINT
 from source_pinterest.streams.entity import EntityStream
-from source_pinterest.sync.concurrency import STATE_MAX_SECONDS, STATE_SHARES, StreamCheckpoints
+from source_pinterest.sync.concurrency import (
+    RECORDS_PER_BATCH,
+    STATE_MAX_SECONDS,
+    STATE_SHARES,
+    RecordBatch,
+    SlicePartition,
+    StreamCheckpoints,
+)
 from unit_tests.conftest import API, make_config, read_streams, records_of
 
 BOARD = {"id": "1", "name": "b", "created_at": "2024-01-01T00:00:00"}
@@ -190,3 +199,56 @@ def test_a_closed_partition_waits_at_most_state_max_seconds_for_its_state_messag
     checkpoints.close_partition(None)
 
     assert emitted_states(repository) == 1
+
+
+class SliceStream:
+    """A stream whose one slice yields `items` (records, CHECKPOINT) and then raises `error` if given."""
+
+    name, sync_mode = "campaigns", None
+
+    def __init__(self, items: list, error: Exception | None = None) -> None:
+        self.items, self.error, self.state = items, error, {}
+
+    def read_records(self, sync_mode, stream_slice):
+        yield from self.items
+        if self.error:
+            raise self.error
+
+
+class SpyCheckpoints:
+    def __init__(self, log: list) -> None:
+        self.log = log
+
+    def emit(self) -> None:
+        self.log.append("state")
+
+
+def read_partition(stream: SliceStream, failed=lambda name, error: None) -> list:
+    """What the partition hands the queue, a batch as the ids of its records, and each checkpoint as 'state'."""
+    log: list = []
+    partition = SlicePartition(stream, {}, SpyCheckpoints(log), failed)
+    for item in partition.read():
+        assert type(item) is RecordBatch
+        log.append([record.data["id"] for record in item])
+    return log
+
+
+def test_a_partition_hands_its_records_over_in_batches_and_each_checkpoint_after_the_records_it_covers():
+    ids = [str(n) for n in range(RECORDS_PER_BATCH + 3)]
+    items = [{"id": i} for i in ids] + [CHECKPOINT] + [{"id": "last"}]
+
+    log = read_partition(SliceStream(items))
+
+    assert log == [ids[:RECORDS_PER_BATCH], ids[RECORDS_PER_BATCH:], "state", ["last"]]
+
+
+def test_a_partition_that_fails_hands_over_the_records_read_before_its_failure():
+    error = AirbyteTracedException(message="campaigns failed")
+    items = [{"id": "1"}, {"id": "2"}]
+    log: list = []
+    partition = SlicePartition(SliceStream(items, RuntimeError("boom")), {}, SpyCheckpoints(log), lambda n, e: error)
+    reader = partition.read()
+
+    assert [r.data["id"] for r in next(reader)] == ["1", "2"]
+    with pytest.raises(AirbyteTracedException, match="campaigns failed"):
+        next(reader)

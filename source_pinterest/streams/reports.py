@@ -67,6 +67,7 @@ class ReportStream(DatedMetricsStream):
         hourly = spec.granularity is Granularity.HOUR
         self._schema = columns_schema(spec.request_columns, spec.key_fields, hourly=hourly)
         self._strings = string_fields(self._schema)
+        self._hourly, self._id_column = hourly, spec.id_column  # looked up once: _record runs on every row
 
     @property
     def name(self) -> str:
@@ -144,9 +145,9 @@ class ReportStream(DatedMetricsStream):
         return reports
 
     def _record(self, partition: Mapping[str, Any], entity_id: str, row: dict[str, Any]) -> Mapping[str, Any]:
-        row.setdefault(self.spec.id_column, entity_id)
+        row.setdefault(self._id_column, entity_id)
         row.setdefault("AD_ACCOUNT_ID", partition["ad_account_id"])
-        if self.spec.granularity is Granularity.HOUR:
+        if self._hourly:
             row.setdefault("HOUR", hour_of(row.get("DATE")))
         return typed(row, self._strings)
 

@@ -59,8 +59,9 @@ class SyncProgress:
 
     def observe(self, message: AirbyteMessage) -> list[str]:
         """Counts the message; returns the progress lines of the streams being read when they are due."""
-        if message.type == Type.RECORD and message.record is not None:
-            self.records[message.record.stream] += 1
+        record = message.record  # set on RECORD messages only; checked first, as this runs for every record
+        if record is not None:
+            self.records[record.stream] += 1
         elif message.type == Type.TRACE and message.trace is not None and message.trace.type == TraceType.STREAM_STATUS:
             status = message.trace.stream_status
             assert status is not None, "a STREAM_STATUS trace carries its stream status"

@@ -3,9 +3,10 @@
 `python -m pinterest_emulator.bench [--sizes small medium large] [--latency-ms 100] [--rate-scale 1] [--days 186]
 [--workers N] [--report-polls 1]` (or `bash scripts/dev.sh bench ...`) prints, per size: API calls per stream and in
 total next to the minimum the data needs (bench_minimum.py), 429s received, wall time next to the lower bound that
-the rate limits and the latency set, peak RSS, and the records per second of a zero-latency, unlimited sync of the
-entity streams, next to those of a bare CDK source emitting the same records (cdk_floor.py). It is a measurement,
-not a test: it exits 1 only if a sync failed.
+the rate limits and the latency set, peak RSS, the full sync's connector CPU a record next to a bare CDK source
+emitting that sync's own mix of records (cdk_floor.mix_rows), and the records per second of a zero-latency,
+unlimited sync of the entity streams, next to the same bare source emitting those records (cdk_floor.py). It is a
+measurement, not a test: it exits 1 only if a sync failed.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ from pinterest_emulator.bench_minimum import (
     lower_bound_seconds,
     minimum_calls,
 )
-from pinterest_emulator.cdk_floor import FloorFigures, floor_line, floor_rows, measure_floor, mix_rows
+from pinterest_emulator.cdk_floor import (
+    FloorFigures,
+    floor_line,
+    floor_rows,
+    measure_floor,
+    mix_rows,
+    per_record_us,
+    rate,
+)
 from pinterest_emulator.ratelimit import LIMITS_PER_MINUTE
 from pinterest_emulator.sync_runner import (
     MeasuredRun,
@@ -305,27 +314,32 @@ def print_throughput(throughput: Throughput, startup_cpu: float) -> None:
 
 
 def print_overview(results: list[dict]) -> None:
-    """One Markdown row per size, as the README records them."""
+    """One Markdown row per size, with the README's columns."""
     print("\n== overview ==")
     print(
-        "| size | full: calls / minimum | incremental: calls / minimum / goal | 429s | full: wall / bound "
-        "| incremental: wall / bound | peak RSS | entity records/s, zero latency | per CPU-second | pins alone per "
-        "CPU-second |"
+        "| size | records (full) | report MB downloaded | full: calls / minimum | incremental: calls / minimum | 429s "
+        "| full: wall / bound | incremental: wall / bound | peak RSS (full / incr.) | full sync: connector CPU, records "
+        "per CPU-second after start-up | CDK floor of that mix, records per CPU-second (connector / floor) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        full, inc, t = r["full"], r["incremental"], r["throughput"]
+        full, inc, floor = r["full"], r["incremental"], r["full_floor"]
+        records = sum(full.measured.record_counts.values())
+        connector_us = per_record_us(records, full.measured.cpu_seconds, r["startup"])
+        floor_us = per_record_us(floor.run.records, floor.run.cpu_seconds, floor.startup.cpu_seconds)
+        ratio = f" ({floor_us / connector_us:.2f}x)" if connector_us and floor_us else ""
         cells = [
             r["size"],
+            f"{records:,}",
+            f"{full.stats.get('download_bytes_sent', 0) / 1e6:,.0f}",
             f"{full.calls:,} / {full.minimum.total():,} ({pct(full.calls, full.minimum.total())})",
-            f"{inc.calls:,} / {inc.minimum.total():,} / {inc.goal.total():,}",
+            f"{inc.calls:,} / {inc.minimum.total():,}",
             str(full.stats["rate_limited"] + inc.stats["rate_limited"]),
             wall_vs_bound(full),
             wall_vs_bound(inc),
-            f"{max(full.measured.peak_rss_kb, inc.measured.peak_rss_kb) / 1024:.0f} MB",
-            f"{t.records / t.seconds:,.0f}",
-            f"{t.records / t.cpu_seconds:,.0f}",
-            pins_rate(t, r["startup"]),
+            f"{full.measured.peak_rss_kb / 1024:.0f} / {inc.measured.peak_rss_kb / 1024:.0f} MB",
+            f"{full.measured.cpu_seconds:,.1f} s, {rate(connector_us) if connector_us else '-'}",
+            f"{rate(floor_us) if floor_us else '-'}{ratio}",
         ]
         print("| " + " | ".join(cells) + " |")
 

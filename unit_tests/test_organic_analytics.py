@@ -87,7 +87,7 @@ def kept_listings(monkeypatch, streams: list[str]) -> dict[str, list]:
     original = ParentListings.store
 
     def spy(self, stream, partition_key, records):
-        stored[stream] = [record if isinstance(record, tuple) else dict(record) for record in records]
+        stored[stream] = [dict(record) if isinstance(record, dict) else record for record in records]
         original(self, stream, partition_key, records)
 
     monkeypatch.setattr(ParentListings, "store", spy)
@@ -103,8 +103,9 @@ def test_given_pins_and_pin_analytics_when_read_then_only_the_id_and_creation_da
 
     kept = kept_listings(monkeypatch, ["pins", "pin_analytics"])
 
-    # Never the whole pin (its title here), even while the pins stream is still being read: (id, day ordinal).
-    assert kept["pins"] == [(pin(n)["id"], dt.date(2020, 1, 1).toordinal()) for n in range(3)]
+    # Never the whole pin (its title here), even while the pins stream is still being read: its id and day.
+    assert kept["pins"] == [kept_pin(pin(n)) for n in range(3)]
+    assert pin_created_by(kept["pins"], dt.date(2020, 1, 1)) == [pin(n)["id"] for n in range(3)]
 
 
 def test_given_pins_without_pin_analytics_when_read_then_no_pin_is_kept(api, monkeypatch):
@@ -122,7 +123,7 @@ def test_given_pin_analytics_listed_the_pins_first_then_the_pins_stream_lists_it
     ids = ctx.compact_records_of("pins")  # pin_analytics's look-up, before the pins stream read
     records = list(ctx.streams["pins"].read_records(SyncMode.full_refresh, stream_slice={}))
 
-    assert ids == [(p["id"], dt.date(2020, 1, 1).toordinal()) for p in (pin(1), pin(2))]
+    assert pin_created_by(ids, dt.date(2020, 1, 1)) == [pin(1)["id"], pin(2)["id"]]
     assert [r["title"] for r in records] == ["Pin 1", "Pin 2"]
     assert len(api.requests_to("pins")) == 2  # the few fields kept are no pins records
 
@@ -346,12 +347,20 @@ def test_given_an_attempt_that_ranked_some_sort_orders_then_the_next_attempt_ask
 
 
 def test_a_pin_is_kept_as_its_id_and_creation_day_and_one_created_at_no_one_can_read_counts_as_always_there():
-    kept = [kept_pin(p) for p in (pin(1), {"id": 7, "created_at": "yesterday"}, {"created_at": "2020-01-01"})]
-
-    assert kept == [
-        (pin(1)["id"], dt.date(2020, 1, 1).toordinal()),
-        ("7", None),
-        (None, dt.date(2020, 1, 1).toordinal()),
+    listed = [
+        pin(1),
+        {"id": 7, "created_at": "yesterday"},
+        {"created_at": "2020-01-01"},
+        {"id": "0123", "created_at": "2019-06-01"},  # not a plain number: kept as it is, not as 123
+        {"id": "pin-abc", "created_at": "2021-03-04T10:00:00"},
+        {"id": str(2**70), "created_at": "9999-12-31"},  # beyond 64 bits and the last day there is
     ]
-    assert pin_created_by(kept, dt.date(2019, 12, 31)) == ["7"]  # pin 1 did not exist yet; no id is no pin
-    assert pin_created_by(kept, dt.date(2020, 1, 1)) == [pin(1)["id"], "7"]
+    kept = [kept_pin(p) for p in listed]
+
+    assert pin_created_by(kept, dt.date(2019, 12, 31)) == ["7", "0123"]  # pin 1 did not exist yet; no id is no pin
+    assert pin_created_by(kept, dt.date(2020, 1, 1)) == [pin(1)["id"], "7", "0123"]
+    assert pin_created_by(kept, dt.date(9999, 12, 31)) == [pin(1)["id"], "7", "0123", "pin-abc", str(2**70)]
+    # A numeric id and its day are one int (what 60,000 pins cost): the same pin, a third of a tuple's bytes.
+    assert (
+        isinstance(kept[0], int) and isinstance(kept[1], int) and kept[3] == ("0123", dt.date(2019, 6, 1).toordinal())
+    )

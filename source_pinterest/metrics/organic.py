@@ -59,26 +59,42 @@ def daily_rows(pin_id: str, answer: object) -> Iterator[dict[str, Any]]:
             yield {"PIN_ID": pin_id, "DATE": day.get("date"), "DATA_STATUS": day.get("data_status"), **metrics}
 
 
-KeptPin = tuple[str | None, int | None]
+KeptPin = int | tuple[str | None, int | None]
+# Day ordinals fit in 22 bits up to the year 11,000 (date.max is 3,652,059).
+_DAY_BITS = 22
+_DAY_MASK = (1 << _DAY_BITS) - 1
 
 
 def kept_pin(pin: Mapping[str, Any]) -> KeptPin:
     """What pin_analytics keeps of a listed pin until the sync ends: its id and the day it was created (an ordinal;
-    None if unreadable). A tuple: the 60,000 pins of a large account take ~10 MB so, ~20 MB as dicts of the same
-    two fields."""
+    None if unreadable). A pin id that is a plain decimal number (Pinterest's are) is kept as one int, the id
+    shifted left by _DAY_BITS with the day in the low bits (0: none): the 60,000 pins of a large account take
+    ~2.6 MB so, ~9.6 MB as (id, day) tuples, ~20 MB as dicts of the same two fields. Any other id keeps the tuple."""
     created = pin.get("created_at")
     try:
         created_day = dt.date.fromisoformat(created[:10]).toordinal() if isinstance(created, str) else None
     except ValueError:
         created_day = None
-    return (str(pin["id"]) if pin.get("id") is not None else None), created_day
+    pin_id = str(pin["id"]) if pin.get("id") is not None else None
+    if pin_id and pin_id.isascii() and pin_id.isdigit() and pin_id[0] != "0":
+        return int(pin_id) << _DAY_BITS | (created_day or 0)
+    return pin_id, created_day
 
 
 def pin_created_by(pins: Iterable[KeptPin], day: dt.date) -> list[str]:
     """Ids of the pins that existed by the end of `day` (a pin created later has no data up to it; an unreadable
     created_at counts as existing)."""
     last = day.toordinal()
-    return [pin_id for pin_id, created in pins if pin_id is not None and (created is None or created <= last)]
+    ids = []
+    for pin in pins:
+        pin_id: str | None
+        if isinstance(pin, int):
+            pin_id, created = str(pin >> _DAY_BITS), (pin & _DAY_MASK) or None
+        else:  # the tuple of an id that is not a plain number
+            pin_id, created = pin
+        if pin_id is not None and (created is None or created <= last):
+            ids.append(pin_id)
+    return ids
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ class StreamCheckpoints(Cursor):
 # Records a partition hands the main thread as one queue item. One item a record cost a Queue.put and .get with their
 # locks, the CDK's isinstance chain over the item types and a Queue.empty, about a third of the CPU a record spends
 # above a bare CDK source's; see BatchingConcurrentSource.
-RECORDS_PER_BATCH = 25
+RECORDS_PER_BATCH = 10
 
 
 class RecordBatch(list[Record]):

@@ -171,7 +171,7 @@ def run_size(args: argparse.Namespace, size: str, startup_cpu: float) -> dict:
         entities = sum(len(truth(name, None)) for name in ENTITY_STREAMS)
     result = {"size": size, "accounts": len(truth("ad_accounts")), "entities": entities, "full": full}
     result.update(incremental=incremental, throughput=throughput, limits=limits, config=config, startup=startup_cpu)
-    result.update(full_floor=full_floor)
+    result["full_floor"] = full_floor
     print_size(args, result)
     return result
 

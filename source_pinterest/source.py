@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from queue import Queue
@@ -74,7 +75,8 @@ QUEUE_SIZE = 1_000 // RECORDS_PER_BATCH
 # before it prunes any: about 5 MB on the large account's 4,000 keyword partitions. A stream generating partitions
 # waits while this many are pending, far more than the workers take at once.
 MAX_PENDING_PARTITIONS = 200
-# Streams listing their partitions at once (each in a worker): a child's listing waits on its parent's listing.
+# Streams listing their partitions at once, each in a thread of the pool besides the num_workers reading partitions:
+# a child's listing waits on its parent's listing.
 MAX_STREAMS_GENERATING = 4
 
 
@@ -279,6 +281,8 @@ class SourcePinterest(AbstractSource):
         # Which kept listings stay whole until their selected stream replays them, which are not kept at all.
         ctx.parents.select(c.stream.name for c in catalog.streams)
         workers = ctx.config.num_workers
+        generating = min(workers, MAX_STREAMS_GENERATING)
+        reading_slots = threading.BoundedSemaphore(workers)  # partitions read at once, whatever the pool's size
         queue: Queue = Queue(maxsize=QUEUE_SIZE)
         repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
         state_manager = ConnectorStateManager(state)
@@ -303,20 +307,23 @@ class SourcePinterest(AbstractSource):
                     progress,
                     failed,
                     ctx.parents.stream_done,
+                    reading_slots,
                     logger,
                 )
                 for c in configured
             ]
             # The pool is ours, so that a read that ends with a failure still lets its (idle) threads go at once.
-            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workerpool")
+            # Its threads that list partitions come on top of the num_workers that read them (reading_slots): a
+            # stream listing more partitions than MAX_PENDING_PARTITIONS waits for them to be read, and with a pool
+            # of num_workers threads in all, num_workers 1 left none to read them and the sync hung.
+            pool = ThreadPoolExecutor(max_workers=workers + generating, thread_name_prefix="workerpool")
             source = BatchingConcurrentSource(
                 threadpool=ThreadPoolManager(pool, logger, max_concurrent_tasks=MAX_PENDING_PARTITIONS),
                 logger=logger,
                 slice_logger=DebugSliceLogger(),
                 queue=queue,
                 message_repository=repository,
-                # Fewer streams listing partitions than workers, so that partitions always find a worker.
-                initial_number_partitions_to_generate=max(1, min(workers - 1, MAX_STREAMS_GENERATING)),
+                initial_number_partitions_to_generate=generating,
             )
             try:
                 for output in source.read(list[AbstractStream](streams)):

@@ -226,7 +226,7 @@ class SpyCheckpoints:
 def read_partition(stream: SliceStream, failed=lambda name, error: None) -> list:
     """What the partition hands the queue, a batch as the ids of its records, and each checkpoint as 'state'."""
     log: list = []
-    partition = SlicePartition(stream, {}, SpyCheckpoints(log), failed)
+    partition = SlicePartition(stream, {}, SpyCheckpoints(log), failed, threading.Semaphore())
     for item in partition.read():
         assert type(item) is RecordBatch
         log.append([record.data["id"] for record in item])
@@ -246,9 +246,76 @@ def test_a_partition_that_fails_hands_over_the_records_read_before_its_failure()
     error = AirbyteTracedException(message="campaigns failed")
     items = [{"id": "1"}, {"id": "2"}]
     log: list = []
-    partition = SlicePartition(SliceStream(items, RuntimeError("boom")), {}, SpyCheckpoints(log), lambda n, e: error)
+    partition = SlicePartition(
+        SliceStream(items, RuntimeError("boom")), {}, SpyCheckpoints(log), lambda n, e: error, threading.Semaphore()
+    )
     reader = partition.read()
 
     assert [r.data["id"] for r in next(reader)] == ["1", "2"]
     with pytest.raises(AirbyteTracedException, match="campaigns failed"):
         next(reader)
+
+
+def _read_in_time(config, streams, seconds=60):
+    """read_streams in a thread, so that a read that hangs fails the test instead of holding up the suite."""
+    result: list = []
+    reader = threading.Thread(target=lambda: result.append(read_streams(config, streams)), daemon=True)
+    reader.start()
+    reader.join(seconds)
+    assert result, f"the read of {streams} did not end within {seconds} s"
+    return result[0]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_given_more_partitions_than_may_wait_then_few_workers_still_read_them_all(api, monkeypatch, workers):
+    # The stream listing board_pins' partitions waits while MAX_PENDING_PARTITIONS of them are unread: the threads
+    # listing partitions must leave num_workers to read them (a pool of num_workers threads hung with 1 worker).
+    # Slices come slower than the main thread hands them to the pool (as when they are a parent's listing), so that
+    # the listing does reach the limit.
+    monkeypatch.setattr("source_pinterest.source.MAX_PENDING_PARTITIONS", 2)
+    boards = [{**BOARD, "id": str(n)} for n in range(1, 13)]
+    api.pages("boards", [boards])
+    for board in boards:
+        api.pages(f"boards/{board['id']}/pins", [[{"id": f"p{board['id']}", "created_at": "2024-01-01T00:00:00"}]])
+    real_slices = EntityStream.stream_slices
+
+    def slowly_listed(stream, **kwargs):
+        for stream_slice in real_slices(stream, **kwargs):
+            threading.Event().wait(0.02)  # time.sleep is patched
+            yield stream_slice
+
+    monkeypatch.setattr(EntityStream, "stream_slices", slowly_listed)
+
+    output = _read_in_time(make_config(num_workers=workers), ["board_pins"])
+
+    assert not output.errors
+    assert sorted(r["id"] for r in records_of(output, "board_pins")) == sorted(f"p{b['id']}" for b in boards)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_no_more_partitions_than_num_workers_are_read_at_once(api, monkeypatch, workers):
+    boards = [{**BOARD, "id": str(n)} for n in range(1, 9)]
+    api.pages("boards", [boards])
+    reading, most = [0], [0]
+    lock = threading.Lock()
+    real_fetch = EntityStream._fetch_from_api
+
+    def fetch_from_api(stream, partition):
+        if stream.name != "board_pins":
+            yield from real_fetch(stream, partition)
+            return
+        with lock:
+            reading[0] += 1
+            most[0] = max(most[0], reading[0])
+        # Long enough for the pool's other threads to start their partitions, if they may (time.sleep is patched).
+        threading.Event().wait(0.05)
+        with lock:
+            reading[0] -= 1
+        yield {"id": f"pin-of-{partition['board_id']}", "created_at": "2024-01-01T00:00:00"}
+
+    monkeypatch.setattr(EntityStream, "_fetch_from_api", fetch_from_api)
+
+    output = _read_in_time(make_config(num_workers=workers), ["board_pins"])
+
+    assert len(records_of(output, "board_pins")) == len(boards)
+    assert most[0] == workers

@@ -1,4 +1,4 @@
-"""The read: every selected stream through the CDK's concurrent framework, from one pool of `num_workers` threads.
+"""The read: every selected stream through the CDK's concurrent framework, num_workers partitions at a time.
 
 A stream's partitions are its slices: a parent (an ad account, a board, a section, an ad group), or for a metrics
 stream an ad account, whose windows and id batches are read in order inside it (a pass is continued day after day,
@@ -142,18 +142,29 @@ class SlicePartition(Partition):
     """One slice of a stream, read by the stream's read_records in a worker thread."""
 
     def __init__(
-        self, stream: PinterestStream, stream_slice: Mapping[str, Any], checkpoints: StreamCheckpoints, failed: Failed
+        self,
+        stream: PinterestStream,
+        stream_slice: Mapping[str, Any],
+        checkpoints: StreamCheckpoints,
+        failed: Failed,
+        reading_slots: threading.Semaphore,
     ) -> None:
         self._stream = stream
         self._slice = stream_slice
         self._checkpoints = checkpoints
         self._failed = failed
+        self._reading_slots = reading_slots
         self._hash = hash((stream.name, partition_key(stream_slice)))
 
     def read(self) -> Iterable[Record]:
         """The slice's records in RecordBatches (see RecordBatch), each put on the queue as one item; typed as the
         CDK's Partition.read, whose reader passes every item on as it is. A batch goes out when full, before a
-        checkpoint (whose state must follow the records it covers) and at the end of the slice."""
+        checkpoint (whose state must follow the records it covers) and at the end of the slice. At most num_workers
+        partitions are read at once (`reading_slots`); the pool's other threads list partitions."""
+        with self._reading_slots:
+            yield from self._read()
+
+    def _read(self) -> Iterable[Record]:
         name = self._stream.name
         batch = RecordBatch()
         try:
@@ -195,12 +206,18 @@ class SlicePartitions(PartitionGenerator):
     """A stream's slices as partitions, counted for the progress lines as they are made."""
 
     def __init__(
-        self, stream: PinterestStream, checkpoints: StreamCheckpoints, failed: Failed, progress: SyncProgress
+        self,
+        stream: PinterestStream,
+        checkpoints: StreamCheckpoints,
+        failed: Failed,
+        progress: SyncProgress,
+        reading_slots: threading.Semaphore,
     ) -> None:
         self._stream = stream
         self._checkpoints = checkpoints
         self._failed = failed
         self._progress = progress
+        self._reading_slots = reading_slots
 
     def generate(self) -> Iterable[Partition]:
         stream = self._stream
@@ -214,7 +231,9 @@ class SlicePartitions(PartitionGenerator):
                     # next one that a pass of this sync is under way (state.resumes_a_pass).
                     self._checkpoints.emit()
                 self._progress.slice_started(stream.name)
-                yield SlicePartition(stream, dict(stream_slice or {}), self._checkpoints, self._failed)
+                yield SlicePartition(
+                    stream, dict(stream_slice or {}), self._checkpoints, self._failed, self._reading_slots
+                )
         except Exception as error:
             failure = self._failed(stream.name, error)
             if failure is not None:
@@ -229,9 +248,11 @@ def concurrent_stream(
     progress: SyncProgress,
     failed: Failed,
     on_done: Callable[[str], None],
+    reading_slots: threading.Semaphore,
     logger: logging.Logger,
 ) -> DefaultStream:
-    """The stream as the CDK's concurrent DefaultStream, its state set from the saved one."""
+    """The stream as the CDK's concurrent DefaultStream, its state set from the saved one; its partitions read in
+    one of the `reading_slots` (num_workers of them, shared by every stream)."""
     stream.sync_mode = sync_mode
     stream.state = state_manager.get_stream_state(stream.name, None)
     checkpoints = StreamCheckpoints(stream, state_manager, repository, on_done)
@@ -239,7 +260,7 @@ def concurrent_stream(
     primary_key = stream.primary_key
     keys = [primary_key] if isinstance(primary_key, str) else list(primary_key or [])
     return DefaultStream(
-        partition_generator=SlicePartitions(stream, checkpoints, failed, progress),
+        partition_generator=SlicePartitions(stream, checkpoints, failed, progress, reading_slots),
         name=stream.name,
         json_schema=stream.get_json_schema,
         primary_key=keys,  # type: ignore[arg-type]  # our keys are flat field names

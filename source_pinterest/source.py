@@ -75,8 +75,7 @@ QUEUE_SIZE = 1_000 // RECORDS_PER_BATCH
 # before it prunes any: about 5 MB on the large account's 4,000 keyword partitions. A stream generating partitions
 # waits while this many are pending, far more than the workers take at once.
 MAX_PENDING_PARTITIONS = 200
-# Streams listing their partitions at once, each in a thread of the pool besides the num_workers reading partitions:
-# a child's listing waits on its parent's listing.
+# Streams listing their partitions at once (each in a thread of the pool): a child's listing waits on its parent's.
 MAX_STREAMS_GENERATING = 4
 
 
@@ -281,7 +280,8 @@ class SourcePinterest(AbstractSource):
         # Which kept listings stay whole until their selected stream replays them, which are not kept at all.
         ctx.parents.select(c.stream.name for c in catalog.streams)
         workers = ctx.config.num_workers
-        generating = min(workers, MAX_STREAMS_GENERATING)
+        # Fewer streams listing partitions than threads, so that partitions always find a thread to read them.
+        generating = max(1, min(workers - 1, MAX_STREAMS_GENERATING))
         reading_slots = threading.BoundedSemaphore(workers)  # partitions read at once, whatever the pool's size
         queue: Queue = Queue(maxsize=QUEUE_SIZE)
         repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
@@ -313,10 +313,10 @@ class SourcePinterest(AbstractSource):
                 for c in configured
             ]
             # The pool is ours, so that a read that ends with a failure still lets its (idle) threads go at once.
-            # Its threads that list partitions come on top of the num_workers that read them (reading_slots): a
-            # stream listing more partitions than MAX_PENDING_PARTITIONS waits for them to be read, and with a pool
-            # of num_workers threads in all, num_workers 1 left none to read them and the sync hung.
-            pool = ThreadPoolExecutor(max_workers=workers + generating, thread_name_prefix="workerpool")
+            # A stream listing its partitions waits while MAX_PENDING_PARTITIONS of them are unread: with one
+            # thread in all (num_workers 1), none was left to read them and the sync hung. So one worker has a
+            # second thread, and reads one partition at a time all the same (reading_slots).
+            pool = ThreadPoolExecutor(max_workers=max(workers, generating + 1), thread_name_prefix="workerpool")
             source = BatchingConcurrentSource(
                 threadpool=ThreadPoolManager(pool, logger, max_concurrent_tasks=MAX_PENDING_PARTITIONS),
                 logger=logger,

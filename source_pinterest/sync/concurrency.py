@@ -160,7 +160,8 @@ class SlicePartition(Partition):
         """The slice's records in RecordBatches (see RecordBatch), each put on the queue as one item; typed as the
         CDK's Partition.read, whose reader passes every item on as it is. A batch goes out when full, before a
         checkpoint (whose state must follow the records it covers) and at the end of the slice. At most num_workers
-        partitions are read at once (`reading_slots`); the pool's other threads list partitions."""
+        partitions are read at once (`reading_slots`), also when num_workers is 1 and the pool has a second thread
+        to list partitions (source.py)."""
         with self._reading_slots:
             yield from self._read()
 
